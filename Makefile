@@ -1,0 +1,169 @@
+# cowprof - memory and copy-on-write profiler for forked process trees
+#
+#   make            build build/cowprof (and the samples)
+#   make deps       install missing Debian packages (apt-get; needs root)
+#   make check      unit tests (plain and ASan+UBSan), fuzz smoke runs,
+#                   integration tests on real process trees
+#   make demo       snapshot the bundled sample fork tree
+#   make bench      benchmarks (figures and ratios, no assertions)
+#   make install PREFIX=/usr/local
+#   make clean
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+WARN = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wformat=2 -Werror
+ifeq ($(SANITIZER),address)
+  SANFLAGS = -fsanitize=address -fno-omit-frame-pointer
+else ifeq ($(SANITIZER),undefined)
+  SANFLAGS = -fsanitize=undefined -fno-sanitize-recover=undefined
+endif
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -MMD -MP
+PYTHON = /usr/bin/python3
+
+# Libraries every part of cowprof builds on, found with pkg-config.
+PKGS = libelf libunwind libunwind-ptrace libunwind-generic ncursesw sqlite3 cmocka
+DEB_PKGS = pkg-config libelf-dev libunwind-dev libncurses-dev libcmocka-dev \
+           libsqlite3-dev
+# Tools the tests and benchmarks run (checked by command or package).
+DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask smem
+
+LIB_SRCS = \
+	collectors/util.c \
+	collectors/procfs.c \
+	collectors/proctree.c \
+	collectors/maps.c \
+	collectors/smaps.c \
+	collectors/pagemap.c \
+	collectors/kpage.c \
+	collectors/pagescan.c \
+	profiler/pfntab.c \
+	profiler/cow.c \
+	profiler/snapshot.c \
+	profiler/json.c \
+	profiler/format.c \
+	profiler/cmd_snapshot.c
+
+MAIN_SRCS = profiler/main.c
+
+UNIT_TESTS = \
+	test_util \
+	test_proctree \
+	test_maps \
+	test_smaps \
+	test_pagemap \
+	test_kpage \
+	test_pagescan \
+	test_pfntab \
+	test_cow \
+	test_json \
+	test_format
+
+FUZZ_TARGETS = \
+	fuzz_maps \
+	fuzz_smaps \
+	fuzz_stat
+
+SAMPLES = build/forktree
+
+LIB_OBJS = $(LIB_SRCS:%.c=build/obj/%.o)
+ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o)
+CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+ASAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+       -fno-omit-frame-pointer
+
+.PHONY: all deps deps-test check check-unit check-asan check-fuzz \
+        check-integration demo bench install clean
+
+all: build/cowprof $(SAMPLES)
+
+deps:
+	@if ! pkg-config --exists $(PKGS) 2>/dev/null; then \
+	  echo "make deps: installing $(DEB_PKGS)"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y --no-install-recommends $(DEB_PKGS); \
+	fi
+
+deps-test: deps
+	@missing=""; for p in $(DEB_TEST_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps-test: installing$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+build/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/asan/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O1 -g $(ASAN) -D_GNU_SOURCE -MMD -MP -c $< -o $@
+
+build/libcowprof.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+build/libcowprof-asan.a: $(ASAN_OBJS)
+	ar rcs $@ $^
+
+build/cowprof: build/obj/profiler/main.o build/libcowprof.a
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lm
+
+build/forktree: samples/forktree.c | deps
+	@mkdir -p build
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $<
+
+# Unit tests: one binary per module, plain and with ASan+UBSan.
+build/tests/%: tests/unit/%.c tests/unit/fixture.h build/libcowprof.a
+	@mkdir -p build/tests
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
+	  build/libcowprof.a $(CMOCKA_LIBS) -lm
+
+build/tests-asan/%: tests/unit/%.c tests/unit/fixture.h build/libcowprof-asan.a
+	@mkdir -p build/tests-asan
+	$(CC) $(WARN) -O1 -g $(ASAN) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
+	  build/libcowprof-asan.a $(CMOCKA_LIBS) -lm
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | deps-test
+	@mkdir -p build/fuzz
+	clang $(WARN) -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< $(LIB_SRCS) -lm
+
+check: deps-test
+	$(MAKE) --no-print-directory check-unit check-asan check-fuzz check-integration
+
+check-unit: $(UNIT_TESTS:%=build/tests/%)
+	@tests/run-unit.sh build/tests $(UNIT_TESTS)
+
+check-asan: $(UNIT_TESTS:%=build/tests-asan/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 tests/run-unit.sh build/tests-asan $(UNIT_TESTS)
+
+check-fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
+	@tests/fuzz/run.sh build/fuzz $(FUZZ_TARGETS)
+
+check-integration: build/cowprof $(SAMPLES)
+	@$(PYTHON) tests/integration/run.py
+
+demo: build/cowprof $(SAMPLES)
+	@samples/demo.sh
+
+bench: build/cowprof $(SAMPLES) build/bench_pagemap_raw | deps-test
+	@tests/bench/bench_snapshot.sh
+
+build/bench_pagemap_raw: tests/bench/pagemap_raw.c | deps
+	@mkdir -p build
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $<
+
+install: build/cowprof
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 build/cowprof $(DESTDIR)$(PREFIX)/bin/cowprof
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,21 @@
+/* commands.h - the cowprof commands, one function each */
+#ifndef COWPROF_COMMANDS_H
+#define COWPROF_COMMANDS_H
+
+#include <stdio.h>
+
+#define COWPROF_VERSION "0.1.0"
+
+/* Exit statuses shared by every command. */
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+/* Each takes the arguments after the command name (argv[0] is the command
+ * name) and returns the process exit status. */
+int cmd_snapshot(int argc, char **argv);
+
+/* Print "cowprof: " and the message to stderr, with a newline. */
+void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

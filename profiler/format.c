@@ -1,0 +1,34 @@
+/* format.c - human-readable sizes and small text helpers for reports */
+#include "format.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+
+char *format_kb(uint64_t kb, char *buf, size_t len)
+{
+	if (kb < 1024)
+		snprintf(buf, len, "%" PRIu64 " KiB", kb);
+	else if (kb < 1024 * 1024)
+		snprintf(buf, len, "%.1f MiB", (double)kb / 1024);
+	else if (kb < 1024ULL * 1024 * 1024)
+		snprintf(buf, len, "%.2f GiB", (double)kb / (1024 * 1024));
+	else
+		snprintf(buf, len, "%.2f TiB", (double)kb / (1024.0 * 1024 * 1024));
+	return buf;
+}
+
+int format_parse_pid(const char *s)
+{
+	long long v = 0;
+	if (!s || !*s)
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+		if (v > INT_MAX)
+			return -1;
+	}
+	return v > 0 ? (int)v : -1;
+}

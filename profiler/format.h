@@ -1,0 +1,16 @@
+/* format.h - human-readable sizes and small text helpers for reports */
+#ifndef COWPROF_FORMAT_H
+#define COWPROF_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Write kb as "812 KiB", "12.3 MiB", "1.50 GiB" into buf (at least 16
+ * bytes). Returns buf. */
+char *format_kb(uint64_t kb, char *buf, size_t len);
+
+/* Parse a pid argument: decimal digits only, 1..INT_MAX. Returns the pid,
+ * or -1 if s is not one. */
+int format_parse_pid(const char *s);
+
+#endif

@@ -1,0 +1,210 @@
+/* snapshot.c - one measurement of a whole process tree */
+#include "snapshot.h"
+#include "../collectors/kpage.h"
+#include "../collectors/pagemap.h"
+#include "../collectors/pagescan.h"
+#include "../collectors/proctree.h"
+#include "../collectors/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int kpage_mapcount(void *ctx, const uint64_t *pfns, size_t n,
+			  uint64_t *out)
+{
+	return kpage_read(ctx, KPAGE_COUNT, pfns, n, out);
+}
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int perm_error(char *err, size_t errlen, int r, int pid)
+{
+	if (r == -EPERM && pid < 0)
+		return fail(err, errlen, r, "page frame numbers are hidden: "
+			    "cowprof needs root (CAP_SYS_ADMIN)");
+	return fail(err, errlen, r, "pid %d: permission denied reading "
+		    "/proc/%d/pagemap (cowprof needs root)", pid, pid);
+}
+
+/* Walk every process of the tree; drop those that exited. Fills procs and
+ * parent (indexes after dropping). */
+static int scan_tree(const struct snapshot_opts *o, const struct proctree *t,
+		     struct pagescan_proc *procs, int *parent, int *keep,
+		     size_t *n, char *err, size_t errlen)
+{
+	*n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct proctree_node *nd = &t->nodes[i];
+		keep[i] = -1;
+		int r = pagescan_read(o->proc_root, nd->pid, &procs[*n]);
+		if (r == -ESRCH && i > 0)
+			continue;  /* exited while we walked: normal */
+		if (r == -ESRCH)
+			return fail(err, errlen, r, "pid %d: no such process", nd->pid);
+		if (r == -EACCES || r == -EPERM)
+			return perm_error(err, errlen, r, nd->pid);
+		if (r < 0)
+			return fail(err, errlen, r, "pid %d: reading pagemap: %s",
+				    nd->pid, strerror(-r));
+		parent[*n] = nd->parent >= 0 ? keep[nd->parent] : -1;
+		keep[i] = (int)(*n)++;
+	}
+	return 0;
+}
+
+static void copy_regions(struct snapshot_proc *sp, const struct pagescan_proc *p,
+			 const struct cow_figures *fig)
+{
+	sp->nregions = p->nregions;
+	sp->regions = xcalloc(p->nregions, sizeof(*sp->regions));
+	for (size_t k = 0; k < p->nregions; k++) {
+		const struct maps_region *m = &p->regions[k].map;
+		struct snapshot_region *r = &sp->regions[k];
+		r->start = m->start;
+		r->end = m->end;
+		r->kind = m->kind;
+		snprintf(r->perms, sizeof(r->perms), "%c%c%c%c", m->read ? 'r' : '-',
+			 m->write ? 'w' : '-', m->exec ? 'x' : '-',
+			 m->shared ? 's' : 'p');
+		r->path = xstrdup(m->path);
+		r->fig = fig[k];
+	}
+}
+
+static void fill_procs(struct snapshot *s, const struct snapshot_opts *o,
+		       const struct proctree *t, const int *keep,
+		       const struct pagescan_proc *procs, const int *parent,
+		       const struct cow_result *res)
+{
+	s->procs = xcalloc(res->n ? res->n : 1, sizeof(*s->procs));
+	for (size_t i = 0; i < t->n; i++) {
+		if (keep[i] < 0)
+			continue;
+		const struct proctree_node *nd = &t->nodes[i];
+		struct snapshot_proc *sp = &s->procs[keep[i]];
+		sp->pid = nd->pid;
+		sp->ppid = nd->ppid;
+		sp->parent = parent[keep[i]];
+		sp->depth = sp->parent >= 0 ? s->procs[sp->parent].depth + 1 : 0;
+		sp->state = nd->stat.state;
+		sp->start_ticks = nd->stat.start_ticks;
+		sp->cmd = xstrdup(nd->cmd);
+		sp->fig = res->proc[keep[i]];
+		if (o->regions)
+			copy_regions(sp, &procs[keep[i]], res->region[keep[i]]);
+		s->pages_walked += procs[keep[i]].pages_walked;
+	}
+	s->n = res->n;
+	s->tree = res->tree;
+}
+
+static int check_root(const struct proctree *t, int pid, char *err, size_t errlen)
+{
+	if (t->nodes[0].stat.flags & PROC_PF_KTHREAD)
+		return fail(err, errlen, -EINVAL,
+			    "pid %d: is a kernel thread (no user memory)", pid);
+	return 0;
+}
+
+static int measure(const struct snapshot_opts *o, const struct proctree *t,
+		   struct snapshot *s, struct kpage *kp, char *err, size_t errlen)
+{
+	struct pagescan_proc *procs = xcalloc(t->n, sizeof(*procs));
+	int *parent = xcalloc(t->n, sizeof(int));
+	int *keep = xcalloc(t->n, sizeof(int));
+	size_t n = 0;
+	struct cow_input in = { .procs = procs, .parent = parent,
+				.mapcount = kpage_mapcount, .mapcount_ctx = kp };
+	struct cow_result res = {0};
+	int r = pagemap_detect_zero(&in.zero);
+	if (r < 0)
+		r = perm_error(err, errlen, r, -1);
+	if (r == 0)
+		r = scan_tree(o, t, procs, parent, keep, &n, err, errlen);
+	in.n = n;
+	if (r == 0 && (r = cow_compute(&in, &res)) < 0)
+		fail(err, errlen, r, "reading /proc/kpagecount: %s", strerror(-r));
+	if (r == 0)
+		fill_procs(s, o, t, keep, procs, parent, &res);
+	cow_result_release(&res);
+	for (size_t i = 0; i < n; i++)
+		pagescan_release(&procs[i]);
+	free(procs);
+	free(parent);
+	free(keep);
+	return r;
+}
+
+int snapshot_take(int root_pid, const struct snapshot_opts *o,
+		  struct snapshot *s, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->root = root_pid;
+	s->page_size = sysconf(_SC_PAGESIZE);
+	s->time = now_s(CLOCK_REALTIME);
+	double t0 = now_s(CLOCK_MONOTONIC);
+	if (s->page_size != 4096)
+		return fail(err, errlen, -ENOTSUP, "page size %ld is not supported "
+			    "(only 4096)", s->page_size);
+	struct proctree t;
+	int r = proctree_scan(o->proc_root, root_pid, &t);
+	if (r == -ESRCH)
+		return fail(err, errlen, r, "pid %d: no such process", root_pid);
+	if (r < 0)
+		return fail(err, errlen, r, "pid %d: %s", root_pid, strerror(-r));
+	struct kpage kp;
+	r = check_root(&t, root_pid, err, errlen);
+	if (r == 0 && (r = kpage_open(&kp, o->proc_root)) < 0)
+		fail(err, errlen, r, "cannot read /proc/kpagecount: %s "
+		     "(cowprof needs root)", strerror(-r));
+	if (r == 0) {
+		r = measure(o, &t, s, &kp, err, errlen);
+		kpage_close(&kp);
+	}
+	proctree_release(&t);
+	s->duration_s = now_s(CLOCK_MONOTONIC) - t0;
+	if (r < 0)
+		snapshot_release(s);
+	return r;
+}
+
+void snapshot_release(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->procs[i].cmd);
+		for (size_t k = 0; k < s->procs[i].nregions; k++)
+			free(s->procs[i].regions[k].path);
+		free(s->procs[i].regions);
+	}
+	free(s->procs);
+	s->procs = NULL;
+	s->n = 0;
+}
+
+double snapshot_shared_pct(const struct cow_figures *f)
+{
+	uint64_t inh = f->shared_with_parent_kb + f->copied_kb;
+	return inh ? 100.0 * (double)f->shared_with_parent_kb / (double)inh : -1;
+}
