@@ -114,7 +114,7 @@ build/cowprof: build/obj/profiler/main.o build/libcowprof.a
 
 build/forktree: samples/forktree.c | deps
 	@mkdir -p build
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) -o $@ $<
 
 # Unit tests: one binary per module, plain and with ASan+UBSan.
 build/tests/%: tests/unit/%.c tests/unit/fixture.h build/libcowprof.a

@@ -167,19 +167,19 @@ int cmd_snapshot(int argc, char **argv)
 	struct snapshot_opts o = {0};
 	int c;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'r': o.regions = true; break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
 		case 'V': printf("cowprof %s\n", COWPROF_VERSION); return EXIT_OK;
-		default: fputs(usage, stderr); return EXIT_USAGE;
+		default: return cmd_bad_option("snapshot", argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {
-		cmd_error(optind >= argc ? "snapshot: missing PID" :
-			  "snapshot: too many arguments");
-		fputs(usage, stderr);
+		cmd_error(optind >= argc ? "snapshot: missing PID (see 'cowprof "
+			  "snapshot --help')" : "snapshot: too many arguments");
 		return EXIT_USAGE;
 	}
 	int pid = format_parse_pid(argv[optind]);

@@ -18,4 +18,7 @@ int cmd_snapshot(int argc, char **argv);
 /* Print "cowprof: " and the message to stderr, with a newline. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Report an unknown option of a command; returns EXIT_USAGE. */
+int cmd_bad_option(const char *command, const char *arg);
+
 #endif

@@ -25,6 +25,13 @@ void cmd_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+int cmd_bad_option(const char *command, const char *arg)
+{
+	cmd_error("%s: unknown option '%s' (see 'cowprof %s --help')", command,
+		  arg, command);
+	return EXIT_USAGE;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: cowprof COMMAND [OPTIONS] ...\n\n"

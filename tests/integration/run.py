@@ -1,0 +1,39 @@
+#!/usr/bin/python3
+"""Integration tests: run cowprof on real process trees and check its figures
+against known answers (samples/forktree) and against the kernel
+(smaps_rollup). Prints one line per test and a summary line."""
+import importlib
+import os
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+MODULES = ["test_snapshot_forktree", "test_snapshot_errors", "test_snapshot_gunicorn"]
+
+
+def main():
+    only = sys.argv[1:]
+    passed = failed = 0
+    for name in MODULES:
+        mod = importlib.import_module(name)
+        for fn in sorted(n for n in dir(mod) if n.startswith("test_")):
+            if only and not any(o in fn for o in only):
+                continue
+            t0 = time.time()
+            try:
+                getattr(mod, fn)()
+                passed += 1
+                print("ok   %s.%s (%.1fs)" % (name, fn, time.time() - t0), flush=True)
+            except Exception:
+                failed += 1
+                print("FAIL %s.%s" % (name, fn), flush=True)
+                traceback.print_exc()
+    print("integration: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

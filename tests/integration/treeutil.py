@@ -1,0 +1,90 @@
+"""Helpers for integration tests: start real process trees, read the kernel's
+own figures, run cowprof, and end every process we started, by pid."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COWPROF = os.path.join(ROOT, "build", "cowprof")
+FORKTREE = os.path.join(ROOT, "build", "forktree")
+PYTHON = "/usr/bin/python3"
+
+
+class Forktree:
+    """A running samples/forktree with its ready line parsed."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([FORKTREE, *args], stdout=subprocess.PIPE,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(5)
+            raise RuntimeError("forktree %s exited with %s" % (args, self.proc.returncode))
+        self.ready = json.loads(line)
+        self.pid = self.proc.pid
+        self.procs = {p["pid"]: p for p in self.ready["processes"]}
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        for pid in self.procs:
+            wait_gone(pid)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def wait_gone(pid, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return
+        except FileNotFoundError:
+            return
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+
+
+def smaps_rollup(pid):
+    out = {}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                out[parts[0][:-1]] = int(parts[1])
+    return out
+
+
+def run(*args, check=True):
+    r = subprocess.run([COWPROF, *args], capture_output=True, text=True, timeout=120)
+    if check and r.returncode != 0:
+        raise AssertionError("cowprof %s: exit %d: %s" % (args, r.returncode, r.stderr))
+    return r
+
+
+def snapshot(pid, regions=True):
+    args = ["snapshot", "--json"] + (["--regions"] if regions else []) + [str(pid)]
+    return json.loads(run(*args).stdout)
+
+
+def region_at(proc, start):
+    for r in proc.get("regions", []):
+        if r["start"] <= start < r["end"]:
+            return r
+    raise AssertionError("pid %d: no region at %#x" % (proc["pid"], start))
+
+
+def within_pct(a, b, pct):
+    return abs(a - b) <= max(a, b) * pct / 100.0 + 4
