@@ -19,7 +19,7 @@ ifeq ($(SANITIZER),address)
 else ifeq ($(SANITIZER),undefined)
   SANFLAGS = -fsanitize=undefined -fno-sanitize-recover=undefined
 endif
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -MMD -MP
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) -pthread -D_GNU_SOURCE -MMD -MP
 PYTHON = /usr/bin/python3
 
 # Libraries every part of cowprof builds on, found with pkg-config.
@@ -110,7 +110,7 @@ build/libcowprof-asan.a: $(ASAN_OBJS)
 	ar rcs $@ $^
 
 build/cowprof: build/obj/profiler/main.o build/libcowprof.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lm
+	$(CC) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ -lm
 
 build/forktree: samples/forktree.c | deps
 	@mkdir -p build
@@ -120,17 +120,17 @@ build/forktree: samples/forktree.c | deps
 build/tests/%: tests/unit/%.c tests/unit/fixture.h build/libcowprof.a
 	@mkdir -p build/tests
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
-	  build/libcowprof.a $(CMOCKA_LIBS) -lm
+	  build/libcowprof.a $(CMOCKA_LIBS) -pthread -lm
 
 build/tests-asan/%: tests/unit/%.c tests/unit/fixture.h build/libcowprof-asan.a
 	@mkdir -p build/tests-asan
 	$(CC) $(WARN) -O1 -g $(ASAN) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
-	  build/libcowprof-asan.a $(CMOCKA_LIBS) -lm
+	  build/libcowprof-asan.a $(CMOCKA_LIBS) -pthread -lm
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | deps-test
 	@mkdir -p build/fuzz
 	clang $(WARN) -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(LIB_SRCS) -lm
+	  -o $@ $< $(LIB_SRCS) -pthread -lm
 
 check: deps-test
 	$(MAKE) --no-print-directory check-unit check-asan check-fuzz check-integration

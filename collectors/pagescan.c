@@ -5,22 +5,62 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define CHUNK_PAGES (2u << 20 >> 3)  /* 2 MiB of entries: 1 GiB of address space */
 
-static void add_record(struct pagescan_proc *p, uint64_t vpn, uint64_t pme)
+static void reserve(struct pagescan_proc *p, size_t c)
 {
-	if (p->nrec == p->cap) {
-		size_t c = p->cap ? p->cap * 2 : 4096;
-		p->vpn = xrealloc(p->vpn, c * sizeof(*p->vpn));
-		p->pme = xrealloc(p->pme, c * sizeof(*p->pme));
-		p->cap = c;
+	p->pme = xrealloc(p->pme, c * sizeof(*p->pme));
+	p->cap = c;
+}
+
+static void add_run(struct pagescan_proc *p, uint64_t vpn)
+{
+	util_grow((void **)&p->runs, &p->runcap, p->nruns + 1, sizeof(*p->runs));
+	p->runs[p->nruns++] = (struct pagescan_run){ vpn, p->nrec, 0 };
+}
+
+/* Append the kept entries of one chunk read at vpn0. */
+static void add_chunk(struct pagescan_proc *p, struct pagescan_region *g,
+		      uint64_t vpn0, const uint64_t *buf, size_t n,
+		      bool *hidden)
+{
+	if (p->cap - p->nrec < n)
+		reserve(p, p->cap * 2 > p->nrec + n ? p->cap * 2 : p->nrec + n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t e = buf[i];
+		if (!(e >> 62))  /* neither present nor swapped */
+			continue;
+		if (pagemap_present(e) && !pagemap_pfn(e))
+			*hidden = true;
+		struct pagescan_run *last = p->nruns > g->first_run ?
+					    &p->runs[p->nruns - 1] : NULL;
+		if (!last || last->vpn + last->n != vpn0 + i) {
+			add_run(p, vpn0 + i);
+			last = &p->runs[p->nruns - 1];
+		}
+		last->n++;
+		p->pme[p->nrec++] = e;
 	}
-	p->vpn[p->nrec] = vpn;
-	p->pme[p->nrec++] = pme;
+}
+
+/* Size the record arrays for the resident set (statm's second field), so
+ * a large process is not copied by repeated growth. */
+static void presize(const char *root, int pid, struct pagescan_proc *p)
+{
+	char *text;
+	size_t len;
+	unsigned long long size = 0, resident = 0;
+	if (procfs_read(root, pid, "statm", &text, &len) == 0) {
+		if (sscanf(text, "%llu %llu", &size, &resident) != 2)
+			resident = 0;
+		free(text);
+	}
+	reserve(p, (size_t)resident + 1024);
 }
 
 static bool has_pagemap(enum maps_kind k)
@@ -30,10 +70,13 @@ static bool has_pagemap(enum maps_kind k)
 
 /* Walk one region in chunks; returns 0, or -errno from the read. A short
  * read means the region shrank or the process is exiting: keep what we have. */
+/* Walk one region in chunks; returns 0, or -errno from the read. A short
+ * read means the region shrank or the process is exiting: keep what we have. */
 static int scan_region(struct pagescan_proc *p, struct pagescan_region *g,
 		       int fd, uint64_t *buf, bool *hidden)
 {
 	g->first = p->nrec;
+	g->first_run = p->nruns;
 	uint64_t pages = (g->map.end - g->map.start) >> 12;
 	for (uint64_t off = 0; off < pages; off += CHUNK_PAGES) {
 		uint64_t n = pages - off < CHUNK_PAGES ? pages - off : CHUNK_PAGES;
@@ -42,18 +85,12 @@ static int scan_region(struct pagescan_proc *p, struct pagescan_region *g,
 		if (r < 0)
 			return (int)r;
 		p->pages_walked += (uint64_t)r;
-		for (ssize_t i = 0; i < r; i++) {
-			uint64_t e = buf[i];
-			if (!(e >> 62))  /* neither present nor swapped */
-				continue;
-			if (pagemap_present(e) && !pagemap_pfn(e))
-				*hidden = true;
-			add_record(p, (a >> 12) + (uint64_t)i, e);
-		}
+		add_chunk(p, g, a >> 12, buf, (size_t)r, hidden);
 		if ((uint64_t)r < n)
 			break;
 	}
 	g->n = p->nrec - g->first;
+	g->nruns = p->nruns - g->first_run;
 	return 0;
 }
 
@@ -86,6 +123,7 @@ int pagescan_read(const char *root, int pid, struct pagescan_proc *p)
 	if (fd < 0)
 		return fd;
 	int r = read_maps(root, pid, p);
+	presize(root, pid, p);
 	uint64_t *buf = xmalloc(CHUNK_PAGES * sizeof(uint64_t));
 	bool hidden = false;
 	for (size_t i = 0; r == 0 && i < p->nregions; i++) {
@@ -93,7 +131,7 @@ int pagescan_read(const char *root, int pid, struct pagescan_proc *p)
 		if (has_pagemap(g->map.kind))
 			r = scan_region(p, g, fd, buf, &hidden);
 		else
-			g->first = p->nrec;
+			g->first = p->nrec, g->first_run = p->nruns;
 	}
 	free(buf);
 	close(fd);
@@ -109,7 +147,7 @@ void pagescan_release(struct pagescan_proc *p)
 	for (size_t i = 0; i < p->nregions; i++)
 		free(p->regions[i].map.path);
 	free(p->regions);
-	free(p->vpn);
+	free(p->runs);
 	free(p->pme);
 	int pid = p->pid;
 	memset(p, 0, sizeof(*p));

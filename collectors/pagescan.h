@@ -9,24 +9,54 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "maps.h"
 
+/* Pages [vpn, vpn + n) are resident or swapped, with their entries at
+ * pme[first .. first + n). Runs never cross a region boundary. */
+struct pagescan_run {
+	uint64_t vpn;            /* virtual page number: address >> 12 */
+	size_t first;
+	size_t n;
+};
+
 struct pagescan_region {
 	struct maps_region map;
-	size_t first;            /* index of its first record in the process's arrays */
-	size_t n;                /* its records: present or swapped pages */
+	size_t first_run, nruns; /* its runs */
+	size_t first, n;         /* its records: present or swapped pages */
 };
 
 struct pagescan_proc {
 	int pid;
 	struct pagescan_region *regions;  /* address order */
 	size_t nregions;
-	uint64_t *vpn;           /* virtual page number (address >> 12), ascending */
-	uint64_t *pme;           /* raw pagemap entry of that page */
+	struct pagescan_run *runs;        /* address order */
+	size_t nruns, runcap;
+	uint64_t *pme;           /* raw pagemap entries, in address order */
 	size_t nrec, cap;
 	uint64_t pages_walked;   /* pagemap entries read (the cost of the walk) */
 };
+
+/* Finds records by ascending page number: each seek starts where the
+ * last one stopped, so a merge over two processes is linear. */
+struct pagescan_cursor {
+	const struct pagescan_proc *p;
+	size_t run;
+};
+
+/* Index in c->p->pme of the record at vpn, or -1 if that page has none.
+ * vpn must not decrease between calls on the same cursor. */
+static inline ssize_t pagescan_seek(struct pagescan_cursor *c, uint64_t vpn)
+{
+	const struct pagescan_run *runs = c->p->runs;
+	size_t n = c->p->nruns;
+	while (c->run < n && runs[c->run].vpn + runs[c->run].n <= vpn)
+		c->run++;
+	if (c->run < n && runs[c->run].vpn <= vpn)
+		return (ssize_t)(runs[c->run].first + (vpn - runs[c->run].vpn));
+	return -1;
+}
 
 /* Read root/PID/maps and the pagemap of every region (root NULL for
  * /proc). Regions with no pagemap ([vsyscall], [vvar]) are kept with no

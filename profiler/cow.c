@@ -27,6 +27,18 @@
 
 enum page_class { PC_ANON, PC_SHMEM, PC_FILE, PC_HUGETLB };
 
+/* PSS_UNIT_PAGE / mapcount for common mapcounts: a division per page is
+ * a noticeable share of a snapshot. */
+#define PSS_TABLE 256
+static uint64_t pss_table[PSS_TABLE];
+
+static void init_pss_table(void)
+{
+	pss_table[0] = PSS_UNIT_PAGE;
+	for (unsigned m = 1; m < PSS_TABLE; m++)
+		pss_table[m] = PSS_UNIT_PAGE / m;
+}
+
 struct walk {
 	const struct cow_input *in;
 	struct pfntab tab;
@@ -39,24 +51,16 @@ static bool usable(const struct walk *w, uint64_t e)
 	return pagemap_present(e) && !pagemap_is_zero(&w->in->zero, pagemap_pfn(e));
 }
 
-/* Index of R's record at vpn, advancing the merge cursor *j; -1 if none. */
-static ssize_t merge_find(const struct pagescan_proc *r, size_t *j, uint64_t vpn)
-{
-	while (*j < r->nrec && r->vpn[*j] < vpn)
-		(*j)++;
-	return *j < r->nrec && r->vpn[*j] == vpn ? (ssize_t)*j : -1;
-}
-
-static uint32_t link_record(struct walk *w, size_t i, size_t k, size_t *j)
+static uint32_t link_record(struct walk *w, size_t i, size_t k, uint64_t vpn,
+			    struct pagescan_cursor *rc)
 {
 	const struct pagescan_proc *p = &w->in->procs[i];
 	int pi = w->in->parent[i];
 	uint64_t e = p->pme[k];
 	uint32_t s = 0;
 	if (pi >= 0) {
-		const struct pagescan_proc *r = &w->in->procs[pi];
-		ssize_t rj = merge_find(r, j, p->vpn[k]);
-		uint64_t re = rj >= 0 ? r->pme[rj] : 0;
+		ssize_t rj = pagescan_seek(rc, vpn);
+		uint64_t re = rj >= 0 ? rc->p->pme[rj] : 0;
 		if (rj >= 0 && (usable(w, re) || pagemap_swapped(re)))
 			s = SLOT_PARENT;
 		if (rj >= 0 && usable(w, e) && usable(w, re) &&
@@ -79,17 +83,25 @@ static uint32_t link_record(struct walk *w, size_t i, size_t k, size_t *j)
  * index where the page is the parent's own (no hashing on that path). */
 static void link_all(struct walk *w)
 {
-	size_t total = 0;
+	/* Most pages of a fork tree are the root's, shared by the others: size
+	 * for those and a little more, and let the table grow if need be. */
+	size_t expect = 0;
 	for (size_t i = 0; i < w->in->n; i++)
-		total += w->in->procs[i].nrec;
-	pfntab_init(&w->tab, total / 4);
+		expect += w->in->procs[i].nrec / (w->in->parent[i] < 0 ? 1 : 16);
+	pfntab_init(&w->tab, expect);
 	w->slot = xcalloc(w->in->n, sizeof(*w->slot));
 	for (size_t i = 0; i < w->in->n; i++) {
 		const struct pagescan_proc *p = &w->in->procs[i];
-		size_t j = 0;
+		int pi = w->in->parent[i];
+		struct pagescan_cursor rc = { pi >= 0 ? &w->in->procs[pi] : NULL, 0 };
 		w->slot[i] = xmalloc((p->nrec ? p->nrec : 1) * sizeof(uint32_t));
-		for (size_t k = 0; k < p->nrec; k++)
-			w->slot[i][k] = link_record(w, i, k, &j);
+		for (size_t u = 0; u < p->nruns; u++) {
+			const struct pagescan_run *run = &p->runs[u];
+			for (size_t t = 0; t < run->n; t++)
+				w->slot[i][run->first + t] =
+					link_record(w, i, run->first + t,
+						    run->vpn + t, &rc);
+		}
 	}
 }
 
@@ -230,7 +242,7 @@ static void account_page(struct walk *w, struct cow_figures *f, uint64_t e,
 	}
 	uint32_t m = w->mapcount[s & SLOT_INDEX];
 	f->rss_kb += PAGE_KB;
-	f->pss_units += PSS_UNIT_PAGE / (m ? m : 1);
+	f->pss_units += m < PSS_TABLE ? pss_table[m] : PSS_UNIT_PAGE / m;
 	if (m <= 1)
 		f->uss_kb += PAGE_KB;
 	else
@@ -240,25 +252,35 @@ static void account_page(struct walk *w, struct cow_figures *f, uint64_t e,
 	*kind += PAGE_KB;
 }
 
+static void account_page_parent(struct walk *w, size_t i, size_t k,
+				uint64_t vpn, const struct pagescan_region *g,
+				struct cow_figures *f,
+				const struct pagescan_region **cache)
+{
+	int pi = w->in->parent[i];
+	uint64_t e = w->in->procs[i].pme[k];
+	uint32_t s = w->slot[i][k];
+	enum page_class c = class_of(g->map.kind, e);
+	account_page(w, f, e, s, c);
+	if (pi < 0 || c == PC_FILE || c == PC_HUGETLB ||
+	    (s & SLOT_INDEX) == SLOT_NONE)
+		return;
+	bool backed = (c == PC_SHMEM || ((s & SLOT_PARENT) && !(s & SLOT_LINKED))) &&
+		      parent_backs(&w->in->procs[pi], cache, g, vpn << 12);
+	*parent_figure(f, c, s, backed) += PAGE_KB;
+}
+
 static void account_region(struct walk *w, size_t i, size_t gi,
 			   struct cow_figures *f,
 			   const struct pagescan_region **cache)
 {
 	const struct pagescan_proc *p = &w->in->procs[i];
 	const struct pagescan_region *g = &p->regions[gi];
-	int pi = w->in->parent[i];
-	for (size_t k = g->first; k < g->first + g->n; k++) {
-		uint64_t e = p->pme[k];
-		uint32_t s = w->slot[i][k];
-		enum page_class c = class_of(g->map.kind, e);
-		account_page(w, f, e, s, c);
-		if (pi < 0 || c == PC_FILE || c == PC_HUGETLB ||
-		    (s & SLOT_INDEX) == SLOT_NONE)
-			continue;
-		bool backed = (c == PC_SHMEM || ((s & SLOT_PARENT) &&
-						 !(s & SLOT_LINKED))) &&
-			      parent_backs(&w->in->procs[pi], cache, g, p->vpn[k] << 12);
-		*parent_figure(f, c, s, backed) += PAGE_KB;
+	for (size_t u = g->first_run; u < g->first_run + g->nruns; u++) {
+		const struct pagescan_run *run = &p->runs[u];
+		for (size_t t = 0; t < run->n; t++)
+			account_page_parent(w, i, run->first + t, run->vpn + t,
+					    g, f, cache);
 	}
 }
 
@@ -306,6 +328,8 @@ int cow_compute(const struct cow_input *in, struct cow_result *out)
 {
 	struct walk w = { .in = in };
 	memset(out, 0, sizeof(*out));
+	if (!pss_table[1])
+		init_pss_table();
 	link_all(&w);
 	int r = resolve_mapcounts(&w, &out->tree.kpagecount_reads);
 	if (r == 0) {

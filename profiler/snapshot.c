@@ -7,6 +7,8 @@
 #include "../collectors/util.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,30 +50,86 @@ static int perm_error(char *err, size_t errlen, int r, int pid)
 		    "/proc/%d/pagemap (cowprof needs root)", pid, pid);
 }
 
+struct scan_job {
+	const char *root;
+	const struct proctree *t;
+	struct pagescan_proc *out;   /* one per tree node */
+	int *rc;
+	atomic_size_t next;
+};
+
+static void *scan_worker(void *arg)
+{
+	struct scan_job *j = arg;
+	size_t i;
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->t->n)
+		j->rc[i] = pagescan_read(j->root, j->t->nodes[i].pid, &j->out[i]);
+	return NULL;
+}
+
+/* Walk the processes' pagemaps on up to `threads` threads: the walk is
+ * kernel time spent per process, so separate processes scale across
+ * cores. */
+static void scan_parallel(struct scan_job *j, int threads)
+{
+	pthread_t tid[SNAPSHOT_MAX_THREADS];
+	int started = 0;
+	for (int k = 1; k < threads && (size_t)k < j->t->n; k++)
+		if (pthread_create(&tid[started], NULL, scan_worker, j) == 0)
+			started++;
+	scan_worker(j);
+	for (int k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+}
+
+static int thread_count(const struct snapshot_opts *o)
+{
+	long n = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > SNAPSHOT_MAX_THREADS ? SNAPSHOT_MAX_THREADS : (int)n;
+}
+
 /* Walk every process of the tree; drop those that exited. Fills procs and
- * parent (indexes after dropping). */
+ * parent (indexes after dropping), keep (tree node -> index or -1). */
 static int scan_tree(const struct snapshot_opts *o, const struct proctree *t,
 		     struct pagescan_proc *procs, int *parent, int *keep,
 		     size_t *n, char *err, size_t errlen)
 {
+	struct scan_job j = { .root = o->proc_root, .t = t, .out = procs,
+			      .rc = xcalloc(t->n, sizeof(int)) };
+	atomic_init(&j.next, 0);
+	scan_parallel(&j, thread_count(o));
+	int r = 0;
 	*n = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct proctree_node *nd = &t->nodes[i];
+		int e = j.rc[i];
 		keep[i] = -1;
-		int r = pagescan_read(o->proc_root, nd->pid, &procs[*n]);
-		if (r == -ESRCH && i > 0)
+		if (r < 0 || (e == -ESRCH && i > 0)) {
+			pagescan_release(&procs[i]);
 			continue;  /* exited while we walked: normal */
-		if (r == -ESRCH)
-			return fail(err, errlen, r, "pid %d: no such process", nd->pid);
-		if (r == -EACCES || r == -EPERM)
-			return perm_error(err, errlen, r, nd->pid);
-		if (r < 0)
-			return fail(err, errlen, r, "pid %d: reading pagemap: %s",
-				    nd->pid, strerror(-r));
+		}
+		if (e == -ESRCH)
+			r = fail(err, errlen, e, "pid %d: no such process", nd->pid);
+		else if (e == -EACCES || e == -EPERM)
+			r = perm_error(err, errlen, e, nd->pid);
+		else if (e < 0)
+			r = fail(err, errlen, e, "pid %d: reading pagemap: %s",
+				 nd->pid, strerror(-e));
+		if (r < 0) {
+			pagescan_release(&procs[i]);
+			continue;
+		}
+		procs[*n] = procs[i];
 		parent[*n] = nd->parent >= 0 ? keep[nd->parent] : -1;
 		keep[i] = (int)(*n)++;
 	}
-	return 0;
+	free(j.rc);
+	if (r < 0) {
+		for (size_t i = 0; i < *n; i++)
+			pagescan_release(&procs[i]);
+		*n = 0;
+	}
+	return r;
 }
 
 static void copy_regions(struct snapshot_proc *sp, const struct pagescan_proc *p,

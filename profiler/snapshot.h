@@ -40,9 +40,12 @@ struct snapshot {
 	uint64_t pages_walked;   /* pagemap entries read over the tree */
 };
 
+#define SNAPSHOT_MAX_THREADS 4
+
 struct snapshot_opts {
 	const char *proc_root;   /* NULL for /proc */
 	bool regions;            /* keep per-region figures */
+	int threads;             /* pagemap walkers; 0: one per CPU, at most SNAPSHOT_MAX_THREADS */
 };
 
 /* Measure root_pid and its descendants. Processes that exit meanwhile are

@@ -32,13 +32,9 @@ static void make_proc(struct pagescan_proc *p, int nreg,
 	memset(p, 0, sizeof(*p));
 	p->regions = xcalloc((size_t)nreg, sizeof(*p->regions));
 	p->nregions = (size_t)nreg;
-	p->vpn = xmalloc((nrec + 1) * sizeof(uint64_t));
+	p->runs = xcalloc(nrec + 1, sizeof(*p->runs));
 	p->pme = xmalloc((nrec + 1) * sizeof(uint64_t));
 	p->nrec = nrec;
-	for (size_t k = 0; k < nrec; k++) {
-		p->vpn[k] = recs[k].vpn;
-		p->pme[k] = recs[k].pme;
-	}
 	size_t k = 0;
 	for (int g = 0; g < nreg; g++) {
 		struct pagescan_region *r = &p->regions[g];
@@ -49,9 +45,17 @@ static void make_proc(struct pagescan_proc *p, int nreg,
 		r->map.shared = maps_kind_is_shared(kinds[g]);
 		r->map.path = xstrdup("");
 		r->first = k;
-		while (k < nrec && recs[k].vpn < starts[g] + pages[g])
-			k++;
+		r->first_run = p->nruns;
+		for (; k < nrec && recs[k].vpn < starts[g] + pages[g]; k++) {
+			struct pagescan_run *last = p->nruns > r->first_run ?
+						    &p->runs[p->nruns - 1] : NULL;
+			if (!last || last->vpn + last->n != recs[k].vpn)
+				p->runs[p->nruns++] = (struct pagescan_run){ recs[k].vpn, k, 0 };
+			p->runs[p->nruns - 1].n++;
+			p->pme[k] = recs[k].pme;
+		}
 		r->n = k - r->first;
+		r->nruns = p->nruns - r->first_run;
 	}
 }
 
