@@ -153,7 +153,7 @@ demo: build/cowprof $(SAMPLES)
 	@samples/demo.sh
 
 bench: build/cowprof $(SAMPLES) build/bench_pagemap_raw | deps-test
-	@tests/bench/bench_snapshot.sh
+	@$(PYTHON) tests/bench/bench_snapshot.py
 
 build/bench_pagemap_raw: tests/bench/pagemap_raw.c | deps
 	@mkdir -p build

@@ -5,12 +5,16 @@
 #include "snapshot.h"
 
 #include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char usage[] =
-	"usage: cowprof snapshot [--json] [--regions] PID\n"
+	"usage: cowprof snapshot [--json] [--regions] [--threads N] PID\n"
 	"\n"
 	"Measure the process PID and all its descendants once: for each, RSS,\n"
 	"PSS, USS, swap, anonymous memory, and what it still shares with its\n"
@@ -18,6 +22,7 @@ static const char usage[] =
 	"\n"
 	"  --json       print one JSON object (sizes in kB)\n"
 	"  --regions    also list every memory region's figures\n"
+	"  --threads N  walk pagemaps on N threads (default: one per CPU, at most 4)\n"
 	"  -h, --help   show this help\n"
 	"      --version\n";
 
@@ -99,8 +104,31 @@ static void print_json(const struct snapshot *s, bool regions)
 }
 
 #define SZ 16
+#define TABLE_LEFT 106  /* columns before COMMAND */
 
-static void print_row(const struct snapshot_proc *p)
+/* Columns the command may use: the terminal's width when printing to
+ * one, else no limit. */
+static int command_width(void)
+{
+	struct winsize ws;
+	if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 ||
+	    ws.ws_col < 100)
+		return INT_MAX;
+	return ws.ws_col - TABLE_LEFT;
+}
+
+static void print_command(const struct snapshot_proc *p, int width)
+{
+	int indent = p->depth ? 3 * p->depth : 0;
+	for (int d = 1; d < p->depth; d++)
+		fputs("   ", stdout);
+	if (p->depth)
+		fputs("`- ", stdout);
+	int room = width - indent;
+	printf("%.*s\n", room > 8 ? room : 8, p->cmd);
+}
+
+static void print_row(const struct snapshot_proc *p, int width)
 {
 	char b[9][SZ];
 	const struct cow_figures *f = &p->fig;
@@ -115,32 +143,28 @@ static void print_row(const struct snapshot_proc *p)
 		printf(" %7s  ", "-");
 	else
 		printf(" %6.1f%%  ", pct);
-	for (int d = 1; d < p->depth; d++)
-		fputs("   ", stdout);
-	printf("%s%s\n", p->depth ? "`- " : "", p->cmd);
+	print_command(p, width);
 }
 
-static void print_text(const struct snapshot *s, bool regions)
+static void print_regions(const struct snapshot_proc *p)
 {
-	printf("%7s %10s %10s %10s %10s %10s %10s %10s %10s %7s  %s\n", "PID",
-	       "RSS", "PSS", "USS", "SWAP", "ANON", "SHARED", "COPIED", "NEW",
-	       "SHARED%", "COMMAND");
-	for (size_t i = 0; i < s->n; i++) {
-		print_row(&s->procs[i]);
-		for (size_t k = 0; regions && k < s->procs[i].nregions; k++) {
-			const struct snapshot_region *r = &s->procs[i].regions[k];
-			char b[4][SZ];
-			if (!r->fig.rss_kb)
-				continue;
-			printf("        %012llx-%012llx %s %-11s rss %s shared %s copied %s new %s %s\n",
-			       (unsigned long long)r->start, (unsigned long long)r->end,
-			       r->perms, maps_kind_name(r->kind),
-			       format_kb(r->fig.rss_kb, b[0], SZ),
-			       format_kb(r->fig.shared_with_parent_kb, b[1], SZ),
-			       format_kb(r->fig.copied_kb, b[2], SZ),
-			       format_kb(r->fig.new_kb, b[3], SZ), r->path);
-		}
+	for (size_t k = 0; k < p->nregions; k++) {
+		const struct snapshot_region *r = &p->regions[k];
+		char b[4][SZ];
+		if (!r->fig.rss_kb)
+			continue;
+		printf("        %012llx-%012llx %s %-11s rss %s shared %s copied %s new %s %s\n",
+		       (unsigned long long)r->start, (unsigned long long)r->end,
+		       r->perms, maps_kind_name(r->kind),
+		       format_kb(r->fig.rss_kb, b[0], SZ),
+		       format_kb(r->fig.shared_with_parent_kb, b[1], SZ),
+		       format_kb(r->fig.copied_kb, b[2], SZ),
+		       format_kb(r->fig.new_kb, b[3], SZ), r->path);
 	}
+}
+
+static void print_totals(const struct snapshot *s)
+{
 	char b[4][SZ];
 	const struct cow_tree_figures *t = &s->tree;
 	uint64_t saved = t->rss_kb > t->unique_kb ? t->rss_kb - t->unique_kb : 0;
@@ -154,11 +178,28 @@ static void print_text(const struct snapshot *s, bool regions)
 	       s->duration_s * 1000);
 }
 
+static void print_text(const struct snapshot *s, bool regions)
+{
+	printf("%7s %10s %10s %10s %10s %10s %10s %10s %10s %7s  %s\n", "PID",
+	       "RSS", "PSS", "USS", "SWAP", "ANON", "SHARED", "COPIED", "NEW",
+	       "SHARED%", "COMMAND");
+	size_t *order = snapshot_tree_order(s);
+	int width = command_width();
+	for (size_t i = 0; i < s->n; i++) {
+		print_row(&s->procs[order[i]], width);
+		if (regions)
+			print_regions(&s->procs[order[i]]);
+	}
+	free(order);
+	print_totals(s);
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "regions", no_argument, NULL, 'r' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -172,6 +213,14 @@ int cmd_snapshot(int argc, char **argv)
 		switch (c) {
 		case 'j': json = true; break;
 		case 'r': o.regions = true; break;
+		case 't':
+			o.threads = format_parse_pid(optarg);
+			if (o.threads < 1 || o.threads > SNAPSHOT_MAX_THREADS) {
+				cmd_error("snapshot: --threads wants 1 to %d, not '%s'",
+					  SNAPSHOT_MAX_THREADS, optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
 		case 'V': printf("cowprof %s\n", COWPROF_VERSION); return EXIT_OK;
 		default: return cmd_bad_option("snapshot", argv[optind - 1]);

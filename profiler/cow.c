@@ -216,72 +216,91 @@ static bool parent_backs(const struct pagescan_proc *r,
 	return rg && same_backing(&g->map, &rg->map);
 }
 
-/* Which of shared_with_parent, copied or new this page adds to. */
-static uint64_t *parent_figure(struct cow_figures *f, enum page_class c,
-			       uint32_t s, bool backed)
+/* Page counts of one region, kept in locals while its pages are summed. */
+struct tally {
+	uint64_t rss, uss, swap, hugetlb, shared_anywhere, pss_units;
+	uint64_t kind[3];        /* by enum page_class: anon, shmem, file */
+	uint64_t shared, copied, fresh;
+};
+
+/* Which of shared_with_parent, copied or new a page of class c adds to. */
+static uint64_t *parent_tally(struct tally *t, enum page_class c, uint32_t s,
+			      bool backed)
 {
 	if (c == PC_SHMEM)
-		return backed ? &f->shared_with_parent_kb : &f->new_kb;
+		return backed ? &t->shared : &t->fresh;
 	if (s & SLOT_LINKED)
-		return &f->shared_with_parent_kb;
-	return (s & SLOT_PARENT) && backed ? &f->copied_kb : &f->new_kb;
+		return &t->shared;
+	return (s & SLOT_PARENT) && backed ? &t->copied : &t->fresh;
 }
 
-static void account_page(struct walk *w, struct cow_figures *f, uint64_t e,
-			 uint32_t s, enum page_class c)
+/* Count one page; returns false if it is not resident memory (swapped,
+ * the zero page, hugetlb) and so has no parent figure. */
+static inline bool tally_page(const struct walk *w, struct tally *t,
+			      uint64_t e, uint32_t s, enum page_class c)
 {
 	if (!pagemap_present(e)) {
-		f->swap_kb += pagemap_swapped(e) ? PAGE_KB : 0;
-		return;
+		t->swap += pagemap_swapped(e);
+		return false;
 	}
 	if ((s & SLOT_INDEX) == SLOT_NONE)
-		return;  /* the zero page */
+		return false;  /* the zero page */
 	if (c == PC_HUGETLB) {
-		f->hugetlb_kb += PAGE_KB;  /* smaps keeps hugetlb out of Rss */
-		return;
+		t->hugetlb++;  /* smaps keeps hugetlb out of Rss */
+		return false;
 	}
 	uint32_t m = w->mapcount[s & SLOT_INDEX];
-	f->rss_kb += PAGE_KB;
-	f->pss_units += m < PSS_TABLE ? pss_table[m] : PSS_UNIT_PAGE / m;
-	if (m <= 1)
-		f->uss_kb += PAGE_KB;
-	else
-		f->shared_anywhere_kb += PAGE_KB;
-	uint64_t *kind = c == PC_ANON ? &f->anon_kb
-			 : c == PC_SHMEM ? &f->shmem_kb : &f->file_kb;
-	*kind += PAGE_KB;
+	t->rss++;
+	t->pss_units += m < PSS_TABLE ? pss_table[m] : PSS_UNIT_PAGE / m;
+	t->uss += m <= 1;
+	t->shared_anywhere += m > 1;
+	t->kind[c]++;
+	return true;
 }
 
-static void account_page_parent(struct walk *w, size_t i, size_t k,
-				uint64_t vpn, const struct pagescan_region *g,
-				struct cow_figures *f,
-				const struct pagescan_region **cache)
+static void tally_run(const struct walk *w, size_t i,
+		      const struct pagescan_region *g,
+		      const struct pagescan_run *run, struct tally *t,
+		      const struct pagescan_region **cache)
 {
+	const struct pagescan_proc *p = &w->in->procs[i];
 	int pi = w->in->parent[i];
-	uint64_t e = w->in->procs[i].pme[k];
-	uint32_t s = w->slot[i][k];
-	enum page_class c = class_of(g->map.kind, e);
-	account_page(w, f, e, s, c);
-	if (pi < 0 || c == PC_FILE || c == PC_HUGETLB ||
-	    (s & SLOT_INDEX) == SLOT_NONE)
-		return;
-	bool backed = (c == PC_SHMEM || ((s & SLOT_PARENT) && !(s & SLOT_LINKED))) &&
-		      parent_backs(&w->in->procs[pi], cache, g, vpn << 12);
-	*parent_figure(f, c, s, backed) += PAGE_KB;
+	for (size_t x = 0; x < run->n; x++) {
+		size_t k = run->first + x;
+		uint64_t e = p->pme[k];
+		uint32_t s = w->slot[i][k];
+		enum page_class c = class_of(g->map.kind, e);
+		if (!tally_page(w, t, e, s, c) || pi < 0 || c == PC_FILE)
+			continue;
+		bool backed = (c == PC_SHMEM || ((s & SLOT_PARENT) &&
+						 !(s & SLOT_LINKED))) &&
+			      parent_backs(&w->in->procs[pi], cache, g,
+					   (run->vpn + x) << 12);
+		(*parent_tally(t, c, s, backed))++;
+	}
 }
 
-static void account_region(struct walk *w, size_t i, size_t gi,
+static void account_region(const struct walk *w, size_t i, size_t gi,
 			   struct cow_figures *f,
 			   const struct pagescan_region **cache)
 {
 	const struct pagescan_proc *p = &w->in->procs[i];
 	const struct pagescan_region *g = &p->regions[gi];
-	for (size_t u = g->first_run; u < g->first_run + g->nruns; u++) {
-		const struct pagescan_run *run = &p->runs[u];
-		for (size_t t = 0; t < run->n; t++)
-			account_page_parent(w, i, run->first + t, run->vpn + t,
-					    g, f, cache);
-	}
+	struct tally t = {0};
+	for (size_t u = g->first_run; u < g->first_run + g->nruns; u++)
+		tally_run(w, i, g, &p->runs[u], &t, cache);
+	f->rss_kb = t.rss * PAGE_KB;
+	f->uss_kb = t.uss * PAGE_KB;
+	f->swap_kb = t.swap * PAGE_KB;
+	f->hugetlb_kb = t.hugetlb * PAGE_KB;
+	f->shared_anywhere_kb = t.shared_anywhere * PAGE_KB;
+	f->pss_units = t.pss_units;
+	f->anon_kb = t.kind[PC_ANON] * PAGE_KB;
+	f->shmem_kb = t.kind[PC_SHMEM] * PAGE_KB;
+	f->file_kb = t.kind[PC_FILE] * PAGE_KB;
+	f->shared_with_parent_kb = t.shared * PAGE_KB;
+	f->copied_kb = t.copied * PAGE_KB;
+	f->new_kb = t.fresh * PAGE_KB;
 }
 
 static void add_figures(struct cow_figures *to, const struct cow_figures *f)
@@ -293,7 +312,7 @@ static void add_figures(struct cow_figures *to, const struct cow_figures *f)
 }
 
 /* Pass 3: sum every page into its region's and its process's figures. */
-static void account_all(struct walk *w, struct cow_result *out)
+static void account_all(const struct walk *w, struct cow_result *out)
 {
 	for (size_t i = 0; i < w->in->n; i++) {
 		const struct pagescan_proc *p = &w->in->procs[i];

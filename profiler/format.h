@@ -9,8 +9,8 @@
  * bytes). Returns buf. */
 char *format_kb(uint64_t kb, char *buf, size_t len);
 
-/* Parse a pid argument: decimal digits only, 1..INT_MAX. Returns the pid,
- * or -1 if s is not one. */
+/* Parse a pid (or any positive count) argument: decimal digits only,
+ * 1..INT_MAX. Returns it, or -1 if s is not one. */
 int format_parse_pid(const char *s);
 
 #endif

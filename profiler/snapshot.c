@@ -261,6 +261,24 @@ void snapshot_release(struct snapshot *s)
 	s->n = 0;
 }
 
+static void visit(const struct snapshot *s, size_t i, size_t *order, size_t *n)
+{
+	order[(*n)++] = i;
+	for (size_t k = i + 1; k < s->n; k++)
+		if (s->procs[k].parent == (int)i)
+			visit(s, k, order, n);
+}
+
+size_t *snapshot_tree_order(const struct snapshot *s)
+{
+	size_t *order = xcalloc(s->n ? s->n : 1, sizeof(size_t));
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->procs[i].parent < 0)
+			visit(s, i, order, &n);
+	return order;
+}
+
 double snapshot_shared_pct(const struct cow_figures *f)
 {
 	uint64_t inh = f->shared_with_parent_kb + f->copied_kb;

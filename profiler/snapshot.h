@@ -59,6 +59,10 @@ int snapshot_take(int root_pid, const struct snapshot_opts *o,
 /* Free what s holds (not s). */
 void snapshot_release(struct snapshot *s);
 
+/* The indexes of s->procs in depth-first order (each process followed by
+ * its descendants), for printing as a tree. The caller frees it. */
+size_t *snapshot_tree_order(const struct snapshot *s);
+
 /* The share of inherited memory still shared, in percent: shared /
  * (shared + copied); -1 when nothing was inherited (the root). */
 double snapshot_shared_pct(const struct cow_figures *f);
