@@ -183,7 +183,7 @@ static void parse_options(int argc, char **argv, struct options *o)
  * end of the buffer. */
 static void check_ranges(const struct options *o, size_t pages)
 {
-	unsigned long last = pages - o->parent_pages;   /* first root page */
+	unsigned long last;     /* the first page the root writes */
 
 	if (o->buffer_mib == 0)
 		usage_error("-a: the buffer needs at least 1 MiB");
@@ -191,6 +191,7 @@ static void check_ranges(const struct options *o, size_t pages)
 		usage_error("-g needs at least one child (-n)");
 	if (o->parent_pages > pages)
 		usage_error("-p %lu: the buffer has only %zu pages", o->parent_pages, pages);
+	last = pages - o->parent_pages;
 	for (unsigned long i = 0; i < o->children; i++)
 		if (o->writes[i] > last)
 			usage_error("-w: child %lu writes %lu pages, but only %lu fit before the root's -p %lu",
@@ -316,16 +317,7 @@ static void send_ready(int fd, struct region fresh)
 		die("close");
 }
 
-/* SIGTERM a child and reap it, so nothing is left as a zombie. */
-static void stop_child(pid_t pid)
-{
-	if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
-		die("kill");
-	while (waitpid(pid, NULL, 0) < 0)
-		if (errno != EINTR)
-			die("waitpid");
-}
-
+/* SIGTERM the children and reap them, so nothing is left as a zombie. */
 static void stop_children(const pid_t *pids, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -369,7 +361,7 @@ static void run_child(const struct options *o, size_t index, struct region buf,
 	send_ready(ready_fd, fresh);
 	wait_for_term();
 	if (grandchild > 0)
-		stop_child(grandchild);
+		stop_children(&grandchild, 1);
 	_exit(0);
 }
 
