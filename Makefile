@@ -19,7 +19,7 @@ ifeq ($(SANITIZER),address)
 else ifeq ($(SANITIZER),undefined)
   SANFLAGS = -fsanitize=undefined -fno-sanitize-recover=undefined
 endif
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) -pthread -D_GNU_SOURCE -MMD -MP
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(LIB_CFLAGS) -pthread -D_GNU_SOURCE -MMD -MP
 PYTHON = /usr/bin/python3
 
 # Libraries every part of cowprof builds on, found with pkg-config.
@@ -43,7 +43,11 @@ LIB_SRCS = \
 	profiler/snapshot.c \
 	profiler/json.c \
 	profiler/format.c \
-	profiler/cmd_snapshot.c
+	profiler/cmd_snapshot.c \
+	profiler/session.c \
+	collectors/procevents.c \
+	profiler/recorder.c \
+	profiler/cmd_record.c
 
 MAIN_SRCS = profiler/main.c
 
@@ -71,6 +75,9 @@ LIB_OBJS = $(LIB_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+# What cowprof links: evaluated when a recipe runs, after `deps`.
+LIB_CFLAGS = $(shell pkg-config --cflags sqlite3 2>/dev/null)
+LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null) -pthread -lm
 ASAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
        -fno-omit-frame-pointer
 
@@ -110,7 +117,7 @@ build/libcowprof-asan.a: $(ASAN_OBJS)
 	ar rcs $@ $^
 
 build/cowprof: build/obj/profiler/main.o build/libcowprof.a
-	$(CC) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ -lm
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
 
 build/forktree: samples/forktree.c | deps
 	@mkdir -p build
@@ -120,17 +127,17 @@ build/forktree: samples/forktree.c | deps
 build/tests/%: tests/unit/%.c tests/unit/fixture.h build/libcowprof.a
 	@mkdir -p build/tests
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
-	  build/libcowprof.a $(CMOCKA_LIBS) -pthread -lm
+	  build/libcowprof.a $(CMOCKA_LIBS) $(LIBS)
 
 build/tests-asan/%: tests/unit/%.c tests/unit/fixture.h build/libcowprof-asan.a
 	@mkdir -p build/tests-asan
 	$(CC) $(WARN) -O1 -g $(ASAN) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
-	  build/libcowprof-asan.a $(CMOCKA_LIBS) -pthread -lm
+	  build/libcowprof-asan.a $(CMOCKA_LIBS) $(LIBS)
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | deps-test
 	@mkdir -p build/fuzz
 	clang $(WARN) -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(LIB_SRCS) -pthread -lm
+	  -o $@ $< $(LIB_SRCS) $(LIBS)
 
 check: deps-test
 	$(MAKE) --no-print-directory check-unit check-asan check-fuzz check-integration

@@ -14,6 +14,8 @@
 /* Each takes the arguments after the command name (argv[0] is the command
  * name) and returns the process exit status. */
 int cmd_snapshot(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Print "cowprof: " and the message to stderr, with a newline. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

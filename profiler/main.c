@@ -10,7 +10,9 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "snapshot", cmd_snapshot, "[--json] PID   one measurement of the tree under PID" },
+	{ "snapshot", cmd_snapshot, "[--json] PID                 one measurement of the tree under PID" },
+	{ "record", cmd_record, "[-i SEC] [-d SEC] [-o FILE] PID   sample the tree until it exits, -d ends, or Ctrl-C" },
+	{ "run", cmd_run, "[-i SEC] [-o FILE] -- CMD [ARG...]  start CMD and record its tree" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

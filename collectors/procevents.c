@@ -1,0 +1,137 @@
+/* procevents.c - fork, exec and exit events from the netlink proc connector */
+#include "procevents.h"
+
+#include <errno.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int send_op(int fd, enum proc_cn_mcast_op op)
+{
+	struct {
+		struct nlmsghdr nl;
+		struct cn_msg cn;
+		enum proc_cn_mcast_op op;
+	} __attribute__((packed)) msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.nl.nlmsg_len = sizeof(msg);
+	msg.nl.nlmsg_type = NLMSG_DONE;
+	msg.nl.nlmsg_pid = (uint32_t)getpid();
+	msg.cn.id.idx = CN_IDX_PROC;
+	msg.cn.id.val = CN_VAL_PROC;
+	msg.cn.len = sizeof(op);
+	msg.op = op;
+	return send(fd, &msg, sizeof(msg), 0) == (ssize_t)sizeof(msg) ? 0 : -errno;
+}
+
+int procev_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			NETLINK_CONNECTOR);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC,
+				  .nl_pid = 0 };
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	if (r == 0) {
+		int big = 4 << 20;  /* room for bursts of forks between reads */
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+		r = send_op(fd, PROC_CN_MCAST_LISTEN);
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+void procev_close(int fd)
+{
+	if (fd < 0)
+		return;
+	send_op(fd, PROC_CN_MCAST_IGNORE);
+	close(fd);
+}
+
+/* Decode one proc_event; returns 1 if it is an event we report. */
+static int decode(const struct proc_event *ev, struct procev *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timestamp_ns = ev->timestamp_ns;
+	o->exit_code = o->exit_signal = -1;
+	switch (ev->what) {
+	case PROC_EVENT_FORK:
+		if (ev->event_data.fork.child_pid != ev->event_data.fork.child_tgid)
+			return 0;  /* a new thread */
+		o->kind = PROCEV_FORK;
+		o->pid = ev->event_data.fork.child_tgid;
+		o->ppid = ev->event_data.fork.parent_tgid;
+		return 1;
+	case PROC_EVENT_EXEC:
+		o->kind = PROCEV_EXEC;
+		o->pid = ev->event_data.exec.process_tgid;
+		return 1;
+	case PROC_EVENT_EXIT:
+		if (ev->event_data.exit.process_pid != ev->event_data.exit.process_tgid)
+			return 0;  /* a thread */
+		o->kind = PROCEV_EXIT;
+		o->pid = ev->event_data.exit.process_tgid;
+		/* exit_code is a wait(2) status: signal in the low 7 bits */
+		unsigned st = ev->event_data.exit.exit_code;
+		if (st & 0x7f)
+			o->exit_signal = (int)(st & 0x7f);
+		else
+			o->exit_code = (int)(st >> 8 & 0xff);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int procev_parse(const void *buf, size_t len, struct procev *out, size_t max)
+{
+	int n = 0;
+	const struct nlmsghdr *nl = buf;
+	for (; NLMSG_OK(nl, len); nl = NLMSG_NEXT(nl, len)) {
+		if (nl->nlmsg_type == NLMSG_ERROR || nl->nlmsg_type == NLMSG_NOOP)
+			continue;
+		size_t plen = NLMSG_PAYLOAD(nl, 0);
+		if (plen < sizeof(struct cn_msg))
+			return -EINVAL;
+		const struct cn_msg *cn = NLMSG_DATA(nl);
+		if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
+			continue;
+		if (cn->len > plen - sizeof(*cn) ||
+		    cn->len < offsetof(struct proc_event, event_data))
+			continue;  /* an ack, or a message of another shape */
+		struct proc_event ev;
+		memset(&ev, 0, sizeof(ev));
+		memcpy(&ev, cn->data, cn->len < sizeof(ev) ? cn->len : sizeof(ev));
+		if ((size_t)n < max && decode(&ev, &out[n]))
+			n++;
+	}
+	return n;
+}
+
+int procev_read(int fd, struct procev *out, size_t max)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int total = 0;
+	while ((size_t)total < max) {
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r < 0)
+			return -errno;
+		int n = procev_parse(buf, (size_t)r, out + total, max - (size_t)total);
+		if (n > 0)
+			total += n;
+	}
+	return total;
+}

@@ -1,0 +1,378 @@
+/* cmd_record.c - `cowprof record` (attach to a tree) and `cowprof run`
+ * (start a command and record its tree) */
+#include "commands.h"
+#include "format.h"
+#include "recorder.h"
+#include "session.h"
+#include "../collectors/proctree.h"
+#include "../collectors/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char record_usage[] =
+	"usage: cowprof record [-i SEC] [-d SEC] [-o FILE] PID\n"
+	"\n"
+	"Attach to the running tree under PID (no restart, no change to it) and\n"
+	"sample it every SEC seconds until the root exits, -d passes, or Ctrl-C\n"
+	"or SIGTERM; then print a summary. The session file can be read later\n"
+	"with 'cowprof report', 'cowprof compare' or sqlite3.\n"
+	"\n"
+	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
+	"  -d, --duration SEC  stop after SEC seconds\n"
+	"  -o, --output FILE   session file (default cowprof-PID-YYYYmmdd-HHMMSS.db)\n"
+	"  -h, --help          show this help\n"
+	"      --version\n";
+
+static const char run_usage[] =
+	"usage: cowprof run [-i SEC] [-d SEC] [-o FILE] -- CMD [ARG...]\n"
+	"\n"
+	"Start CMD and record its tree from its first instant, as 'record' does,\n"
+	"until CMD exits (or -d passes). Ctrl-C and SIGTERM sent to cowprof are\n"
+	"passed on to CMD; cowprof exits with CMD's status (128+N if a signal N\n"
+	"ended it).\n"
+	"\n"
+	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
+	"  -d, --duration SEC  stop recording after SEC seconds (CMD keeps running)\n"
+	"  -o, --output FILE   session file (default cowprof-PID-YYYYmmdd-HHMMSS.db)\n"
+	"  -h, --help          show this help\n"
+	"      --version\n";
+
+struct rec_args {
+	double interval_s, duration_s;
+	const char *output;
+	int first_arg;           /* argv index of PID or CMD */
+};
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t child_pid;
+
+static int parse_seconds(const char *s, double min, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min) || v > 1e7)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parse the options common to record and run. Returns -1 to go on, or an
+ * exit status. */
+static int parse_args(const char *cmd, const char *usage, int argc, char **argv,
+		      struct rec_args *a)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	*a = (struct rec_args){ .interval_s = 1.0 };
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+i:d:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (parse_seconds(optarg, RECORDER_MIN_INTERVAL_S, &a->interval_s) < 0) {
+				cmd_error("%s: -i wants seconds, at least %.2f, not '%s'",
+					  cmd, RECORDER_MIN_INTERVAL_S, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (parse_seconds(optarg, 0.001, &a->duration_s) < 0) {
+				cmd_error("%s: -d wants a positive number of seconds, not '%s'",
+					  cmd, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o': a->output = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		case 'V': printf("cowprof %s\n", COWPROF_VERSION); return EXIT_OK;
+		case ':':
+			cmd_error("%s: option '%s' needs a value", cmd, argv[optind - 1]);
+			return EXIT_USAGE;
+		default: return cmd_bad_option(cmd, argv[optind - 1]);
+		}
+	}
+	a->first_arg = optind;
+	return -1;
+}
+
+static char *default_output(int pid)
+{
+	char stamp[32], *p = NULL;
+	time_t now = time(NULL);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+	if (asprintf(&p, "cowprof-%d-%s.db", pid, stamp) < 0)
+		abort();
+	return p;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void write_meta(struct session *s, int argc, char **argv, int root,
+		       double interval_s)
+{
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *cmdline = xcalloc(1, len + 8);
+	strcpy(cmdline, "cowprof");
+	for (int i = 0; i < argc; i++) {
+		strcat(cmdline, " ");
+		strcat(cmdline, argv[i]);
+	}
+	char buf[64];
+	struct utsname u;
+	uname(&u);
+	session_set_meta(s, "command", cmdline);
+	snprintf(buf, sizeof(buf), "%d", root);
+	session_set_meta(s, "root_pid", buf);
+	snprintf(buf, sizeof(buf), "%g", interval_s);
+	session_set_meta(s, "interval_s", buf);
+	session_set_meta(s, "kernel", u.release);
+	session_set_meta(s, "hostname", u.nodename);
+	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_PAGESIZE));
+	session_set_meta(s, "page_size", buf);
+	session_set_meta(s, "cowprof_version", COWPROF_VERSION);
+	snprintf(buf, sizeof(buf), "%.3f", now_s());
+	session_set_meta(s, "started", buf);
+	free(cmdline);
+}
+
+static void write_end_meta(struct session *s, const struct recorder_summary *sum)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%.3f", now_s());
+	session_set_meta(s, "ended", buf);
+	snprintf(buf, sizeof(buf), "%zu", sum->samples);
+	session_set_meta(s, "samples", buf);
+}
+
+static void on_stop(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	int child = child_pid;
+	/* pass on what was sent to cowprof; a terminal's Ctrl-C already
+	 * reached CMD, which is in our process group */
+	if (child > 0 && si->si_code != SI_KERNEL)
+		kill(child, sig);
+	if (child <= 0)
+		stop_flag = 1;
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_stop;
+	sa.sa_flags = SA_SIGINFO;  /* no SA_RESTART: let poll() return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void print_summary(const char *path, const struct recorder_summary *sum)
+{
+	char sz[16];
+	fprintf(stderr, "cowprof: recorded %zu sample%s of %zu process%s over %.1f s "
+		"into %s (%s)%s\n", sum->samples, sum->samples == 1 ? "" : "s",
+		sum->processes, sum->processes == 1 ? "" : "es", sum->seconds, path,
+		format_kb(sum->file_bytes / 1024, sz, sizeof(sz)),
+		sum->connector ? "" : "; fork and exit events by polling (no "
+		"netlink proc connector: needs CAP_NET_ADMIN)");
+}
+
+/* Create the session, record root into it, finish it. */
+static int record_into(const char *path, int argc, char **argv, int root,
+		       const struct rec_args *a, bool (*root_done)(void *))
+{
+	char err[512];
+	struct session *s;
+	if (session_create(path, &s, err, sizeof(err)) < 0) {
+		cmd_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	write_meta(s, argc, argv, root, a->interval_s);
+	struct recorder_opts o = { .interval_s = a->interval_s,
+				   .duration_s = a->duration_s,
+				   .progress = isatty(STDERR_FILENO),
+				   .stop = &stop_flag, .root_done = root_done };
+	struct recorder_summary sum;
+	int e = recorder_run(root, s, &o, &sum, err, sizeof(err));
+	write_end_meta(s, &sum);
+	session_close(s);
+	if (e < 0 && sum.samples == 0)
+		unlink(path);
+	if (e == -ESRCH && root_done && root_done(NULL)) {
+		cmd_error("run: the command exited before the first sample; "
+			  "nothing recorded");
+		return EXIT_OK;
+	}
+	if (e < 0) {
+		cmd_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0)
+		sum.file_bytes = (uint64_t)st.st_size;
+	print_summary(path, &sum);
+	return EXIT_OK;
+}
+
+/* Can root be recorded at all? Says why not before a file is created. */
+static int check_root(int pid)
+{
+	struct proc_stat st;
+	int e = proctree_read_stat(NULL, pid, &st);
+	if (e == -ESRCH) {
+		cmd_error("pid %d: no such process", pid);
+		return EXIT_RUNTIME;
+	}
+	if (e == 0 && (st.flags & PROC_PF_KTHREAD)) {
+		cmd_error("pid %d: is a kernel thread (no user memory)", pid);
+		return EXIT_RUNTIME;
+	}
+	return -1;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct rec_args a;
+	int r = parse_args("record", record_usage, argc, argv, &a);
+	if (r >= 0)
+		return r;
+	if (a.first_arg != argc - 1) {
+		cmd_error(a.first_arg >= argc ? "record: missing PID (see 'cowprof "
+			  "record --help')" : "record: too many arguments");
+		return EXIT_USAGE;
+	}
+	int pid = format_parse_pid(argv[a.first_arg]);
+	if (pid < 0) {
+		cmd_error("record: '%s' is not a valid pid", argv[a.first_arg]);
+		return EXIT_USAGE;
+	}
+	if ((r = check_root(pid)) >= 0)
+		return r;
+	install_handlers();
+	char *path = a.output ? xstrdup(a.output) : default_output(pid);
+	r = record_into(path, argc - 1, argv + 1, pid, &a, NULL);
+	free(path);
+	return r;
+}
+
+/* ---- run ---- */
+
+static int child_status = -1;
+
+static bool child_done(void *ctx)
+{
+	(void)ctx;
+	int st;
+	if (child_status < 0 && waitpid(child_pid, &st, WNOHANG) == child_pid)
+		child_status = st;
+	return child_status >= 0;
+}
+
+/* Fork CMD held at a pipe until the session exists; returns its pid. A
+ * failed exec is reported through a close-on-exec pipe. */
+static pid_t start_child(char **cmd, int *go_fd, int *exec_fd)
+{
+	int go[2], ex[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		close(ex[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(cmd[0], cmd);
+		int e = errno;
+		(void)!write(ex[1], &e, sizeof(e));
+		_exit(127);
+	}
+	close(go[0]);
+	close(ex[1]);
+	*go_fd = go[1];
+	*exec_fd = ex[0];
+	return pid;
+}
+
+static int exit_status_of(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return EXIT_RUNTIME;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct rec_args a;
+	int r = parse_args("run", run_usage, argc, argv, &a);
+	if (r >= 0)
+		return r;
+	if (a.first_arg >= argc) {
+		cmd_error("run: missing CMD (see 'cowprof run --help')");
+		return EXIT_USAGE;
+	}
+	int go, exfd;
+	pid_t pid = start_child(argv + a.first_arg, &go, &exfd);
+	if (pid < 0) {
+		cmd_error("run: cannot start %s: %s", argv[a.first_arg], strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	child_pid = pid;
+	install_handlers();
+	char *path = a.output ? xstrdup(a.output) : default_output(pid);
+	char *err_path = path;
+	(void)!write(go, "g", 1);
+	close(go);
+	int e = 0;
+	ssize_t n = read(exfd, &e, sizeof(e));
+	close(exfd);
+	if (n == (ssize_t)sizeof(e)) {
+		cmd_error("run: cannot run %s: %s", argv[a.first_arg], strerror(e));
+		waitpid(pid, NULL, 0);
+		free(path);
+		return EXIT_RUNTIME;
+	}
+	r = record_into(err_path, argc - 1, argv + 1, pid, &a, child_done);
+	free(path);
+	while (child_status < 0) {
+		int st;
+		if (waitpid(pid, &st, 0) == pid)
+			child_status = st;
+		else if (errno != EINTR)
+			break;
+	}
+	child_pid = 0;
+	if (r != EXIT_OK)
+		return r;
+	return child_status >= 0 ? exit_status_of(child_status) : EXIT_RUNTIME;
+}

@@ -1,0 +1,501 @@
+/* recorder.c - sample a process tree at a fixed interval into a session */
+#include "recorder.h"
+#include "format.h"
+#include "snapshot.h"
+#include "../collectors/procevents.h"
+#include "../collectors/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A region of a process whose figures the session has. */
+struct track_region {
+	uint64_t start;
+	enum maps_kind kind;
+	int64_t id;
+	struct cow_figures last;
+};
+
+/* A process the session has. */
+struct track {
+	int pid;
+	uint64_t start_ticks;
+	int64_t id;
+	double fork_time;
+	bool alive, seen, exit_recorded;
+	struct track_region *regions;   /* sorted by start */
+	size_t nregions, capregions;
+};
+
+/* What the proc connector said about a process, kept until a sample uses it. */
+struct note {
+	int pid, ppid;
+	double t;
+	int code, signal;
+};
+
+struct rec {
+	const struct recorder_opts *o;
+	struct session *s;
+	int root;
+	struct track *tr;
+	size_t ntr, captr;
+	struct note *forks, *exits;
+	size_t nforks, capforks, nexits, capexits;
+	int evfd;
+	double boot_epoch, mono_epoch;
+	long hz;
+	struct recorder_summary *sum;
+	int64_t sample_id;
+};
+
+static double clock_s(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static struct track *find_track(struct rec *r, int pid, uint64_t start_ticks)
+{
+	for (size_t i = r->ntr; i-- > 0;)
+		if (r->tr[i].pid == pid && r->tr[i].start_ticks == start_ticks)
+			return &r->tr[i];
+	return NULL;
+}
+
+static struct track *find_alive(struct rec *r, int pid)
+{
+	for (size_t i = r->ntr; i-- > 0;)
+		if (r->tr[i].pid == pid && r->tr[i].alive)
+			return &r->tr[i];
+	return NULL;
+}
+
+static void add_note(struct note **v, size_t *n, size_t *cap, struct note nt)
+{
+	util_grow((void **)v, cap, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = nt;
+}
+
+static void drop_note(struct note *v, size_t *n, size_t i)
+{
+	v[i] = v[--*n];
+}
+
+static ssize_t find_note(const struct note *v, size_t n, int pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].pid == pid)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* ---- events between samples ---- */
+
+static bool watched(struct rec *r, int pid)
+{
+	return find_alive(r, pid) || find_note(r->forks, r->nforks, pid) >= 0;
+}
+
+static void take_event(struct rec *r, const struct procev *ev)
+{
+	double t = r->mono_epoch + (double)ev->timestamp_ns / 1e9;
+	struct note nt = { ev->pid, ev->ppid, t, ev->exit_code, ev->exit_signal };
+	if (ev->kind == PROCEV_FORK && watched(r, ev->ppid))
+		add_note(&r->forks, &r->nforks, &r->capforks, nt);
+	else if (ev->kind == PROCEV_EXIT && watched(r, ev->pid))
+		add_note(&r->exits, &r->nexits, &r->capexits, nt);
+}
+
+static void drain_events(struct rec *r)
+{
+	struct procev ev[64];
+	int n;
+	while ((n = procev_read(r->evfd, ev, 64)) > 0)
+		for (int i = 0; i < n; i++)
+			take_event(r, &ev[i]);
+	/* -ENOBUFS: events were dropped; each sample rescans /proc anyway */
+}
+
+static bool should_stop(struct rec *r)
+{
+	return (r->o->stop && *r->o->stop) ||
+	       (r->o->root_done && r->o->root_done(r->o->ctx));
+}
+
+/* Wait until the monotonic time deadline, reading events meanwhile.
+ * Returns false if told to stop. */
+static bool wait_until(struct rec *r, double deadline)
+{
+	for (;;) {
+		if (should_stop(r))
+			return false;
+		double left = deadline - clock_s(CLOCK_MONOTONIC);
+		if (left <= 0)
+			return true;
+		int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
+		if (r->evfd >= 0) {
+			struct pollfd p = { r->evfd, POLLIN, 0 };
+			if (poll(&p, 1, ms) > 0)
+				drain_events(r);
+		} else {
+			struct timespec ts = { 0, (long)ms * 1000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* ---- writing samples ---- */
+
+static const char *signal_name(int sig, char *buf, size_t len)
+{
+	const char *abbrev = sigabbrev_np(sig);
+	if (abbrev)
+		snprintf(buf, len, "SIG%s", abbrev);
+	else
+		snprintf(buf, len, "signal %d", sig);
+	return buf;
+}
+
+/* The connector's exit note of pid. The kernel sends it just after the
+ * process turns zombie, so a walk can see the zombie (or the process gone)
+ * first: wait a moment for the note before giving up. */
+static ssize_t find_exit_note(struct rec *r, int pid)
+{
+	ssize_t k = find_note(r->exits, r->nexits, pid);
+	for (int tries = 0; k < 0 && r->evfd >= 0 && tries < 5; tries++) {
+		struct pollfd p = { r->evfd, POLLIN, 0 };
+		if (poll(&p, 1, 10) > 0)
+			drain_events(r);
+		k = find_note(r->exits, r->nexits, pid);
+	}
+	return k;
+}
+
+static int record_exit(struct rec *r, struct track *t, double fallback_t)
+{
+	ssize_t k = find_exit_note(r, t->pid);
+	struct note nt = { t->pid, 0, fallback_t, -1, -1 };
+	if (k >= 0 && r->exits[k].t >= t->fork_time - 1) {
+		nt = r->exits[k];
+		drop_note(r->exits, &r->nexits, (size_t)k);
+	}
+	char detail[64], sig[32];
+	if (nt.signal > 0)
+		snprintf(detail, sizeof(detail), "killed by %s",
+			 signal_name(nt.signal, sig, sizeof(sig)));
+	else if (nt.code >= 0)
+		snprintf(detail, sizeof(detail), "exit %d", nt.code);
+	else
+		snprintf(detail, sizeof(detail), "vanished between samples");
+	t->alive = false;
+	t->exit_recorded = true;
+	r->sum->exits++;
+	int e = session_set_exit(r->s, t->id, nt.t, nt.code, nt.signal);
+	return e ? e : session_add_event(r->s, nt.t, t->id, t->pid, "exit", detail);
+}
+
+static struct track *add_track(struct rec *r, int pid, uint64_t start_ticks,
+			       double fork_time)
+{
+	util_grow((void **)&r->tr, &r->captr, r->ntr + 1, sizeof(*r->tr));
+	struct track *t = &r->tr[r->ntr++];
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->start_ticks = start_ticks;
+	t->fork_time = fork_time;
+	t->alive = true;
+	r->sum->processes++;
+	return t;
+}
+
+/* Fork time: the connector's, else from the process's start time. */
+static double fork_time_of(struct rec *r, int pid, uint64_t start_ticks)
+{
+	ssize_t k = find_note(r->forks, r->nforks, pid);
+	double t = r->boot_epoch + (double)start_ticks / (double)r->hz;
+	if (k >= 0) {
+		t = r->forks[k].t;
+		drop_note(r->forks, &r->nforks, (size_t)k);
+	}
+	return t;
+}
+
+static int new_process(struct rec *r, const struct snapshot *snap,
+		       const struct snapshot_proc *sp, struct track **out)
+{
+	int64_t parent_id = 0;
+	if (sp->parent >= 0) {
+		const struct snapshot_proc *pp = &snap->procs[sp->parent];
+		struct track *pt = find_track(r, pp->pid, pp->start_ticks);
+		parent_id = pt ? pt->id : 0;
+	}
+	double ft = fork_time_of(r, sp->pid, sp->start_ticks);
+	struct track *t = add_track(r, sp->pid, sp->start_ticks, ft);
+	struct session_proc_info info = { sp->pid, sp->ppid, parent_id,
+					  sp->start_ticks, ft, sp->cmd };
+	int e = session_add_process(r->s, &info, &t->id);
+	bool first = r->sum->samples == 0;
+	if (e == 0)
+		e = session_add_event(r->s, first ? snap->time : ft, t->id, t->pid,
+				      first ? "start" : "fork", sp->cmd);
+	*out = t;
+	return e;
+}
+
+static bool same_figures(const struct cow_figures *a, const struct cow_figures *b)
+{
+	return a->rss_kb == b->rss_kb && a->anon_kb == b->anon_kb &&
+	       a->shared_with_parent_kb == b->shared_with_parent_kb &&
+	       a->copied_kb == b->copied_kb && a->new_kb == b->new_kb;
+}
+
+static struct track_region *find_region(struct track *t, uint64_t start,
+					enum maps_kind kind, size_t *pos)
+{
+	size_t lo = 0, hi = t->nregions;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->regions[mid].start < start ||
+		    (t->regions[mid].start == start && t->regions[mid].kind < kind))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	if (lo < t->nregions && t->regions[lo].start == start &&
+	    t->regions[lo].kind == kind)
+		return &t->regions[lo];
+	return NULL;
+}
+
+/* A region's figures go to the session when they change, and only for
+ * memory that can be shared or copied (anonymous, shmem): page cache
+ * regions of every library would otherwise fill the file. */
+static int write_region(struct rec *r, struct track *t,
+			const struct snapshot_region *g)
+{
+	size_t pos;
+	struct track_region *tr = find_region(t, g->start, g->kind, &pos);
+	if (!tr && g->fig.anon_kb == 0 && g->fig.shmem_kb == 0)
+		return 0;
+	if (!tr) {
+		util_grow((void **)&t->regions, &t->capregions, t->nregions + 1,
+			  sizeof(*t->regions));
+		memmove(&t->regions[pos + 1], &t->regions[pos],
+			(t->nregions - pos) * sizeof(*t->regions));
+		t->nregions++;
+		tr = &t->regions[pos];
+		memset(tr, 0, sizeof(*tr));
+		tr->start = g->start;
+		tr->kind = g->kind;
+		int e = session_add_region(r->s, t->id, g->start, g->end, g->perms,
+					   maps_kind_name(g->kind), g->path, &tr->id);
+		if (e < 0)
+			return e;
+	} else if (same_figures(&tr->last, &g->fig)) {
+		return 0;
+	}
+	tr->last = g->fig;
+	return session_add_region_sample(r->s, r->sample_id, tr->id, &g->fig);
+}
+
+static int write_process(struct rec *r, const struct snapshot *snap,
+			 const struct snapshot_proc *sp)
+{
+	struct track *t = find_track(r, sp->pid, sp->start_ticks);
+	int e = t ? 0 : new_process(r, snap, sp, &t);
+	if (e < 0)
+		return e;
+	t->seen = true;
+	e = session_add_proc_sample(r->s, r->sample_id, t->id, sp->state, &sp->fig);
+	for (size_t k = 0; e == 0 && k < sp->nregions; k++)
+		e = write_region(r, t, &sp->regions[k]);
+	/* a zombie has exited: its parent has not reaped it yet */
+	if (e == 0 && (sp->state == 'Z' || sp->state == 'X') && !t->exit_recorded)
+		e = record_exit(r, t, snap->time);
+	return e;
+}
+
+/* Processes that forked and exited between two samples: the connector saw
+ * them, no sample did. */
+static int write_short_lived(struct rec *r, double now)
+{
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < r->nforks;) {
+		struct note f = r->forks[i];
+		ssize_t x = find_note(r->exits, r->nexits, f.pid);
+		if (x < 0) {
+			if (now - f.t > 10 * r->o->interval_s + 1)
+				drop_note(r->forks, &r->nforks, i);  /* never seen */
+			else
+				i++;
+			continue;
+		}
+		drop_note(r->forks, &r->nforks, i);
+		struct track *pt = find_alive(r, f.ppid);
+		uint64_t ticks = (uint64_t)((f.t - r->boot_epoch) * (double)r->hz);
+		struct track *t = add_track(r, f.pid, ticks, f.t);
+		struct session_proc_info info = { f.pid, f.ppid, pt ? pt->id : 0,
+						  ticks, f.t, "" };
+		e = session_add_process(r->s, &info, &t->id);
+		if (e == 0)
+			e = session_add_event(r->s, f.t, t->id, f.pid, "fork",
+					      "exited before any sample");
+		if (e == 0)
+			e = record_exit(r, t, f.t);
+	}
+	return e;
+}
+
+static int write_sample(struct rec *r, const struct snapshot *snap)
+{
+	int e = session_begin_sample(r->s, snap->time, snap->duration_s,
+				     &snap->tree, snap->n, &r->sample_id);
+	for (size_t i = 0; i < r->ntr; i++)
+		r->tr[i].seen = false;
+	for (size_t i = 0; e == 0 && i < snap->n; i++)
+		e = write_process(r, snap, &snap->procs[i]);
+	for (size_t i = 0; e == 0 && i < r->ntr; i++)
+		if (r->tr[i].alive && !r->tr[i].seen && !r->tr[i].exit_recorded)
+			e = record_exit(r, &r->tr[i], snap->time);
+	if (e == 0)
+		e = write_short_lived(r, snap->time);
+	int c = session_end_sample(r->s);
+	if (e == 0 && c == 0)
+		r->sum->samples++;
+	return e ? e : c;
+}
+
+/* ---- the loop ---- */
+
+static void progress(struct rec *r, double elapsed)
+{
+	char sz[16];
+	size_t alive = 0;
+	for (size_t i = 0; i < r->ntr; i++)
+		alive += r->tr[i].alive;
+	fprintf(stderr, "\rcowprof: recording %d: %.0f s, %zu samples, %zu processes, %s   ",
+		r->root, elapsed, r->sum->samples, alive,
+		format_kb(session_file_size(r->s) / 1024, sz, sizeof(sz)));
+}
+
+/* The root is gone: record its exit, and those of the processes the
+ * connector saw exit since the last sample. */
+static int finish_root(struct rec *r, double now)
+{
+	drain_events(r);
+	r->sum->root_exited = true;
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < r->ntr; i++) {
+		struct track *t = &r->tr[i];
+		if (t->alive && !t->exit_recorded &&
+		    (t->pid == r->root || find_note(r->exits, r->nexits, t->pid) >= 0))
+			e = record_exit(r, t, now);
+	}
+	return e;
+}
+
+static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
+{
+	struct snapshot_opts so = { .proc_root = r->o->proc_root, .regions = true,
+				    .threads = 1 };
+	struct snapshot snap;
+	if (r->evfd >= 0)
+		drain_events(r);
+	int e = snapshot_take(r->root, &so, &snap, err, errlen);
+	if (e == -ESRCH && r->sum->samples > 0) {
+		*done = true;
+		e = finish_root(r, clock_s(CLOCK_REALTIME));
+		return e ? fail(err, errlen, e, "writing the session failed") : 0;
+	}
+	if (e < 0)
+		return e;
+	/* exits during the walk: their events come before the zombie state
+	 * the walk may have seen */
+	if (r->evfd >= 0)
+		drain_events(r);
+	e = write_sample(r, &snap);
+	*done = snap.n > 0 && (snap.procs[0].state == 'Z' || snap.procs[0].state == 'X');
+	r->sum->root_exited |= *done;
+	snapshot_release(&snap);
+	return e ? fail(err, errlen, e, "writing the session failed") : 0;
+}
+
+static void init_clocks(struct rec *r)
+{
+	double real = clock_s(CLOCK_REALTIME);
+	r->boot_epoch = real - clock_s(CLOCK_BOOTTIME);
+	r->mono_epoch = real - clock_s(CLOCK_MONOTONIC);
+	r->hz = sysconf(_SC_CLK_TCK);
+}
+
+static int loop(struct rec *r, char *err, size_t errlen)
+{
+	double t0 = clock_s(CLOCK_MONOTONIC);
+	bool done = false;
+	int e = 0;
+	for (unsigned long k = 1; e == 0 && !done; k++) {
+		e = sample_once(r, &done, err, errlen);
+		double elapsed = clock_s(CLOCK_MONOTONIC) - t0;
+		r->sum->seconds = elapsed;
+		if (r->o->progress)
+			progress(r, elapsed);
+		if (r->o->duration_s > 0 && elapsed + 1e-9 >= r->o->duration_s)
+			break;
+		double next = t0 + (double)k * r->o->interval_s;
+		if (r->o->duration_s > 0 && next - t0 > r->o->duration_s)
+			next = t0 + r->o->duration_s;
+		if (!done && e == 0 && !wait_until(r, next)) {
+			/* told to stop, or run's child exited: one last look */
+			if (!(r->o->stop && *r->o->stop))
+				e = sample_once(r, &done, err, errlen);
+			break;
+		}
+	}
+	if (r->o->progress)
+		fputc('\n', stderr);
+	return e;
+}
+
+int recorder_run(int root, struct session *s, const struct recorder_opts *o,
+		 struct recorder_summary *sum, char *err, size_t errlen)
+{
+	struct rec r = { .o = o, .s = s, .root = root, .sum = sum };
+	memset(sum, 0, sizeof(*sum));
+	init_clocks(&r);
+	r.evfd = procev_open();
+	sum->connector = r.evfd >= 0;
+	session_set_meta(s, "connector", sum->connector ? "netlink" : "polling");
+	int e = loop(&r, err, errlen);
+	if (e == 0)
+		e = session_add_event(s, clock_s(CLOCK_REALTIME), 0, root, "end",
+				      sum->root_exited ? "root exited" : "recording ended");
+	sum->file_bytes = session_file_size(s);
+	procev_close(r.evfd);
+	for (size_t i = 0; i < r.ntr; i++)
+		free(r.tr[i].regions);
+	free(r.tr);
+	free(r.forks);
+	free(r.exits);
+	return e;
+}

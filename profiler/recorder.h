@@ -1,0 +1,49 @@
+/* recorder.h - sample a process tree at a fixed interval into a session
+ *
+ * Each interval: one snapshot of the tree (profiler/snapshot.h), written as
+ * one committed transaction. Between samples the netlink proc connector
+ * tells forks and exits (with exit code or signal) as they happen; without
+ * it (no CAP_NET_ADMIN), processes that vanish between samples are recorded
+ * as exited with an unknown status.
+ */
+#ifndef COWPROF_RECORDER_H
+#define COWPROF_RECORDER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+
+#define RECORDER_MIN_INTERVAL_S 0.05
+
+struct recorder_opts {
+	double interval_s;       /* >= RECORDER_MIN_INTERVAL_S */
+	double duration_s;       /* 0: until the root exits or *stop */
+	const char *proc_root;   /* NULL for /proc */
+	bool progress;           /* a progress line on stderr */
+	volatile sig_atomic_t *stop;  /* set by a signal handler to end */
+	/* Called between samples; returns true when the root has exited (run
+	 * reaps its child there). May be NULL. */
+	bool (*root_done)(void *ctx);
+	void *ctx;
+};
+
+struct recorder_summary {
+	double seconds;          /* from first to last sample */
+	size_t samples;
+	size_t processes;        /* every process seen */
+	size_t exits;
+	uint64_t file_bytes;
+	bool root_exited;
+	bool connector;          /* fork/exit events came from the proc connector */
+};
+
+/* Record root's tree into s until the root exits, duration_s passes or
+ * *stop is set. Returns 0, or -errno with a one-line reason in err (the
+ * root does not exist or cannot be read, the session cannot be written). */
+int recorder_run(int root, struct session *s, const struct recorder_opts *o,
+		 struct recorder_summary *sum, char *err, size_t errlen);
+
+#endif
