@@ -45,6 +45,8 @@ struct options {
 	unsigned long grandchild_pages;
 	unsigned long parent_pages;
 	unsigned long new_pages;
+	unsigned long step_pages;   /* -k: pages each child writes per step after ready */
+	unsigned long step_ms;      /* -K: milliseconds between steps (0: none) */
 	bool thp;
 };
 
@@ -68,7 +70,8 @@ static sigset_t wait_mask;      /* the mask to wait with: SIGTERM unblocked */
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: forktree [-a MIB] [-s MIB] [-n N] [-w LIST] [-g PAGES] [-p PAGES] [-N PAGES] [-T]\n"
+		"usage: forktree [-a MIB] [-s MIB] [-n N] [-w LIST] [-g PAGES] [-p PAGES] [-N PAGES]\n"
+		"                [-k PAGES -K MS] [-T]\n"
 		"  -a MIB    private anonymous buffer size (default 64)\n"
 		"  -s MIB    MAP_SHARED|MAP_ANONYMOUS region size (default 4, 0 = none)\n"
 		"  -n N      number of children (default 3, at most %d)\n"
@@ -80,6 +83,10 @@ static void usage(FILE *f)
 		"            processes are ready (default 0)\n"
 		"  -N PAGES  each child and the grandchild maps and touches PAGES new pages\n"
 		"            (default 0)\n"
+		"  -k PAGES  with -K: after ready, each child writes PAGES more buffer pages\n"
+		"  -K MS     every MS milliseconds (after its -w pages, before the root's\n"
+		"            -p pages), until SIGTERM: expected copied pages at time t after\n"
+		"            the ready line are w + p + PAGES * floor(t / MS)\n"
 		"  -T        back the buffer with transparent huge pages (2 MiB aligned,\n"
 		"            MADV_HUGEPAGE)\n"
 		"  -h        this help\n"
@@ -159,7 +166,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 	*o = (struct options){ .buffer_mib = 64, .shared_mib = 4, .children = 3 };
 	parse_writes("256", o);
-	while ((c = getopt(argc, argv, ":a:s:n:w:g:p:N:Th")) != -1) {
+	while ((c = getopt(argc, argv, ":a:s:n:w:g:p:N:k:K:Th")) != -1) {
 		switch (c) {
 		case 'a': o->buffer_mib = parse_count(optarg, 'a', MAX_MIB); break;
 		case 's': o->shared_mib = parse_count(optarg, 's', MAX_MIB); break;
@@ -168,6 +175,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'g': o->grandchild_pages = parse_count(optarg, 'g', ULONG_MAX); break;
 		case 'p': o->parent_pages = parse_count(optarg, 'p', ULONG_MAX); break;
 		case 'N': o->new_pages = parse_count(optarg, 'N', MAX_NEW_PAGES); break;
+		case 'k': o->step_pages = parse_count(optarg, 'k', ULONG_MAX); break;
+		case 'K': o->step_ms = parse_count(optarg, 'K', 3600000); break;
 		case 'T': o->thp = true; break;
 		case 'h': usage(stdout); exit(0);
 		case ':': usage_error("-%c needs a value", optopt);
@@ -329,6 +338,27 @@ static void stop_children(const pid_t *pids, size_t n)
 				die("waitpid");
 }
 
+/* After ready, write step_pages more pages every step_ms, after the child's
+ * first writes and before the root's -p pages, until SIGTERM or the end of
+ * that range: a copy-on-write curve with a known schedule. */
+static void write_in_steps(const struct options *o, size_t index, struct region buf)
+{
+	size_t next = o->writes[index], end = buf.pages - o->parent_pages;
+	struct timespec step = { (time_t)(o->step_ms / 1000),
+				 (long)(o->step_ms % 1000) * 1000000L };
+
+	while (!got_term && next < end) {
+		size_t n = end - next < o->step_pages ? end - next : o->step_pages;
+
+		if (ppoll(NULL, 0, &step, &wait_mask) < 0 && errno != EINTR)
+			die("ppoll");
+		if (got_term)
+			break;
+		write_pages(buf, next, n, CHILD_MARK);
+		next += n;
+	}
+}
+
 static void run_grandchild(const struct options *o, struct region buf, int ready_fd, pid_t parent)
 {
 	follow_parent(parent);
@@ -359,6 +389,8 @@ static void run_child(const struct options *o, size_t index, struct region buf,
 			run_grandchild(o, buf, ready_fd, self);
 	}
 	send_ready(ready_fd, fresh);
+	if (o->step_ms > 0 && o->step_pages > 0)
+		write_in_steps(o, index, buf);
 	wait_for_term();
 	if (grandchild > 0)
 		stop_children(&grandchild, 1);

@@ -11,7 +11,8 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-MODULES = ["test_snapshot_forktree", "test_snapshot_errors", "test_snapshot_gunicorn"]
+MODULES = ["test_snapshot_forktree", "test_snapshot_errors", "test_snapshot_gunicorn",
+           "test_record"]
 
 
 def main():
