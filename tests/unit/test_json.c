@@ -1,5 +1,6 @@
 /* test_json.c - the streaming JSON writer, compared as exact strings */
 #include <math.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,12 +47,20 @@ static char *string_of(const char *s)
 
 static void check_string(const char *in, const char *want)
 {
-	/* copy and free first: a failed assertion must not leak */
-	char got[256];
+	/* compare, free, then report: a failed assertion must not leak, and
+	 * the message shows raw bytes as \xNN so it stays readable text */
 	char *s = string_of(in);
-	snprintf(got, sizeof(got), "%s", s);
+	bool same = strcmp(s, want) == 0;
+	char shown[512];
+	size_t k = 0;
+	for (const unsigned char *p = (const unsigned char *)s;
+	     *p && k + 5 < sizeof(shown); p++)
+		k += (size_t)snprintf(shown + k, sizeof(shown) - k,
+				      *p < 0x80 ? "%c" : "\\x%02x", *p);
+	shown[k] = '\0';
 	free(s);
-	assert_string_equal(got, want);
+	if (!same)
+		fail_msg("wrote %s, want %s", shown, want);
 }
 
 static void test_json_string_plain_ascii(void **state)

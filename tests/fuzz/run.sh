@@ -1,0 +1,71 @@
+#!/bin/sh
+# Run each libFuzzer target in DIR for a bounded time, seeded from the
+# fixture files it parses. Prints one line per target and a summary line;
+# exits 1 if any target crashed, leaked, hung or is missing.
+#
+#   tests/fuzz/run.sh DIR TARGET...
+#
+# FUZZ_TIME (seconds per target, default 8) overrides the time bound.
+# Run from the project root (make check-fuzz does).
+dir=$1; shift
+time=${FUZZ_TIME:-8}
+fixtures=tests/fixtures/proc
+
+# The fixture file names each target parses.
+seeds_of() {
+	case $1 in
+	fuzz_maps)  echo maps ;;
+	fuzz_smaps) echo smaps smaps_rollup ;;
+	fuzz_stat)  echo stat cmdline ;;
+	esac
+}
+
+# Fill corpus folder $2 with copies of the fixture files of target $1,
+# named case-pid-file so they do not collide. Prints how many.
+make_corpus() {
+	rm -rf "$2" && mkdir -p "$2" || return 1
+	n=0
+	for name in $(seeds_of "$1"); do
+		for f in "$fixtures"/*/*/"$name"; do
+			[ -f "$f" ] || continue
+			pid_dir=${f%/*}
+			case_dir=${pid_dir%/*}
+			cp "$f" "$2/${case_dir##*/}-${pid_dir##*/}-$name"
+			n=$((n + 1))
+		done
+	done
+	echo $n
+}
+
+# UBSan only reports by default: make undefined behaviour a failure.
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export UBSAN_OPTIONS
+
+pass=0; fail=0
+for t in "$@"; do
+	bin=$dir/$t
+	log=$dir/$t.log
+	if [ ! -x "$bin" ]; then
+		echo "$t: FAILED (no binary $bin)"
+		fail=$((fail + 1))
+		continue
+	fi
+	corpus=$dir/corpus-$t
+	seeds=$(make_corpus "$t" "$corpus") || seeds=0
+	"$bin" -max_total_time="$time" -rss_limit_mb=1024 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix="$dir/$t-" \
+		"$corpus" >"$log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	if [ $rc -eq 0 ]; then
+		echo "$t: ok (${runs:-?} runs in ${time}s, $seeds seeds)"
+		pass=$((pass + 1))
+	else
+		what=$(grep -m1 -E 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error|SUMMARY' "$log")
+		crash=$(sed -n 's/.*Test unit written to \(.*\)/\1/p' "$log" | tail -1)
+		echo "$t: FAILED (exit $rc: ${what:-see $log}; input ${crash:-none}; log $log)"
+		fail=$((fail + 1))
+	fi
+done
+echo "fuzz: $pass passed, $fail failed"
+[ $fail -eq 0 ]
