@@ -17,7 +17,7 @@ int kpage_open(struct kpage *k, const char *root)
 	k->count_fd = procfs_open(root, 0, "kpagecount", O_RDONLY);
 	if (k->count_fd < 0) {
 		int e = k->count_fd;
-		k->flags_fd = -1;
+		k->count_fd = k->flags_fd = -1;
 		return e;
 	}
 	k->flags_fd = procfs_open(root, 0, "kpageflags", O_RDONLY);

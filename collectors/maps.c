@@ -51,7 +51,9 @@ enum maps_kind maps_classify(const struct maps_region *r)
 		return r->shared ? MAPS_SHMEM : MAPS_ANON;
 	if (starts(p, "/SYSV"))
 		return MAPS_SYSV;
-	if (!strcmp(p, "anon_hugepage") || starts(p, "/dev/hugepages/"))
+	/* MAP_HUGETLB memory shows as "/anon_hugepage (deleted)" */
+	if (!strcmp(p, "anon_hugepage") || !strcmp(p, "/anon_hugepage") ||
+	    starts(p, "/dev/hugepages/"))
 		return MAPS_HUGETLB;
 	if (!strcmp(p, "/dev/zero"))
 		return r->shared ? MAPS_SHMEM : MAPS_ANON;
@@ -142,9 +144,10 @@ int maps_parse_line(const char *line, size_t len, struct maps_region *r)
 	uint64_t ino = 0;
 	int n = 0;
 	for (; p < end && *p >= '0' && *p <= '9'; p++, n++) {
-		if (ino > (UINT64_MAX - 9) / 10)
+		unsigned d = (unsigned)(*p - '0');
+		if (ino > (UINT64_MAX - d) / 10)
 			return -EINVAL;
-		ino = ino * 10 + (uint64_t)(*p - '0');
+		ino = ino * 10 + d;
 	}
 	if (!n || (p < end && *p != ' '))
 		return -EINVAL;

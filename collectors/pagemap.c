@@ -6,11 +6,52 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #define PAGE_SHIFT_4K 12
 #define READ_PAGES (2u << 20 >> 3)   /* 2 MiB of entries per pread */
+
+/* PAGEMAP_SCAN (include/uapi/linux/fs.h, Linux 6.7), defined here since
+ * Debian 12's headers predate it. */
+#ifndef PAGEMAP_SCAN
+struct page_region {
+	uint64_t start, end, categories;
+};
+
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask,
+		 return_mask;
+};
+
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
+
+ssize_t pagemap_scan_present(int fd, uint64_t start, uint64_t end,
+			     uint64_t (*ranges)[2], size_t max, uint64_t *next)
+{
+	struct page_region vec[64];
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = start, .end = end,
+		.vec = (uint64_t)(uintptr_t)vec,
+		.vec_len = max < 64 ? max : 64,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	int n = ioctl(fd, PAGEMAP_SCAN, &a);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		ranges[i][0] = vec[i].start;
+		ranges[i][1] = vec[i].end;
+	}
+	*next = a.walk_end;
+	return n;
+}
 
 int pagemap_open(const char *root, int pid)
 {
@@ -49,9 +90,25 @@ static int self_entry(const void *addr, uint64_t *e)
 	return r == 8 ? 0 : -EIO;
 }
 
+/* Whether reads of THP-eligible memory map the huge zero page at all. */
+static bool huge_zero_enabled(void)
+{
+	char c = '0';
+	int fd = open("/sys/kernel/mm/transparent_hugepage/use_zero_page",
+		      O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = '0';
+		close(fd);
+	}
+	return c == '1';
+}
+
 /* Map the huge zero page by reading a 2 MiB-aligned THP-eligible range. */
 static void detect_huge_zero(struct pagemap_zero *z)
 {
+	if (!huge_zero_enabled())
+		return;
 	const size_t huge = 2u << 20;
 	char *m = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

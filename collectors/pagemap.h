@@ -46,6 +46,16 @@ int pagemap_open(const char *root, int pid);
 ssize_t pagemap_read_range(int fd, uint64_t start, uint64_t end,
 			   uint64_t *out);
 
+/* Where in [start, end) an open pagemap fd has resident or swapped pages,
+ * found with the PAGEMAP_SCAN ioctl (Linux 6.7+), which skips empty page
+ * tables instead of reading one entry per page: a huge sparse region (a
+ * sanitizer's shadow, a runtime's reservation) costs little. Fills
+ * ranges[] with [start, end) pairs of page-aligned addresses, at most max.
+ * Returns the number of ranges and sets *next to where the scan stopped
+ * (end when done), or -ENOTTY/-EINVAL where the kernel lacks the ioctl. */
+ssize_t pagemap_scan_present(int fd, uint64_t start, uint64_t end,
+			     uint64_t (*ranges)[2], size_t max, uint64_t *next);
+
 /* The PFNs of the shared zero page and of the huge zero page, learnt from
  * this process's own pagemap: what a read of never-written anonymous memory
  * maps. The zero page is not memory any process uses. */

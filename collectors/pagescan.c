@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #define CHUNK_PAGES (2u << 20 >> 3)  /* 2 MiB of entries: 1 GiB of address space */
+/* Regions this large (1 GiB) are scanned for populated ranges first: a
+ * pread costs ~1.2 ms per GiB even where nothing is resident. */
+#define SPARSE_PAGES (1u << 18)
 
 static void reserve(struct pagescan_proc *p, size_t c)
 {
@@ -68,30 +71,73 @@ static bool has_pagemap(enum maps_kind k)
 	return k != MAPS_VSYSCALL && k != MAPS_VVAR;
 }
 
-/* Walk one region in chunks; returns 0, or -errno from the read. A short
- * read means the region shrank or the process is exiting: keep what we have. */
-/* Walk one region in chunks; returns 0, or -errno from the read. A short
- * read means the region shrank or the process is exiting: keep what we have. */
+/* Read the entries of [a, a + n pages) in chunks and keep those of
+ * resident or swapped pages. Returns the pages read (short if the mapping
+ * shrank or the process is exiting), or -errno. */
+static ssize_t scan_range(struct pagescan_proc *p, struct pagescan_region *g,
+			  int fd, uint64_t a, uint64_t pages, uint64_t *buf,
+			  bool *hidden)
+{
+	uint64_t done = 0;
+	while (done < pages) {
+		uint64_t n = pages - done < CHUNK_PAGES ? pages - done : CHUNK_PAGES;
+		uint64_t at = a + (done << 12);
+		ssize_t r = pagemap_read_range(fd, at, at + (n << 12), buf);
+		if (r < 0)
+			return r;
+		p->pages_walked += (uint64_t)r;
+		add_chunk(p, g, at >> 12, buf, (size_t)r, hidden);
+		done += (uint64_t)r;
+		if ((uint64_t)r < n)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+/* A large region: find its populated ranges first (PAGEMAP_SCAN), then
+ * read only those. Returns 0, -ENOTTY/-EINVAL without the ioctl, -errno. */
+static int scan_sparse(struct pagescan_proc *p, struct pagescan_region *g,
+		       int fd, uint64_t *buf, bool *hidden)
+{
+	uint64_t ranges[64][2], at = g->map.start;
+	while (at < g->map.end) {
+		uint64_t next;
+		ssize_t n = pagemap_scan_present(fd, at, g->map.end, ranges, 64, &next);
+		if (n < 0)
+			return (int)n;
+		for (ssize_t i = 0; i < n; i++) {
+			uint64_t pages = (ranges[i][1] - ranges[i][0]) >> 12;
+			ssize_t r = scan_range(p, g, fd, ranges[i][0], pages, buf, hidden);
+			if (r < 0)
+				return (int)r;
+		}
+		if (next <= at)
+			break;
+		at = next;
+	}
+	return 0;
+}
+
+/* Walk one region; returns 0, or -errno from the read. */
 static int scan_region(struct pagescan_proc *p, struct pagescan_region *g,
 		       int fd, uint64_t *buf, bool *hidden)
 {
 	g->first = p->nrec;
 	g->first_run = p->nruns;
 	uint64_t pages = (g->map.end - g->map.start) >> 12;
-	for (uint64_t off = 0; off < pages; off += CHUNK_PAGES) {
-		uint64_t n = pages - off < CHUNK_PAGES ? pages - off : CHUNK_PAGES;
-		uint64_t a = g->map.start + (off << 12);
-		ssize_t r = pagemap_read_range(fd, a, a + (n << 12), buf);
-		if (r < 0)
-			return (int)r;
-		p->pages_walked += (uint64_t)r;
-		add_chunk(p, g, a >> 12, buf, (size_t)r, hidden);
-		if ((uint64_t)r < n)
-			break;
+	int r = -ENOTTY;
+	if (pages >= SPARSE_PAGES)
+		r = scan_sparse(p, g, fd, buf, hidden);
+	if (r == -ENOTTY || r == -EINVAL) {
+		/* no PAGEMAP_SCAN: read it all; drop what a failed scan kept */
+		p->nrec = g->first;
+		p->nruns = g->first_run;
+		ssize_t n = scan_range(p, g, fd, g->map.start, pages, buf, hidden);
+		r = n < 0 ? (int)n : 0;
 	}
 	g->n = p->nrec - g->first;
 	g->nruns = p->nruns - g->first_run;
-	return 0;
+	return r;
 }
 
 static int read_maps(const char *root, int pid, struct pagescan_proc *p)

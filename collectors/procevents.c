@@ -12,20 +12,21 @@
 
 static int send_op(int fd, enum proc_cn_mcast_op op)
 {
-	struct {
+	union {
 		struct nlmsghdr nl;
-		struct cn_msg cn;
-		enum proc_cn_mcast_op op;
-	} __attribute__((packed)) msg;
+		char bytes[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(op))];
+	} msg;
 	memset(&msg, 0, sizeof(msg));
-	msg.nl.nlmsg_len = sizeof(msg);
+	struct cn_msg *cn = NLMSG_DATA(&msg.nl);
+	msg.nl.nlmsg_len = NLMSG_LENGTH(sizeof(*cn) + sizeof(op));
 	msg.nl.nlmsg_type = NLMSG_DONE;
 	msg.nl.nlmsg_pid = (uint32_t)getpid();
-	msg.cn.id.idx = CN_IDX_PROC;
-	msg.cn.id.val = CN_VAL_PROC;
-	msg.cn.len = sizeof(op);
-	msg.op = op;
-	return send(fd, &msg, sizeof(msg), 0) == (ssize_t)sizeof(msg) ? 0 : -errno;
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(op);
+	memcpy(cn->data, &op, sizeof(op));
+	ssize_t n = send(fd, &msg, msg.nl.nlmsg_len, 0);
+	return n == (ssize_t)msg.nl.nlmsg_len ? 0 : -errno;
 }
 
 int procev_open(void)

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parse the next space-separated unsigned field at *p. */
+/* Parse the next space-separated decimal field at *p (a leading '-' gives
+ * its two's complement, as the kernel prints negative fields). */
 static int next_u64(const char **p, const char *end, uint64_t *v)
 {
 	const char *s = *p;
@@ -23,9 +24,13 @@ static int next_u64(const char **p, const char *end, uint64_t *v)
 	if (s >= end || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	uint64_t x = 0;
-	while (s < end && isdigit((unsigned char)*s))
-		x = x * 10 + (uint64_t)(*s++ - '0');
-	*v = neg ? (uint64_t)-(int64_t)x : x;
+	while (s < end && isdigit((unsigned char)*s)) {
+		unsigned d = (unsigned)(*s++ - '0');
+		if (x > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		x = x * 10 + d;
+	}
+	*v = neg ? 0 - x : x;
 	*p = s;
 	return 0;
 }
@@ -43,7 +48,11 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *st)
 	if (!open || !close || close < open)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
-	st->pid = atoi(text);
+	const char *p0 = text;
+	uint64_t pid;
+	if (next_u64(&p0, open, &pid) < 0 || pid == 0 || pid > INT32_MAX)
+		return -EINVAL;
+	st->pid = (int)pid;
 	size_t clen = (size_t)(close - open - 1);
 	if (clen >= sizeof(st->comm))
 		clen = sizeof(st->comm) - 1;
@@ -61,7 +70,7 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *st)
 	int n = 0;
 	while (n < 22 && next_u64(&p, end, &f[n]) == 0)
 		n++;
-	if (n < 21 || st->pid <= 0)
+	if (n < 21)
 		return -EINVAL;
 	st->ppid = (int)f[0];
 	st->flags = (unsigned)f[5];
@@ -177,6 +186,8 @@ static int children_from_tasks(const char *root, int pid, struct pidlist *out)
 		abort();
 	DIR *d = opendir(taskdir);
 	free(taskdir);
+	if (!d && errno == ENOENT && procfs_exists(root, pid))
+		return -ENOTSUP;  /* a fixture folder without task/ */
 	if (!d)
 		return errno == ENOENT ? -ESRCH : -errno;
 	int r = 0, seen = 0;
@@ -198,7 +209,8 @@ static int children_from_tasks(const char *root, int pid, struct pidlist *out)
 	closedir(d);
 	if (!seen)
 		r = -ENOTSUP;
-	qsort(out->pid, out->n, sizeof(int), cmp_int);
+	if (out->n)
+		qsort(out->pid, out->n, sizeof(int), cmp_int);
 	return r;
 }
 
@@ -250,7 +262,8 @@ int proctree_scan(const char *root, int root_pid, struct proctree *t)
 			for (size_t k = 0; k < all.n; k++)
 				if (allpp.pid[k] == t->nodes[i].pid)
 					pidlist_add(&kids, all.pid[k]);
-			qsort(kids.pid, kids.n, sizeof(int), cmp_int);
+			if (kids.n)
+				qsort(kids.pid, kids.n, sizeof(int), cmp_int);
 		}
 		add_children(root, t, i, &kids);
 		free(kids.pid);

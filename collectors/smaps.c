@@ -61,9 +61,10 @@ static int parse_value(const char *p, const char *end, uint64_t *v)
 		return -EINVAL;
 	uint64_t x = 0;
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (x > (UINT64_MAX - 9) / 10)
+		unsigned d = (unsigned)(*p - '0');
+		if (x > (UINT64_MAX - d) / 10)
 			return -EINVAL;
-		x = x * 10 + (uint64_t)(*p - '0');
+		x = x * 10 + d;
 	}
 	*v = x;
 	return 0;

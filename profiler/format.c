@@ -7,14 +7,17 @@
 
 char *format_kb(uint64_t kb, char *buf, size_t len)
 {
+	double mib = (double)kb / 1024, gib = mib / 1024, tib = gib / 1024;
+	/* pick the unit after rounding, so 1048575 KiB reads 1.00 GiB, not
+	 * 1024.0 MiB */
 	if (kb < 1024)
 		snprintf(buf, len, "%" PRIu64 " KiB", kb);
-	else if (kb < 1024 * 1024)
-		snprintf(buf, len, "%.1f MiB", (double)kb / 1024);
-	else if (kb < 1024ULL * 1024 * 1024)
-		snprintf(buf, len, "%.2f GiB", (double)kb / (1024 * 1024));
+	else if (mib < 1023.95)
+		snprintf(buf, len, "%.1f MiB", mib);
+	else if (gib < 1023.995)
+		snprintf(buf, len, "%.2f GiB", gib);
 	else
-		snprintf(buf, len, "%.2f TiB", (double)kb / (1024.0 * 1024 * 1024));
+		snprintf(buf, len, "%.2f TiB", tib);
 	return buf;
 }
 
