@@ -93,27 +93,47 @@ static int decode(const struct proc_event *ev, struct procev *o)
 	}
 }
 
+/* Decode the proc_event inside one netlink message of plen payload bytes. */
+static int decode_message(const char *payload, size_t plen, struct procev *o)
+{
+	struct cn_msg cn;
+	if (plen < sizeof(cn))
+		return -EINVAL;
+	memcpy(&cn, payload, sizeof(cn));
+	if (cn.id.idx != CN_IDX_PROC || cn.id.val != CN_VAL_PROC)
+		return 0;
+	if (cn.len > plen - sizeof(cn) ||
+	    cn.len < offsetof(struct proc_event, event_data))
+		return 0;  /* an ack, or a message of another shape */
+	struct proc_event ev;
+	memset(&ev, 0, sizeof(ev));
+	memcpy(&ev, payload + sizeof(cn), cn.len < sizeof(ev) ? cn.len : sizeof(ev));
+	return decode(&ev, o);
+}
+
 int procev_parse(const void *buf, size_t len, struct procev *out, size_t max)
 {
+	const char *p = buf;
+	size_t off = 0;
 	int n = 0;
-	const struct nlmsghdr *nl = buf;
-	for (; NLMSG_OK(nl, len); nl = NLMSG_NEXT(nl, len)) {
-		if (nl->nlmsg_type == NLMSG_ERROR || nl->nlmsg_type == NLMSG_NOOP)
-			continue;
-		size_t plen = NLMSG_PAYLOAD(nl, 0);
-		if (plen < sizeof(struct cn_msg))
-			return -EINVAL;
-		const struct cn_msg *cn = NLMSG_DATA(nl);
-		if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
-			continue;
-		if (cn->len > plen - sizeof(*cn) ||
-		    cn->len < offsetof(struct proc_event, event_data))
-			continue;  /* an ack, or a message of another shape */
-		struct proc_event ev;
-		memset(&ev, 0, sizeof(ev));
-		memcpy(&ev, cn->data, cn->len < sizeof(ev) ? cn->len : sizeof(ev));
-		if ((size_t)n < max && decode(&ev, &out[n]))
-			n++;
+	/* walk by hand: NLMSG_NEXT's int arithmetic breaks on short tails */
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		struct nlmsghdr nl;
+		memcpy(&nl, p + off, sizeof(nl));
+		if (nl.nlmsg_len < sizeof(nl) || nl.nlmsg_len > len - off)
+			return n ? n : -EINVAL;
+		if (nl.nlmsg_type != NLMSG_ERROR && nl.nlmsg_type != NLMSG_NOOP &&
+		    (size_t)n < max) {
+			int r = decode_message(p + off + NLMSG_HDRLEN,
+					       nl.nlmsg_len - NLMSG_HDRLEN, &out[n]);
+			if (r < 0)
+				return n ? n : r;
+			n += r;
+		}
+		size_t step = NLMSG_ALIGN(nl.nlmsg_len);
+		if (step > len - off)
+			break;
+		off += step;
 	}
 	return n;
 }

@@ -17,6 +17,7 @@ seeds_of() {
 	fuzz_maps)  echo maps ;;
 	fuzz_smaps) echo smaps smaps_rollup ;;
 	fuzz_stat)  echo stat cmdline ;;
+	fuzz_procevents) echo netlink ;;
 	esac
 }
 
@@ -26,6 +27,12 @@ make_corpus() {
 	rm -rf "$2" && mkdir -p "$2" || return 1
 	n=0
 	for name in $(seeds_of "$1"); do
+		if [ "$name" = netlink ]; then
+			for f in tests/fixtures/netlink/*.bin; do
+				cp "$f" "$2/" && n=$((n + 1))
+			done
+			continue
+		fi
 		for f in "$fixtures"/*/*/"$name"; do
 			[ -f "$f" ] || continue
 			pid_dir=${f%/*}
