@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 char *format_kb(uint64_t kb, char *buf, size_t len)
@@ -34,4 +35,14 @@ int format_parse_pid(const char *s)
 			return -1;
 	}
 	return v > 0 ? (int)v : -1;
+}
+
+int format_error(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
 }

@@ -13,4 +13,9 @@ char *format_kb(uint64_t kb, char *buf, size_t len);
  * 1..INT_MAX. Returns it, or -1 if s is not one. */
 int format_parse_pid(const char *s);
 
+/* Write a one-line reason into err (errlen bytes; err may be NULL) and
+ * return r: for functions that return -errno with a message. */
+int format_error(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

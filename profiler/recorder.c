@@ -62,18 +62,6 @@ static double clock_s(clockid_t c)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 static struct track *find_track(struct rec *r, int pid, uint64_t start_ticks)
 {
 	for (size_t i = r->ntr; i-- > 0;)
@@ -426,7 +414,7 @@ static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
 	if (e == -ESRCH && r->sum->samples > 0) {
 		*done = true;
 		e = finish_root(r, clock_s(CLOCK_REALTIME));
-		return e ? fail(err, errlen, e, "writing the session failed") : 0;
+		return e ? format_error(err, errlen, e, "writing the session failed") : 0;
 	}
 	if (e < 0)
 		return e;
@@ -438,7 +426,7 @@ static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
 	*done = snap.n > 0 && (snap.procs[0].state == 'Z' || snap.procs[0].state == 'X');
 	r->sum->root_exited |= *done;
 	snapshot_release(&snap);
-	return e ? fail(err, errlen, e, "writing the session failed") : 0;
+	return e ? format_error(err, errlen, e, "writing the session failed") : 0;
 }
 
 static void init_clocks(struct rec *r)

@@ -1,5 +1,6 @@
 /* session.c - the session file: one SQLite database per recording */
 #include "session.h"
+#include "format.h"
 #include "../collectors/util.h"
 
 #include <errno.h>
@@ -77,19 +78,6 @@ struct session {
 	bool in_tx;
 };
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 static int exec_sql(sqlite3 *db, const char *sql)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
@@ -123,7 +111,7 @@ int session_create(const char *path, struct session **out, char *err,
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return format_error(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	close(fd);
 	struct session *s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
@@ -143,7 +131,7 @@ int session_create(const char *path, struct session **out, char *err,
 	if (r == 0)
 		r = prepare_all(s);
 	if (r < 0) {
-		fail(err, errlen, r, "%s: cannot create the session: %s", path,
+		format_error(err, errlen, r, "%s: cannot create the session: %s", path,
 		     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		session_close(s);
 		unlink(path);
@@ -568,12 +556,12 @@ static int check_header(const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return format_error(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	char magic[16];
 	ssize_t n = read(fd, magic, sizeof(magic));
 	close(fd);
 	if (n != (ssize_t)sizeof(magic) || memcmp(magic, "SQLite format 3", 16))
-		return fail(err, errlen, -EINVAL, "%s: not a cowprof session "
+		return format_error(err, errlen, -EINVAL, "%s: not a cowprof session "
 			    "(not an SQLite database)", path);
 	return 0;
 }
@@ -583,17 +571,17 @@ static int check_version(struct loader *l, const char *path, char *err,
 {
 	sqlite3_stmt *st;
 	if (query(l, "PRAGMA user_version", &st) < 0)
-		return fail(err, errlen, -EINVAL, "%s: unreadable session: %s",
+		return format_error(err, errlen, -EINVAL, "%s: unreadable session: %s",
 			    path, sqlite3_errmsg(l->db));
 	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 	sqlite3_finalize(st);
 	l->d->version = v;
 	if (v > SESSION_SCHEMA_VERSION)
-		return fail(err, errlen, -EPROTO, "%s: written by a newer cowprof "
+		return format_error(err, errlen, -EPROTO, "%s: written by a newer cowprof "
 			    "(session format %d; this cowprof reads up to %d)",
 			    path, v, SESSION_SCHEMA_VERSION);
 	if (v < 1)
-		return fail(err, errlen, -EINVAL, "%s: not a cowprof session "
+		return format_error(err, errlen, -EINVAL, "%s: not a cowprof session "
 			    "(an SQLite database without cowprof's schema)", path);
 	return 0;
 }
@@ -608,7 +596,7 @@ static int check_integrity(struct loader *l, const char *path, char *err,
 		     !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
 		sqlite3_finalize(st);
 	}
-	return ok ? 0 : fail(err, errlen, -EINVAL, "%s: the session file is "
+	return ok ? 0 : format_error(err, errlen, -EINVAL, "%s: the session file is "
 			     "corrupted or truncated (%s)", path,
 			     sqlite3_errmsg(l->db));
 }
@@ -622,7 +610,7 @@ int session_load(const char *path, struct session_data *d, char *err,
 		return r;
 	struct loader l = { .d = d };
 	if (sqlite3_open_v2(path, &l.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		r = fail(err, errlen, -EINVAL, "%s: cannot open the session: %s",
+		r = format_error(err, errlen, -EINVAL, "%s: cannot open the session: %s",
 			 path, l.db ? sqlite3_errmsg(l.db) : "out of memory");
 		sqlite3_close(l.db);
 		return r;
@@ -632,7 +620,7 @@ int session_load(const char *path, struct session_data *d, char *err,
 	if (r == 0)
 		r = check_integrity(&l, path, err, errlen);
 	if (r == 0 && (r = load_rows(&l)) < 0)
-		fail(err, errlen, r, "%s: the session file is corrupted or not "
+		format_error(err, errlen, r, "%s: the session file is corrupted or not "
 		     "cowprof's (%s)", path, sqlite3_errmsg(l.db));
 	sqlite3_close(l.db);
 	if (r < 0)

@@ -1,5 +1,6 @@
 /* snapshot.c - one measurement of a whole process tree */
 #include "snapshot.h"
+#include "format.h"
 #include "../collectors/kpage.h"
 #include "../collectors/pagemap.h"
 #include "../collectors/pagescan.h"
@@ -29,24 +30,12 @@ static int kpage_mapcount(void *ctx, const uint64_t *pfns, size_t n,
 	return kpage_read(ctx, KPAGE_COUNT, pfns, n, out);
 }
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 static int perm_error(char *err, size_t errlen, int r, int pid)
 {
 	if (r == -EPERM && pid < 0)
-		return fail(err, errlen, r, "page frame numbers are hidden: "
+		return format_error(err, errlen, r, "page frame numbers are hidden: "
 			    "cowprof needs root (CAP_SYS_ADMIN)");
-	return fail(err, errlen, r, "pid %d: permission denied reading "
+	return format_error(err, errlen, r, "pid %d: permission denied reading "
 		    "/proc/%d/pagemap (cowprof needs root)", pid, pid);
 }
 
@@ -109,11 +98,11 @@ static int scan_tree(const struct snapshot_opts *o, const struct proctree *t,
 			continue;  /* exited while we walked: normal */
 		}
 		if (e == -ESRCH)
-			r = fail(err, errlen, e, "pid %d: no such process", nd->pid);
+			r = format_error(err, errlen, e, "pid %d: no such process", nd->pid);
 		else if (e == -EACCES || e == -EPERM)
 			r = perm_error(err, errlen, e, nd->pid);
 		else if (e < 0)
-			r = fail(err, errlen, e, "pid %d: reading pagemap: %s",
+			r = format_error(err, errlen, e, "pid %d: reading pagemap: %s",
 				 nd->pid, strerror(-e));
 		if (r < 0) {
 			pagescan_release(&procs[i]);
@@ -181,7 +170,7 @@ static void fill_procs(struct snapshot *s, const struct snapshot_opts *o,
 static int check_root(const struct proctree *t, int pid, char *err, size_t errlen)
 {
 	if (t->nodes[0].stat.flags & PROC_PF_KTHREAD)
-		return fail(err, errlen, -EINVAL,
+		return format_error(err, errlen, -EINVAL,
 			    "pid %d: is a kernel thread (no user memory)", pid);
 	return 0;
 }
@@ -203,7 +192,7 @@ static int measure(const struct snapshot_opts *o, const struct proctree *t,
 		r = scan_tree(o, t, procs, parent, keep, &n, err, errlen);
 	in.n = n;
 	if (r == 0 && (r = cow_compute(&in, &res)) < 0)
-		fail(err, errlen, r, "reading /proc/kpagecount: %s", strerror(-r));
+		format_error(err, errlen, r, "reading /proc/kpagecount: %s", strerror(-r));
 	if (r == 0)
 		fill_procs(s, o, t, keep, procs, parent, &res);
 	cow_result_release(&res);
@@ -224,18 +213,18 @@ int snapshot_take(int root_pid, const struct snapshot_opts *o,
 	s->time = now_s(CLOCK_REALTIME);
 	double t0 = now_s(CLOCK_MONOTONIC);
 	if (s->page_size != 4096)
-		return fail(err, errlen, -ENOTSUP, "page size %ld is not supported "
+		return format_error(err, errlen, -ENOTSUP, "page size %ld is not supported "
 			    "(only 4096)", s->page_size);
 	struct proctree t;
 	int r = proctree_scan(o->proc_root, root_pid, &t);
 	if (r == -ESRCH)
-		return fail(err, errlen, r, "pid %d: no such process", root_pid);
+		return format_error(err, errlen, r, "pid %d: no such process", root_pid);
 	if (r < 0)
-		return fail(err, errlen, r, "pid %d: %s", root_pid, strerror(-r));
+		return format_error(err, errlen, r, "pid %d: %s", root_pid, strerror(-r));
 	struct kpage kp;
 	r = check_root(&t, root_pid, err, errlen);
 	if (r == 0 && (r = kpage_open(&kp, o->proc_root)) < 0)
-		fail(err, errlen, r, "cannot read /proc/kpagecount: %s "
+		format_error(err, errlen, r, "cannot read /proc/kpagecount: %s "
 		     "(cowprof needs root)", strerror(-r));
 	if (r == 0) {
 		r = measure(o, &t, s, &kp, err, errlen);
