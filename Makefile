@@ -27,7 +27,8 @@ PKGS = libelf libunwind libunwind-ptrace libunwind-generic ncursesw sqlite3 cmoc
 DEB_PKGS = pkg-config libelf-dev libunwind-dev libncurses-dev libcmocka-dev \
            libsqlite3-dev
 # Tools the tests and benchmarks run (checked by command or package).
-DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask smem
+DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask smem wrk \
+                prometheus
 
 LIB_SRCS = \
 	collectors/util.c \
@@ -47,7 +48,17 @@ LIB_SRCS = \
 	profiler/session.c \
 	collectors/procevents.c \
 	profiler/recorder.c \
-	profiler/cmd_record.c
+	profiler/cmd_record.c \
+	profiler/analysis.c \
+	profiler/report.c \
+	profiler/report_text.c \
+	profiler/report_json.c \
+	profiler/report_csv.c \
+	profiler/report_html.c \
+	profiler/report_openmetrics.c \
+	profiler/report_compare.c \
+	profiler/cmd_report.c \
+	profiler/cmd_compare.c
 
 MAIN_SRCS = profiler/main.c
 
@@ -62,12 +73,16 @@ UNIT_TESTS = \
 	test_pfntab \
 	test_cow \
 	test_json \
-	test_format
+	test_format \
+	test_procevents \
+	test_analysis \
+	test_report
 
 FUZZ_TARGETS = \
 	fuzz_maps \
 	fuzz_smaps \
-	fuzz_stat
+	fuzz_stat \
+	fuzz_procevents
 
 SAMPLES = build/forktree
 
@@ -124,20 +139,23 @@ build/forktree: samples/forktree.c | deps
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
 
 # Unit tests: one binary per module, plain and with ASan+UBSan.
-build/tests/%: tests/unit/%.c tests/unit/fixture.h build/libcowprof.a
+build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libcowprof.a
 	@mkdir -p build/tests
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
 	  build/libcowprof.a $(CMOCKA_LIBS) $(LIBS)
 
-build/tests-asan/%: tests/unit/%.c tests/unit/fixture.h build/libcowprof-asan.a
+build/tests-asan/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libcowprof-asan.a
 	@mkdir -p build/tests-asan
 	$(CC) $(WARN) -O1 -g $(ASAN) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
 	  build/libcowprof-asan.a $(CMOCKA_LIBS) $(LIBS)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | deps-test
+# The parsers of files cowprof did not write live in collectors/.
+FUZZ_SRCS = $(filter collectors/%,$(LIB_SRCS))
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | deps-test
 	@mkdir -p build/fuzz
 	clang $(WARN) -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(LIB_SRCS) $(LIBS)
+	  -o $@ $< $(FUZZ_SRCS) $(LIBS)
 
 check: deps-test
 	$(MAKE) --no-print-directory check-unit check-asan check-fuzz check-integration
@@ -161,6 +179,7 @@ demo: build/cowprof $(SAMPLES)
 
 bench: build/cowprof $(SAMPLES) build/bench_pagemap_raw | deps-test
 	@$(PYTHON) tests/bench/bench_snapshot.py
+	@$(PYTHON) tests/bench/bench_recorder.py
 
 build/bench_pagemap_raw: tests/bench/pagemap_raw.c | deps
 	@mkdir -p build

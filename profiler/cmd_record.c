@@ -4,6 +4,7 @@
 #include "format.h"
 #include "recorder.h"
 #include "session.h"
+#include "../collectors/procfs.h"
 #include "../collectors/proctree.h"
 #include "../collectors/util.h"
 
@@ -132,7 +133,7 @@ static double now_s(void)
 }
 
 static void write_meta(struct session *s, int argc, char **argv, int root,
-		       double interval_s)
+		       double interval_s, const char *target)
 {
 	size_t len = 1;
 	for (int i = 0; i < argc; i++)
@@ -147,6 +148,7 @@ static void write_meta(struct session *s, int argc, char **argv, int root,
 	struct utsname u;
 	uname(&u);
 	session_set_meta(s, "command", cmdline);
+	session_set_meta(s, "target", target);
 	snprintf(buf, sizeof(buf), "%d", root);
 	session_set_meta(s, "root_pid", buf);
 	snprintf(buf, sizeof(buf), "%g", interval_s);
@@ -205,6 +207,18 @@ static void print_summary(const char *path, const struct recorder_summary *sum)
 		"netlink proc connector: needs CAP_NET_ADMIN)");
 }
 
+/* The root's command line, for the session's "target". */
+static char *target_of(int pid)
+{
+	char *buf, *cmd = NULL;
+	size_t len;
+	if (procfs_read(NULL, pid, "cmdline", &buf, &len) == 0) {
+		cmd = proc_cmdline_parse(buf, len);
+		free(buf);
+	}
+	return cmd ? cmd : xstrdup("");
+}
+
 /* Create the session, record root into it, finish it. */
 static int record_into(const char *path, int argc, char **argv, int root,
 		       const struct rec_args *a, bool (*root_done)(void *))
@@ -215,7 +229,9 @@ static int record_into(const char *path, int argc, char **argv, int root,
 		cmd_error("%s", err);
 		return EXIT_RUNTIME;
 	}
-	write_meta(s, argc, argv, root, a->interval_s);
+	char *target = target_of(root);
+	write_meta(s, argc, argv, root, a->interval_s, target);
+	free(target);
 	struct recorder_opts o = { .interval_s = a->interval_s,
 				   .duration_s = a->duration_s,
 				   .progress = isatty(STDERR_FILENO),
@@ -278,7 +294,7 @@ int cmd_record(int argc, char **argv)
 		return r;
 	install_handlers();
 	char *path = a.output ? xstrdup(a.output) : default_output(pid);
-	r = record_into(path, argc - 1, argv + 1, pid, &a, NULL);
+	r = record_into(path, argc, argv, pid, &a, NULL);
 	free(path);
 	return r;
 }
@@ -362,7 +378,7 @@ int cmd_run(int argc, char **argv)
 		free(path);
 		return EXIT_RUNTIME;
 	}
-	r = record_into(err_path, argc - 1, argv + 1, pid, &a, child_done);
+	r = record_into(err_path, argc, argv, pid, &a, child_done);
 	free(path);
 	while (child_status < 0) {
 		int st;

@@ -14,6 +14,8 @@
 /* Each takes the arguments after the command name (argv[0] is the command
  * name) and returns the process exit status. */
 int cmd_snapshot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 

@@ -573,8 +573,13 @@ static int check_version(struct loader *l, const char *path, char *err,
 	if (query(l, "PRAGMA user_version", &st) < 0)
 		return format_error(err, errlen, -EINVAL, "%s: unreadable session: %s",
 			    path, sqlite3_errmsg(l->db));
-	int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	int rc = sqlite3_step(st);
+	int v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return format_error(err, errlen, -EINVAL, "%s: the session file is "
+				    "corrupted or truncated (%s)", path,
+				    sqlite3_errmsg(l->db));
 	l->d->version = v;
 	if (v > SESSION_SCHEMA_VERSION)
 		return format_error(err, errlen, -EPROTO, "%s: written by a newer cowprof "

@@ -421,4 +421,37 @@ static inline void sfx_write_golden(struct sfx *x)
 	sfx_close(x);
 }
 
+/* ---- a strategy session, for compare ----
+ *
+ * A master (pid 2000) holding inherited_kb of anonymous memory and two
+ * workers forked at +0.5 s; worker w copies (w + 1) * rate_kbps kB/s (at
+ * most what it inherited) and nothing else changes. 15 samples, one every
+ * 5 s from SFX_T0 to +70 s.
+ */
+static inline void sfx_write_strategy(struct sfx *x, const char *target,
+				      uint64_t inherited_kb, double rate_kbps)
+{
+	sfx_open(x);
+	sfx_meta(x, "target", target);
+	sfx_meta(x, "interval_s", "5");
+	sfx_proc(x, 0, 2000, 1, -1, -30, target);
+	sfx_proc(x, 1, 2001, 2000, 0, 0.5, "worker 1");
+	sfx_proc(x, 2, 2002, 2000, 0, 0.5, "worker 2");
+	for (int k = 0; k < 15; k++) {
+		double t = 5.0 * k;
+		uint64_t copied[2] = { 0, 0 }, unique_kb = inherited_kb;
+		for (int w = 0; w < 2 && k > 0; w++) {
+			double c = (w + 1) * rate_kbps * (t - 0.5);
+			copied[w] = c < (double)inherited_kb ? (uint64_t)c : inherited_kb;
+			unique_kb += copied[w];
+		}
+		sfx_sample(x, t, k ? 3 : 1, inherited_kb * (k ? 3 : 1), unique_kb);
+		sfx_point_cow(x, 0, 0, 0, inherited_kb);
+		for (int w = 0; w < 2 && k > 0; w++)
+			sfx_point_cow(x, 1 + w, inherited_kb - copied[w], copied[w], 0);
+		sfx_end_sample(x);
+	}
+	sfx_close(x);
+}
+
 #endif

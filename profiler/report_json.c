@@ -1,0 +1,232 @@
+/* report_json.c - a recorded session as one JSON object (sizes in kB,
+ * times in seconds since the epoch, durations and ages in seconds) */
+#include "report.h"
+#include "json.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A value that may be unknown: negative (or NaN) is written as null. */
+static void kv_known(struct json *j, const char *key, double v, int decimals)
+{
+	json_key(j, key);
+	if (isnan(v) || v < 0)
+		json_null(j);
+	else
+		json_double(j, v, decimals);
+}
+
+/* A process index as its pid, or null. */
+static void kv_pid_of(struct json *j, const struct report_input *in,
+		      const char *key, int proc)
+{
+	json_key(j, key);
+	if (proc >= 0)
+		json_int(j, in->d->procs[proc].pid);
+	else
+		json_null(j);
+}
+
+static void meta(struct json *j, const struct session_data *d)
+{
+	json_key(j, "meta");
+	json_object_begin(j);
+	for (size_t i = 0; i < d->nmeta; i++)
+		json_kv_string(j, d->meta[i].key, d->meta[i].value);
+	json_object_end(j);
+}
+
+static void recording(struct json *j, const struct report_input *in)
+{
+	const struct analysis *a = in->a;
+	json_key(j, "recording");
+	json_object_begin(j);
+	json_kv_string(j, "target", report_target(in->d));
+	json_kv_double(j, "start", a->start_time, 3);
+	json_kv_double(j, "end", a->end_time, 3);
+	json_kv_double(j, "duration_s", a->end_time - a->start_time, 3);
+	json_kv_uint(j, "samples", in->d->nsamples);
+	json_kv_double(j, "interval_s", a->interval_s, 3);
+	json_kv_int(j, "session_version", in->d->version);
+	json_object_end(j);
+}
+
+static void figures(struct json *j, const char *key, bool sampled, double t,
+		    const struct cow_figures *f)
+{
+	json_key(j, key);
+	if (!sampled) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_kv_double(j, "time", t, 3);
+	json_kv_uint(j, "rss_kb", f->rss_kb);
+	json_kv_uint(j, "pss_kb", f->pss_kb);
+	json_kv_uint(j, "uss_kb", f->uss_kb);
+	json_kv_uint(j, "swap_kb", f->swap_kb);
+	json_kv_uint(j, "anon_kb", f->anon_kb);
+	json_kv_uint(j, "shmem_kb", f->shmem_kb);
+	json_kv_uint(j, "file_kb", f->file_kb);
+	json_kv_uint(j, "shared_with_parent_kb", f->shared_with_parent_kb);
+	json_kv_uint(j, "copied_kb", f->copied_kb);
+	json_kv_uint(j, "new_kb", f->new_kb);
+	json_kv_uint(j, "shared_anywhere_kb", f->shared_anywhere_kb);
+	json_object_end(j);
+}
+
+static const char *exit_name(enum analysis_exit e)
+{
+	switch (e) {
+	case ANALYSIS_RUNNING: return "running";
+	case ANALYSIS_EXITED: return "exited";
+	case ANALYSIS_KILLED: return "killed";
+	case ANALYSIS_VANISHED: return "vanished";
+	}
+	return "?";
+}
+
+static void process_exit(struct json *j, const struct session_process *p,
+			 const struct analysis_proc *a)
+{
+	json_kv_string(j, "state", exit_name(a->exit));
+	json_kv_string(j, "exit", a->exit_desc);
+	kv_known(j, "exit_time", p->exit_time > 0 ? p->exit_time : -1, 3);
+	json_key(j, "exit_code");
+	if (a->exit == ANALYSIS_EXITED)
+		json_int(j, p->exit_code);
+	else
+		json_null(j);
+	json_key(j, "exit_signal");
+	if (a->exit == ANALYSIS_KILLED)
+		json_int(j, p->exit_signal);
+	else
+		json_null(j);
+}
+
+static void process(struct json *j, const struct report_input *in, size_t i)
+{
+	const struct session_process *p = &in->d->procs[i];
+	const struct analysis_proc *a = &in->a->procs[i];
+	json_object_begin(j);
+	json_kv_int(j, "pid", p->pid);
+	json_kv_int(j, "ppid", p->ppid);
+	kv_pid_of(j, in, "parent_pid", p->parent);
+	json_kv_int(j, "depth", a->depth);
+	json_kv_string(j, "role", analysis_role_name(a->role));
+	json_kv_string(j, "cmd", p->cmd);
+	json_kv_double(j, "fork_time", a->fork_time, 3);
+	json_kv_double(j, "lifetime_s", a->lifetime_s, 3);
+	process_exit(j, p, a);
+	kv_pid_of(j, in, "respawn_of", a->respawn_of);
+	json_kv_uint(j, "samples", p->npoints);
+	figures(j, "first", a->sampled, a->first_t, &a->first);
+	figures(j, "last", a->sampled, a->last_t, &a->last);
+	kv_known(j, "shared_pct_first", a->shared_pct_first, 2);
+	kv_known(j, "shared_pct_last", a->shared_pct_last, 2);
+	json_kv_uint(j, "copied_kb", a->last.copied_kb);
+	json_kv_uint(j, "peak_rss_kb", a->peak_rss_kb);
+	json_kv_double(j, "copy_rate_kbps", a->copy_rate_kbps, 2);
+	json_kv_double(j, "recent_copy_rate_kbps", a->recent_copy_rate_kbps, 2);
+	kv_known(j, "half_shared_s", a->half_shared_s, 3);
+	json_object_end(j);
+}
+
+static void processes(struct json *j, const struct report_input *in)
+{
+	json_key(j, "processes");
+	json_array_begin(j);
+	for (size_t k = 0; k < in->d->nprocs; k++)
+		process(j, in, in->a->order[k]);
+	json_array_end(j);
+}
+
+static void tree(struct json *j, const struct report_input *in)
+{
+	json_key(j, "tree");
+	json_array_begin(j);
+	for (size_t k = 0; k < in->a->ntree; k++) {
+		const struct analysis_tree_point *t = &in->a->tree[k];
+		json_object_begin(j);
+		json_kv_double(j, "time", t->t, 3);
+		json_kv_double(j, "offset_s", t->t - in->a->start_time, 3);
+		json_kv_uint(j, "processes", t->nprocs);
+		json_kv_uint(j, "rss_kb", t->rss_kb);
+		json_kv_uint(j, "unique_kb", t->unique_kb);
+		json_kv_uint(j, "saving_kb", t->saving_kb);
+		json_kv_double(j, "saving_pct", t->saving_pct, 2);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void regions(struct json *j, const struct report_input *in)
+{
+	struct analysis_region top[REPORT_TOP_REGIONS];
+	size_t n = analysis_top_regions(in->d, REPORT_TOP_REGIONS, top);
+	json_key(j, "regions");
+	json_array_begin(j);
+	for (size_t k = 0; k < n; k++) {
+		const struct session_process *p = &in->d->procs[top[k].proc];
+		const struct session_region *r = &p->regions[top[k].region];
+		json_object_begin(j);
+		json_kv_int(j, "pid", p->pid);
+		json_kv_uint(j, "start", r->start);
+		json_kv_uint(j, "end", r->end);
+		json_kv_string(j, "perms", r->perms);
+		json_kv_string(j, "kind", r->kind);
+		json_kv_string(j, "path", r->path);
+		json_kv_double(j, "time", in->d->samples[top[k].sample].t, 3);
+		json_kv_uint(j, "rss_kb", top[k].fig.rss_kb);
+		json_kv_uint(j, "anon_kb", top[k].fig.anon_kb);
+		json_kv_uint(j, "shared_with_parent_kb", top[k].fig.shared_with_parent_kb);
+		json_kv_uint(j, "copied_kb", top[k].fig.copied_kb);
+		json_kv_uint(j, "new_kb", top[k].fig.new_kb);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void event(struct json *j, const struct report_input *in,
+		  const struct analysis_event *e)
+{
+	json_object_begin(j);
+	json_kv_double(j, "time", e->t, 3);
+	json_kv_double(j, "offset_s", e->t - in->a->start_time, 3);
+	json_kv_string(j, "kind", e->kind);
+	json_key(j, "pid");
+	if (e->proc >= 0 || e->pid > 0)
+		json_int(j, e->pid);
+	else
+		json_null(j);
+	json_kv_string(j, "detail", e->detail);
+	if (e->proc >= 0 && !strcmp(e->kind, "exit"))
+		json_kv_string(j, "exit", in->a->procs[e->proc].exit_desc);
+	kv_pid_of(j, in, "respawn_of", e->respawn_of);
+	json_object_end(j);
+}
+
+static void events(struct json *j, const struct report_input *in)
+{
+	json_key(j, "events");
+	json_array_begin(j);
+	for (size_t k = 0; k < in->a->nevents; k++)
+		event(j, in, &in->a->events[k]);
+	json_array_end(j);
+}
+
+void report_json(FILE *f, const struct report_input *in)
+{
+	struct json j;
+	json_init(&j, f);
+	json_object_begin(&j);
+	json_kv_string(&j, "file", in->name);
+	recording(&j, in);
+	meta(&j, in->d);
+	processes(&j, in);
+	tree(&j, in);
+	regions(&j, in);
+	events(&j, in);
+	json_object_end(&j);
+	fputc('\n', f);
+}
