@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "format.h"
 #include "json.h"
+#include "report.h"
 #include "snapshot.h"
 
 #include <getopt.h>
@@ -26,21 +27,6 @@ static const char usage[] =
 	"  -h, --help   show this help\n"
 	"      --version\n";
 
-static void json_figures(struct json *j, const struct cow_figures *f)
-{
-	json_kv_uint(j, "rss_kb", f->rss_kb);
-	json_kv_uint(j, "pss_kb", f->pss_kb);
-	json_kv_uint(j, "uss_kb", f->uss_kb);
-	json_kv_uint(j, "swap_kb", f->swap_kb);
-	json_kv_uint(j, "anon_kb", f->anon_kb);
-	json_kv_uint(j, "shmem_kb", f->shmem_kb);
-	json_kv_uint(j, "file_kb", f->file_kb);
-	json_kv_uint(j, "shared_with_parent_kb", f->shared_with_parent_kb);
-	json_kv_uint(j, "copied_kb", f->copied_kb);
-	json_kv_uint(j, "new_kb", f->new_kb);
-	json_kv_uint(j, "shared_anywhere_kb", f->shared_anywhere_kb);
-}
-
 static void json_regions(struct json *j, const struct snapshot_proc *p)
 {
 	json_key(j, "regions");
@@ -53,7 +39,7 @@ static void json_regions(struct json *j, const struct snapshot_proc *p)
 		json_kv_string(j, "perms", r->perms);
 		json_kv_string(j, "kind", maps_kind_name(r->kind));
 		json_kv_string(j, "path", r->path);
-		json_figures(j, &r->fig);
+		report_json_figures(j, &r->fig);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -78,7 +64,7 @@ static void print_json(const struct snapshot *s, bool regions)
 		json_kv_int(&j, "ppid", p->ppid);
 		json_kv_string(&j, "cmd", p->cmd);
 		json_kv_string(&j, "state", st);
-		json_figures(&j, &p->fig);
+		report_json_figures(&j, &p->fig);
 		double pct = snapshot_shared_pct(&p->fig);
 		json_key(&j, "shared_pct");
 		if (pct < 0)

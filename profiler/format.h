@@ -13,6 +13,11 @@ char *format_kb(uint64_t kb, char *buf, size_t len);
  * 1..INT_MAX. Returns it, or -1 if s is not one. */
 int format_parse_pid(const char *s);
 
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one:
+ * overlong forms, surrogates and code points past U+10FFFF are invalid
+ * (RFC 3629). Stops at a NUL. */
+int format_utf8_len(const unsigned char *s);
+
 /* Write a one-line reason into err (errlen bytes; err may be NULL) and
  * return r: for functions that return -errno with a message. */
 int format_error(char *err, size_t errlen, int r, const char *fmt, ...)

@@ -1,5 +1,6 @@
 /* json.c - a small streaming JSON writer */
 #include "json.h"
+#include "format.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -44,39 +45,12 @@ void json_object_end(struct json *j) { close_(j, '}'); }
 void json_array_begin(struct json *j) { open_(j, '['); }
 void json_array_end(struct json *j) { close_(j, ']'); }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if invalid: overlong
- * forms, surrogates and code points past U+10FFFF are invalid (RFC 3629). */
-static int utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-	uint32_t cp, min;
-	int n;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		n = 3, cp = c & 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;  /* also stops at the terminating NUL */
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static void write_string(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	fputc('"', f);
 	while (*s) {
-		int n = utf8_len(s);
+		int n = format_utf8_len(s);
 		if (!n) {
 			fputs("\\ufffd", f);
 			s++;

@@ -1,5 +1,6 @@
 /* report.c - report formats by name, and helpers the formatters share */
 #include "report.h"
+#include "format.h"
 #include "../collectors/util.h"
 
 #include <errno.h>
@@ -83,33 +84,13 @@ void report_put_text(FILE *f, const char *s)
 		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
 }
 
-int report_utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	int n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-		: (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	if (!n)
-		return 0;
-	uint32_t cp = s[0] & (0x7f >> n);
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	static const uint32_t least[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* Call put(f, c) for each byte of valid UTF-8 and U+FFFD for each invalid
  * byte; ASCII bytes go through put(), longer sequences are copied. */
 static void put_utf8(FILE *f, const char *str, void (*put)(FILE *, unsigned char))
 {
 	const unsigned char *s = (const unsigned char *)str;
 	while (*s) {
-		int n = report_utf8_len(s);
+		int n = format_utf8_len(s);
 		if (n == 1)
 			put(f, *s);
 		else if (n > 1)

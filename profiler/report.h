@@ -49,6 +49,13 @@ const char *report_format_names(void);
  * reports a write error. */
 int report_write(FILE *f, enum report_format fmt, const struct report_input *in);
 
+struct json;
+
+/* Write the figures of f as "rss_kb": ... "shared_anywhere_kb" members of
+ * the JSON object being written (snapshot --json and report --format json
+ * share these names). */
+void report_json_figures(struct json *j, const struct cow_figures *f);
+
 /* The formatters report_write calls. */
 void report_text(FILE *f, const struct report_input *in);
 void report_json(FILE *f, const struct report_input *in);
@@ -100,9 +107,6 @@ void report_put_om_label(FILE *f, const char *s);
  * quote, CR or LF, with quotes doubled. */
 void report_put_csv(FILE *f, const char *s);
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one
- * (overlong forms, surrogates and code points above U+10FFFF are not). */
-int report_utf8_len(const unsigned char *s);
 
 /* Format a duration into buf (at least 24 bytes): "9.5s", "12m05s",
  * "3h02m"; negative or not finite as "0.0s". Returns buf. */

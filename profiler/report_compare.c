@@ -1,5 +1,6 @@
 /* report_compare.c - sessions side by side, one column each, as text or JSON */
 #include "report.h"
+#include "format.h"
 #include "json.h"
 #include "../collectors/util.h"
 
@@ -42,7 +43,7 @@ static char *shorten(const char *s, size_t max_bytes)
 {
 	size_t len = 0, n = strlen(s);
 	while (len < n) {
-		int k = report_utf8_len((const unsigned char *)s + len);
+		int k = format_utf8_len((const unsigned char *)s + len);
 		if (len + (size_t)(k ? k : 1) > max_bytes)
 			break;
 		len += (size_t)(k ? k : 1);

@@ -61,6 +61,12 @@ static void figures(struct json *j, const char *key, bool sampled, double t,
 	}
 	json_object_begin(j);
 	json_kv_double(j, "time", t, 3);
+	report_json_figures(j, f);
+	json_object_end(j);
+}
+
+void report_json_figures(struct json *j, const struct cow_figures *f)
+{
 	json_kv_uint(j, "rss_kb", f->rss_kb);
 	json_kv_uint(j, "pss_kb", f->pss_kb);
 	json_kv_uint(j, "uss_kb", f->uss_kb);
@@ -72,7 +78,6 @@ static void figures(struct json *j, const char *key, bool sampled, double t,
 	json_kv_uint(j, "copied_kb", f->copied_kb);
 	json_kv_uint(j, "new_kb", f->new_kb);
 	json_kv_uint(j, "shared_anywhere_kb", f->shared_anywhere_kb);
-	json_object_end(j);
 }
 
 static const char *exit_name(enum analysis_exit e)

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "../../profiler/report.h"
+#include "../../profiler/format.h"
 #include "session_fixture.h"
 
 #ifndef GOLDEN_DIR
@@ -312,20 +313,20 @@ static void test_report_text_hides_control_characters(void **state)
 	check_put(report_put_text, "ok\x1b]0;title\x07\n", "ok?]0;title??");
 }
 
-static void test_report_utf8_len_rejects_invalid_forms(void **state)
+static void test_format_utf8_len_rejects_invalid_forms(void **state)
 {
 	(void)state;
-	assert_int_equal(report_utf8_len((const unsigned char *)"a"), 1);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xc3\xa9"), 2);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xe2\x82\xac"), 3);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xf0\x9f\x90\x84"), 4);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xc1\xbf"), 0);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xe0\x80\xaf"), 0);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xf0\x80\x80\xaf"), 0);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xed\xbf\xbf"), 0);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xf4\x90\x80\x80"), 0);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xff"), 0);
-	assert_int_equal(report_utf8_len((const unsigned char *)"\xe2\x82"), 0);
+	assert_int_equal(format_utf8_len((const unsigned char *)"a"), 1);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xc3\xa9"), 2);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xe2\x82\xac"), 3);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xf0\x9f\x90\x84"), 4);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xc1\xbf"), 0);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xe0\x80\xaf"), 0);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xf0\x80\x80\xaf"), 0);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xed\xbf\xbf"), 0);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xf4\x90\x80\x80"), 0);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xff"), 0);
+	assert_int_equal(format_utf8_len((const unsigned char *)"\xe2\x82"), 0);
 }
 
 static void test_report_duration_units(void **state)
@@ -379,7 +380,7 @@ static void assert_valid_utf8_no_controls(const char *s, bool newline_ok)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
-		int n = report_utf8_len(p);
+		int n = format_utf8_len(p);
 		assert_int_not_equal(n, 0);
 		if (n == 1 && *p < 0x20)
 			assert_true(*p == '\n' ? newline_ok : *p == '\t');
@@ -550,7 +551,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_report_openmetrics_label_escapes),
 		cmocka_unit_test(test_report_csv_quotes_when_needed),
 		cmocka_unit_test(test_report_text_hides_control_characters),
-		cmocka_unit_test(test_report_utf8_len_rejects_invalid_forms),
+		cmocka_unit_test(test_format_utf8_len_rejects_invalid_forms),
 		cmocka_unit_test(test_report_duration_units),
 		cmocka_unit_test(test_report_utc_format),
 		cmocka_unit_test(test_report_html_of_nasty_strings_has_no_raw_markup),
