@@ -6,6 +6,7 @@
 #include <linux/connector.h>
 #include <linux/netlink.h>
 #include <stddef.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +30,28 @@ static int send_op(int fd, enum proc_cn_mcast_op op)
 	return n == (ssize_t)msg.nl.nlmsg_len ? 0 : -errno;
 }
 
+/* The kernel answers LISTEN with a PROC_EVENT_NONE message whose ack.err
+ * says whether it was allowed (send() succeeds either way). */
+static int read_ack(int fd)
+{
+	char buf[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct pollfd p = { fd, POLLIN, 0 };
+	for (int tries = 0; tries < 10; tries++) {
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		const size_t at = NLMSG_HDRLEN + sizeof(struct cn_msg);
+		if (n < (ssize_t)(at + offsetof(struct proc_event, event_data) + 4))
+			continue;
+		struct proc_event ev;
+		memset(&ev, 0, sizeof(ev));
+		memcpy(&ev, buf + at, (size_t)n - at < sizeof(ev) ? (size_t)n - at : sizeof(ev));
+		if (ev.what == PROC_EVENT_NONE)
+			return ev.event_data.ack.err ? -(int)ev.event_data.ack.err : 0;
+	}
+	return 0;  /* no ack: an older kernel; events will tell */
+}
+
 int procev_open(void)
 {
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -43,6 +66,8 @@ int procev_open(void)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 		r = send_op(fd, PROC_CN_MCAST_LISTEN);
 	}
+	if (r == 0)
+		r = read_ack(fd);
 	if (r < 0) {
 		close(fd);
 		return r;

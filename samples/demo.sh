@@ -1,11 +1,12 @@
 #!/bin/sh
-# make demo: start the sample fork tree, measure it with cowprof, end it.
+# make demo: what cowprof is for, on the bundled samples.
 #
-# The tree: a master with 256 MiB of private memory and a 4 MiB MAP_SHARED
-# region forks 4 workers; worker i rewrites 0, 4, 32 and 128 MiB of the
-# inherited buffer, worker 0 forks a grandchild that rewrites 8 MiB, the
-# master rewrites 2 MiB after the fork, and every descendant allocates 1 MiB
-# of its own.
+# 1. A snapshot of samples/forktree (known answers): a master with 256 MiB
+#    forks four workers that rewrite 0, 4, 32 and 128 MiB of it, a
+#    grandchild rewrites 8 MiB, the master rewrites 2 MiB after the fork.
+# 2. The gunicorn sample with preload_app (4 workers sharing a ~200 MB
+#    dict) recorded for 20 s under light traffic, with a gc.collect() and a
+#    read-only pass over the dict along the way; then its report.
 set -e
 cd "$(dirname "$0")/.."
 out=$(mktemp)
@@ -16,15 +17,17 @@ while [ ! -s "$out" ]; do
 	kill -0 $root 2>/dev/null || { echo "demo: forktree failed" >&2; exit 1; }
 	sleep 0.1
 done
-echo "Sample tree (samples/forktree.c), expected figures for its 256 MiB buffer:"
-/usr/bin/python3 - "$out" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-for p in r["processes"]:
-    print("  %-10s pid %-7d copied %6.1f MiB  still shared %6.1f MiB  new %5.1f MiB" % (
-        p["role"], p["pid"], p["buffer_copied_pages"] / 256, p["buffer_shared_pages"] / 256,
-        p["new_pages"] / 256))
-PY
+echo "== 1. cowprof snapshot of the sample fork tree (samples/forktree.c)"
 echo
 echo "\$ cowprof snapshot $root"
 build/cowprof snapshot "$root"
+kill -TERM $root; wait $root 2>/dev/null || true
+echo
+echo "== 2. cowprof record of gunicorn with preload_app, 20 s under traffic"
+echo
+mkdir -p build/demo
+/usr/bin/python3 samples/gunicorn/compare_strategies.py --configs conf_preload.py \
+	--seconds 20 --out build/demo --no-compare
+echo
+echo "\$ cowprof report build/demo/cowprof-preload.db"
+build/cowprof report build/demo/cowprof-preload.db
