@@ -4,12 +4,13 @@ then compare them with cowprof:
 
     /usr/bin/python3 samples/gunicorn/compare_strategies.py [--seconds 60]
         [--out DIR] [--configs conf_nopreload.py,conf_preload.py,conf_freeze.py]
+        [--no-touch] [--no-compare]
 
 For each config: start gunicorn (4 workers, 127.0.0.1 only), attach
 `cowprof record -i 1`, send light traffic to / the whole time, 8 requests to
 /gc a third of the way in (the collector writes to every object it visits)
 and 8 to /touch two thirds in (a read-only pass: reference counts are
-written), stop. Then `cowprof compare` the sessions. Every process it starts
+written; --no-touch leaves it out), stop. Then `cowprof compare` the sessions. Every process it starts
 is ended by pid."""
 import argparse
 import os
@@ -51,10 +52,10 @@ def wait_ready(port, timeout=120):
     return False
 
 
-def traffic(port, seconds, stop):
+def traffic(port, seconds, stop, touch=True):
     """Light load on / with bursts of /gc and /touch at 1/3 and 2/3."""
     start = time.time()
-    marks = [(seconds / 3, "/gc"), (2 * seconds / 3, "/touch")]
+    marks = [(seconds / 3, "/gc")] + ([(2 * seconds / 3, "/touch")] if touch else [])
     while not stop.is_set() and time.time() - start < seconds:
         if marks and time.time() - start >= marks[0][0]:
             _, path = marks.pop(0)
@@ -67,7 +68,7 @@ def traffic(port, seconds, stop):
         time.sleep(0.05)
 
 
-def record(config, seconds, out):
+def record(config, seconds, out, touch=True):
     port = free_port()
     g = subprocess.Popen(["/usr/bin/python3", "-m", "gunicorn", "-c", config, "-w", "4",
                           "-b", "127.0.0.1:%d" % port, "app:app"], cwd=HERE,
@@ -82,7 +83,7 @@ def record(config, seconds, out):
         rec = subprocess.Popen([COWPROF, "record", "-i", "1", "-d", str(seconds), "-o", path,
                                 str(g.pid)], stderr=subprocess.DEVNULL)
         stop = threading.Event()
-        traffic(port, seconds, stop)
+        traffic(port, seconds, stop, touch)
         rec.wait(seconds + 60)
     finally:
         g.send_signal(signal.SIGTERM)
@@ -101,8 +102,11 @@ def main():
     ap.add_argument("--out", default=".")
     ap.add_argument("--configs", default="conf_nopreload.py,conf_preload.py,conf_freeze.py")
     ap.add_argument("--no-compare", action="store_true", help="only record")
+    ap.add_argument("--no-touch", action="store_true",
+                    help="no read-only pass over the data: only gc.collect()")
     a = ap.parse_args()
-    paths = [record(c, a.seconds, os.path.abspath(a.out)) for c in a.configs.split(",")]
+    paths = [record(c, a.seconds, os.path.abspath(a.out), not a.no_touch)
+             for c in a.configs.split(",")]
     if a.no_compare:
         return 0
     return subprocess.call([COWPROF, "compare"] + paths)
