@@ -27,8 +27,8 @@ PKGS = libelf libunwind libunwind-ptrace libunwind-generic ncursesw sqlite3 cmoc
 DEB_PKGS = pkg-config libelf-dev libunwind-dev libncurses-dev libcmocka-dev \
            libsqlite3-dev
 # Tools the tests and benchmarks run (checked by command or package).
-DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask smem wrk \
-                prometheus
+DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask python3-psutil \
+                smem wrk prometheus
 
 LIB_SRCS = \
 	collectors/util.c \
@@ -174,7 +174,7 @@ check-fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
 check-integration: build/cowprof $(SAMPLES)
 	@$(PYTHON) tests/integration/run.py
 
-demo: build/cowprof $(SAMPLES)
+demo: build/cowprof $(SAMPLES) | deps-test
 	@samples/demo.sh
 
 bench: build/cowprof $(SAMPLES) build/bench_pagemap_raw | deps-test

@@ -47,12 +47,30 @@ struct scan_job {
 	atomic_size_t next;
 };
 
+/* Was the process still alive once its walk ended? One that exited during
+ * the walk gave a torn view of its memory (its mm being dismantled): it is
+ * left out, like one that exited before. */
+static bool alive_after(const char *root, int pid)
+{
+	struct proc_stat st;
+	return proctree_read_stat(root, pid, &st) == 0 && st.state != 'Z' &&
+	       st.state != 'X' && st.state != 'x';
+}
+
 static void *scan_worker(void *arg)
 {
 	struct scan_job *j = arg;
 	size_t i;
-	while ((i = atomic_fetch_add(&j->next, 1)) < j->t->n)
-		j->rc[i] = pagescan_read(j->root, j->t->nodes[i].pid, &j->out[i]);
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->t->n) {
+		int pid = j->t->nodes[i].pid;
+		/* cowprof measuring one of its own ancestors is not in the tree */
+		int r = pid == getpid() ? -ESRCH : pagescan_read(j->root, pid, &j->out[i]);
+		if (r == 0 && !alive_after(j->root, pid)) {
+			pagescan_release(&j->out[i]);
+			r = -ESRCH;
+		}
+		j->rc[i] = r;
+	}
 	return NULL;
 }
 
