@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #define CHUNK_PAGES (2u << 20 >> 3)  /* 2 MiB of entries: 1 GiB of address space */
-/* Regions this large (1 GiB) are scanned for populated ranges first: a
- * pread costs ~1.2 ms per GiB even where nothing is resident. */
+/* Regions this large (1 GiB) that are at least twice the process's whole
+ * resident set (so mostly empty) are scanned for populated ranges first: a
+ * pread costs ~1.2 ms per GiB even where nothing is resident, while on a
+ * dense region the extra scan would double the walk. */
 #define SPARSE_PAGES (1u << 18)
 
 static void reserve(struct pagescan_proc *p, size_t c)
@@ -53,7 +55,7 @@ static void add_chunk(struct pagescan_proc *p, struct pagescan_region *g,
 
 /* Size the record arrays for the resident set (statm's second field), so
  * a large process is not copied by repeated growth. */
-static void presize(const char *root, int pid, struct pagescan_proc *p)
+static uint64_t presize(const char *root, int pid, struct pagescan_proc *p)
 {
 	char *text;
 	size_t len;
@@ -64,6 +66,7 @@ static void presize(const char *root, int pid, struct pagescan_proc *p)
 		free(text);
 	}
 	reserve(p, (size_t)resident + 1024);
+	return resident;
 }
 
 static bool has_pagemap(enum maps_kind k)
@@ -120,13 +123,13 @@ static int scan_sparse(struct pagescan_proc *p, struct pagescan_region *g,
 
 /* Walk one region; returns 0, or -errno from the read. */
 static int scan_region(struct pagescan_proc *p, struct pagescan_region *g,
-		       int fd, uint64_t *buf, bool *hidden)
+		       int fd, uint64_t *buf, uint64_t resident, bool *hidden)
 {
 	g->first = p->nrec;
 	g->first_run = p->nruns;
 	uint64_t pages = (g->map.end - g->map.start) >> 12;
 	int r = -ENOTTY;
-	if (pages >= SPARSE_PAGES)
+	if (pages >= SPARSE_PAGES && pages > 2 * resident)
 		r = scan_sparse(p, g, fd, buf, hidden);
 	if (r == -ENOTTY || r == -EINVAL) {
 		/* no PAGEMAP_SCAN: read it all; drop what a failed scan kept */
@@ -169,13 +172,13 @@ int pagescan_read(const char *root, int pid, struct pagescan_proc *p)
 	if (fd < 0)
 		return fd;
 	int r = read_maps(root, pid, p);
-	presize(root, pid, p);
+	uint64_t resident = presize(root, pid, p);
 	uint64_t *buf = xmalloc(CHUNK_PAGES * sizeof(uint64_t));
 	bool hidden = false;
 	for (size_t i = 0; r == 0 && i < p->nregions; i++) {
 		struct pagescan_region *g = &p->regions[i];
 		if (has_pagemap(g->map.kind))
-			r = scan_region(p, g, fd, buf, &hidden);
+			r = scan_region(p, g, fd, buf, resident, &hidden);
 		else
 			g->first = p->nrec, g->first_run = p->nruns;
 	}

@@ -4,6 +4,8 @@
 #include "../collectors/util.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,20 +314,54 @@ static void add_figures(struct cow_figures *to, const struct cow_figures *f)
 }
 
 /* Pass 3: sum every page into its region's and its process's figures. */
+static void account_proc(const struct walk *w, size_t i, struct cow_result *out)
+{
+	const struct pagescan_proc *p = &w->in->procs[i];
+	const struct pagescan_region *cache = NULL;
+	struct cow_figures *pf = &out->proc[i];
+	out->region[i] = xcalloc(p->nregions, sizeof(**out->region));
+	for (size_t gi = 0; gi < p->nregions; gi++) {
+		struct cow_figures *f = &out->region[i][gi];
+		account_region(w, i, gi, f, &cache);
+		f->pss_kb = f->pss_units >> 22;
+		add_figures(pf, f);
+	}
+	pf->pss_kb = pf->pss_units >> 22;
+}
+
+struct account_job {
+	const struct walk *w;
+	struct cow_result *out;
+	atomic_size_t next;
+};
+
+static void *account_worker(void *arg)
+{
+	struct account_job *j = arg;
+	size_t i;
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->w->in->n)
+		account_proc(j->w, i, j->out);
+	return NULL;
+}
+
+/* Pass 3: sum every page into its region's and its process's figures.
+ * Processes are independent here (everything shared is read-only), so
+ * they are summed on up to in->threads threads. */
 static void account_all(const struct walk *w, struct cow_result *out)
 {
+	struct account_job j = { .w = w, .out = out };
+	atomic_init(&j.next, 0);
+	pthread_t tid[COW_MAX_THREADS];
+	int started = 0;
+	for (int k = 1; k < w->in->threads && k < COW_MAX_THREADS &&
+			(size_t)k < w->in->n; k++)
+		if (pthread_create(&tid[started], NULL, account_worker, &j) == 0)
+			started++;
+	account_worker(&j);
+	for (int k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
 	for (size_t i = 0; i < w->in->n; i++) {
-		const struct pagescan_proc *p = &w->in->procs[i];
-		const struct pagescan_region *cache = NULL;
-		struct cow_figures *pf = &out->proc[i];
-		out->region[i] = xcalloc(p->nregions, sizeof(**out->region));
-		for (size_t gi = 0; gi < p->nregions; gi++) {
-			struct cow_figures *f = &out->region[i][gi];
-			account_region(w, i, gi, f, &cache);
-			f->pss_kb = f->pss_units >> 22;
-			add_figures(pf, f);
-		}
-		pf->pss_kb = pf->pss_units >> 22;
+		const struct cow_figures *pf = &out->proc[i];
 		out->tree.rss_kb += pf->rss_kb;
 		out->tree.pss_kb += pf->pss_kb;
 		out->tree.uss_kb += pf->uss_kb;

@@ -49,7 +49,10 @@ struct cow_input {
 	struct pagemap_zero zero;
 	cow_mapcount_fn mapcount;           /* NULL: trust counts within the tree */
 	void *mapcount_ctx;
+	int threads;                        /* sum processes on up to this many threads */
 };
+
+#define COW_MAX_THREADS 4
 
 struct cow_result {
 	struct cow_figures *proc;           /* n entries */

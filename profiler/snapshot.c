@@ -201,7 +201,8 @@ static int measure(const struct snapshot_opts *o, const struct proctree *t,
 	int *keep = xcalloc(t->n, sizeof(int));
 	size_t n = 0;
 	struct cow_input in = { .procs = procs, .parent = parent,
-				.mapcount = kpage_mapcount, .mapcount_ctx = kp };
+				.mapcount = kpage_mapcount, .mapcount_ctx = kp,
+				.threads = thread_count(o) };
 	struct cow_result res = {0};
 	int r = pagemap_detect_zero(&in.zero);
 	if (r < 0)
