@@ -1,5 +1,6 @@
 /* cmd_record.c - `cowprof record` (attach to a tree) and `cowprof run`
  * (start a command and record its tree) */
+#include "analysis.h"
 #include "commands.h"
 #include "format.h"
 #include "recorder.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -54,6 +56,8 @@ struct rec_args {
 	const char *output;
 	int first_arg;           /* argv index of PID or CMD */
 };
+
+#define RECORDER_NICE 10
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t child_pid;
@@ -207,6 +211,54 @@ static void print_summary(const char *path, const struct recorder_summary *sum)
 		"netlink proc connector: needs CAP_NET_ADMIN)");
 }
 
+#define SUMMARY_ROWS 20
+#define SZ 16
+
+static void print_row(const struct session_data *d, const struct analysis *a,
+		      size_t i)
+{
+	const struct analysis_proc *p = &a->procs[i];
+	char b[4][SZ], shared[64] = "-";
+	if (p->sampled && p->shared_pct_first >= 0)
+		snprintf(shared, sizeof(shared), "%s %3.0f%% -> %s %3.0f%%",
+			 format_kb(p->first.shared_with_parent_kb, b[0], SZ),
+			 p->shared_pct_first,
+			 format_kb(p->last.shared_with_parent_kb, b[1], SZ),
+			 p->shared_pct_last);
+	printf("%*s%-*d %-7s %-34s %10s  %-22s %.60s\n", 2 * (p->depth < 4 ? p->depth : 4), "",
+	       8 - 2 * (p->depth < 4 ? p->depth : 4), d->procs[i].pid,
+	       analysis_role_name(p->role), shared,
+	       p->sampled ? format_kb(p->last.copied_kb, b[2], SZ) : "-",
+	       p->exit_desc, d->procs[i].cmd);
+}
+
+/* One screen: every process's sharing and how it ended, then the tree. */
+static void print_table(const char *path)
+{
+	struct session_data d;
+	char err[512], b[3][SZ];
+	if (session_load(path, &d, err, sizeof(err)) < 0)
+		return;
+	struct analysis a;
+	analysis_init(&a, &d);
+	printf("%-8s %-7s %-34s %10s  %-22s %s\n", "PID", "ROLE",
+	       "SHARED WITH PARENT FIRST -> LAST", "COPIED", "EXIT", "COMMAND");
+	for (size_t k = 0; k < a.nprocs && k < SUMMARY_ROWS; k++)
+		print_row(&d, &a, a.order[k]);
+	if (a.nprocs > SUMMARY_ROWS)
+		printf("... and %zu more processes\n", a.nprocs - SUMMARY_ROWS);
+	if (a.ntree) {
+		const struct analysis_tree_point *t = &a.tree[a.ntree - 1];
+		printf("tree at the end: %zu processes, sum of RSS %s, real memory %s "
+		       "(sharing saves %s, %.0f%%)\n", t->nprocs,
+		       format_kb(t->rss_kb, b[0], SZ), format_kb(t->unique_kb, b[1], SZ),
+		       format_kb(t->saving_kb, b[2], SZ), t->saving_pct);
+	}
+	printf("'cowprof report %s' has the rest.\n", path);
+	analysis_release(&a);
+	session_data_release(&d);
+}
+
 /* The root's command line, for the session's "target". */
 static char *target_of(int pid)
 {
@@ -232,6 +284,10 @@ static int record_into(const char *path, int argc, char **argv, int root,
 	char *target = target_of(root);
 	write_meta(s, argc, argv, root, a->interval_s, target);
 	free(target);
+	/* a recorder on a production server yields the CPU to the workers
+	 * it watches; its sample times are measured, so lateness shows */
+	if (setpriority(PRIO_PROCESS, 0, RECORDER_NICE) < 0)
+		(void)0;  /* not allowed to lower it: record at the same priority */
 	struct recorder_opts o = { .interval_s = a->interval_s,
 				   .duration_s = a->duration_s,
 				   .progress = isatty(STDERR_FILENO),
@@ -255,6 +311,7 @@ static int record_into(const char *path, int argc, char **argv, int root,
 	if (stat(path, &st) == 0)
 		sum.file_bytes = (uint64_t)st.st_size;
 	print_summary(path, &sum);
+	print_table(path);
 	return EXIT_OK;
 }
 
