@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 out=$(mktemp)
 build/forktree -a 256 -s 4 -n 4 -w 0,1024,8192,32768 -g 2048 -p 512 -N 256 >"$out" &
 root=$!
-trap 'kill -TERM $root 2>/dev/null; wait $root 2>/dev/null; rm -f "$out"' EXIT INT TERM
+trap 'kill -TERM $root 2>/dev/null || true; wait $root 2>/dev/null || true; rm -f "$out"' EXIT INT TERM
 while [ ! -s "$out" ]; do
 	kill -0 $root 2>/dev/null || { echo "demo: forktree failed" >&2; exit 1; }
 	sleep 0.1
