@@ -75,6 +75,7 @@ UNIT_TESTS = \
 	test_json \
 	test_format \
 	test_procevents \
+	test_session \
 	test_analysis \
 	test_report
 
