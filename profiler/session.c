@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,30 +396,38 @@ static int proc_row(struct loader *l, sqlite3_stmt *st)
 	return 0;
 }
 
-static int find_proc(const struct session_data *d, int64_t id)
+/* Index of the element whose int64_t id (at byte offset off in elements
+ * of size bytes, sorted by it) is id, or -1. */
+static ssize_t find_by_id(const void *base, size_t n, size_t size, size_t off,
+			  int64_t id)
 {
-	size_t lo = 0, hi = d->nprocs;
+	const char *b = base;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (d->procs[mid].id < id)
+		int64_t v;
+		memcpy(&v, b + mid * size + off, sizeof(v));
+		if (v < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < d->nprocs && d->procs[lo].id == id ? (int)lo : -1;
+	int64_t v = 0;
+	if (lo < n)
+		memcpy(&v, b + lo * size + off, sizeof(v));
+	return lo < n && v == id ? (ssize_t)lo : -1;
+}
+
+static int find_proc(const struct session_data *d, int64_t id)
+{
+	return (int)find_by_id(d->procs, d->nprocs, sizeof(*d->procs),
+			       offsetof(struct session_process, id), id);
 }
 
 static ssize_t find_sample(const struct session_data *d, int64_t id)
 {
-	size_t lo = 0, hi = d->nsamples;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->samples[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < d->nsamples && d->samples[lo].id == id ? (ssize_t)lo : -1;
+	return find_by_id(d->samples, d->nsamples, sizeof(*d->samples),
+			  offsetof(struct session_sample, id), id);
 }
 
 static void add_point(struct session_point **v, size_t *n, size_t sample,
