@@ -44,6 +44,7 @@ LIB_SRCS = \
 	profiler/snapshot.c \
 	profiler/json.c \
 	profiler/format.c \
+	profiler/cmd_common.c \
 	profiler/cmd_snapshot.c \
 	profiler/session.c \
 	collectors/procevents.c \

@@ -32,19 +32,16 @@ static int parse_args(int argc, char **argv, bool *json)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		CMD_COMMON_OPTIONS,
 		{ 0 },
 	};
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': *json = true; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		case 'V': printf("cowprof %s\n", COWPROF_VERSION); return EXIT_OK;
-		default: return cmd_bad_option("compare", argv[optind - 1]);
+		default: return cmd_other_option("compare", usage, c, argv);
 		}
 	}
 	if (argc - optind < 2) {

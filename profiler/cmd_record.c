@@ -82,15 +82,14 @@ static int parse_args(const char *cmd, const char *usage, int argc, char **argv,
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		CMD_COMMON_OPTIONS,
 		{ 0 },
 	};
 	*a = (struct rec_args){ .interval_s = 1.0 };
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+i:d:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:i:d:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_seconds(optarg, RECORDER_MIN_INTERVAL_S, &a->interval_s) < 0) {
@@ -107,12 +106,7 @@ static int parse_args(const char *cmd, const char *usage, int argc, char **argv,
 			}
 			break;
 		case 'o': a->output = optarg; break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		case 'V': printf("cowprof %s\n", COWPROF_VERSION); return EXIT_OK;
-		case ':':
-			cmd_error("%s: option '%s' needs a value", cmd, argv[optind - 1]);
-			return EXIT_USAGE;
-		default: return cmd_bad_option(cmd, argv[optind - 1]);
+		default: return cmd_other_option(cmd, usage, c, argv);
 		}
 	}
 	a->first_arg = optind;

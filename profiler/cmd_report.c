@@ -31,8 +31,7 @@ static int parse_args(int argc, char **argv, enum report_format *fmt)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		CMD_COMMON_OPTIONS,
 		{ 0 },
 	};
 	int c;
@@ -47,13 +46,7 @@ static int parse_args(int argc, char **argv, enum report_format *fmt)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		case 'V': printf("cowprof %s\n", COWPROF_VERSION); return EXIT_OK;
-		case ':':
-			cmd_error("report: %s needs a value (see 'cowprof report --help')",
-				  argv[optind - 1]);
-			return EXIT_USAGE;
-		default: return cmd_bad_option("report", argv[optind - 1]);
+		default: return cmd_other_option("report", usage, c, argv);
 		}
 	}
 	if (optind != argc - 1) {

@@ -186,8 +186,7 @@ int cmd_snapshot(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "regions", no_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		CMD_COMMON_OPTIONS,
 		{ 0 },
 	};
 	bool json = false;
@@ -195,7 +194,7 @@ int cmd_snapshot(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'r': o.regions = true; break;
@@ -207,9 +206,7 @@ int cmd_snapshot(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'h': fputs(usage, stdout); return EXIT_OK;
-		case 'V': printf("cowprof %s\n", COWPROF_VERSION); return EXIT_OK;
-		default: return cmd_bad_option("snapshot", argv[optind - 1]);
+		default: return cmd_other_option("snapshot", usage, c, argv);
 		}
 	}
 	if (optind != argc - 1) {
