@@ -28,7 +28,7 @@ DEB_PKGS = pkg-config libelf-dev libunwind-dev libncurses-dev libcmocka-dev \
            libsqlite3-dev
 # Tools the tests and benchmarks run (checked by command or package).
 DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask python3-psutil \
-                smem wrk prometheus
+                smem wrk prometheus tmux
 
 LIB_SRCS = \
 	collectors/util.c \
@@ -59,7 +59,10 @@ LIB_SRCS = \
 	profiler/report_openmetrics.c \
 	profiler/report_compare.c \
 	profiler/cmd_report.c \
-	profiler/cmd_compare.c
+	profiler/cmd_compare.c \
+	tui/model.c \
+	tui/view.c \
+	profiler/cmd_view.c
 
 MAIN_SRCS = profiler/main.c
 
@@ -78,7 +81,8 @@ UNIT_TESTS = \
 	test_procevents \
 	test_session \
 	test_analysis \
-	test_report
+	test_report \
+	test_tui_model
 
 FUZZ_TARGETS = \
 	fuzz_maps \
@@ -93,8 +97,8 @@ ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 # What cowprof links: evaluated when a recipe runs, after `deps`.
-LIB_CFLAGS = $(shell pkg-config --cflags sqlite3 2>/dev/null)
-LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null) -pthread -lm
+LIB_CFLAGS = $(shell pkg-config --cflags sqlite3 ncursesw 2>/dev/null)
+LIBS = $(shell pkg-config --libs sqlite3 ncursesw 2>/dev/null) -pthread -lm
 ASAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
        -fno-omit-frame-pointer
 

@@ -24,10 +24,44 @@ static double now_s(clockid_t c)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The kernel's mapcounts, less cowprof's own mappings: cowprof maps libc
+ * and ld.so like its target, and a page it maps would otherwise count as
+ * shared only while cowprof looks at it. */
+struct mapcount_ctx {
+	struct kpage *kp;
+	uint64_t *self;          /* PFNs of cowprof's own resident file pages, sorted */
+	size_t nself;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void collect_self_pfns(struct mapcount_ctx *c)
+{
+	struct pagescan_proc me;
+	if (pagescan_read(NULL, getpid(), &me) < 0)
+		return;
+	c->self = xmalloc((me.nrec ? me.nrec : 1) * sizeof(uint64_t));
+	for (size_t k = 0; k < me.nrec; k++)
+		if (pagemap_present(me.pme[k]) && pagemap_file(me.pme[k]))
+			c->self[c->nself++] = pagemap_pfn(me.pme[k]);
+	qsort(c->self, c->nself, sizeof(uint64_t), cmp_u64);
+	pagescan_release(&me);
+}
+
 static int kpage_mapcount(void *ctx, const uint64_t *pfns, size_t n,
 			  uint64_t *out)
 {
-	return kpage_read(ctx, KPAGE_COUNT, pfns, n, out);
+	struct mapcount_ctx *c = ctx;
+	int r = kpage_read(c->kp, KPAGE_COUNT, pfns, n, out);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (out[i] > 0 && bsearch(&pfns[i], c->self, c->nself,
+					  sizeof(uint64_t), cmp_u64))
+			out[i]--;
+	return r;
 }
 
 static int perm_error(char *err, size_t errlen, int r, int pid)
@@ -200,8 +234,9 @@ static int measure(const struct snapshot_opts *o, const struct proctree *t,
 	int *parent = xcalloc(t->n, sizeof(int));
 	int *keep = xcalloc(t->n, sizeof(int));
 	size_t n = 0;
+	struct mapcount_ctx mc = { .kp = kp };
 	struct cow_input in = { .procs = procs, .parent = parent,
-				.mapcount = kpage_mapcount, .mapcount_ctx = kp,
+				.mapcount = kpage_mapcount, .mapcount_ctx = &mc,
 				.threads = thread_count(o) };
 	struct cow_result res = {0};
 	int r = pagemap_detect_zero(&in.zero);
@@ -209,12 +244,15 @@ static int measure(const struct snapshot_opts *o, const struct proctree *t,
 		r = perm_error(err, errlen, r, -1);
 	if (r == 0)
 		r = scan_tree(o, t, procs, parent, keep, &n, err, errlen);
+	if (r == 0 && !o->proc_root)
+		collect_self_pfns(&mc);
 	in.n = n;
 	if (r == 0 && (r = cow_compute(&in, &res)) < 0)
 		format_error(err, errlen, r, "reading /proc/kpagecount: %s", strerror(-r));
 	if (r == 0)
 		fill_procs(s, o, t, keep, procs, parent, &res);
 	cow_result_release(&res);
+	free(mc.self);
 	for (size_t i = 0; i < n; i++)
 		pagescan_release(&procs[i]);
 	free(procs);

@@ -12,7 +12,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 MODULES = ["test_snapshot_forktree", "test_snapshot_errors", "test_snapshot_gunicorn",
-           "test_record", "test_report_formats", "test_record_gunicorn", "test_samples"]
+           "test_record", "test_report_formats", "test_record_gunicorn", "test_samples",
+           "test_tui"]
 
 
 def main():

@@ -1,0 +1,205 @@
+/* cmd_view.c - `cowprof view`: replay a recorded session in the terminal */
+#include "analysis.h"
+#include "commands.h"
+#include "session.h"
+#include "../tui/model.h"
+#include "../tui/view.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static const char usage[] =
+	"usage: cowprof view FILE\n"
+	"\n"
+	"Replay a session recorded by 'cowprof record' or 'cowprof run' in the\n"
+	"terminal: the tree with what each process shares with its parent, what\n"
+	"it copied and how fast, at any time position of the recording; the\n"
+	"copy-on-write timeline of a process or of the whole tree; its regions.\n"
+	"A session still being written is followed as it grows.\n"
+	"Needs a terminal of at least 80x24. Press ? for the keys, q to quit.\n"
+	"\n"
+	"  -h, --help           show this help\n"
+	"      --version\n"
+	"\n"
+	"docs/tui.md describes the screens and keys.\n";
+
+/* How often a growing session file is checked, in seconds. */
+#define RELOAD_CHECK_S 1.0
+/* How long a key is waited for: the replay's frame time. */
+#define FRAME_MS 100
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* Catch SIGINT and SIGTERM before curses starts, so it does not install
+ * its own handlers and the loop can restore the terminal. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Parse the options; returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CMD_COMMON_OPTIONS,
+		{ 0 },
+	};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
+		return cmd_other_option("view", usage, c, argv);
+	if (optind != argc - 1) {
+		cmd_error(optind >= argc ? "view: missing FILE (see 'cowprof view "
+			  "--help')" : "view: too many arguments");
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* A loaded session and its analysis. */
+struct loaded {
+	struct session_data d;
+	struct analysis a;
+};
+
+static int load(const char *path, struct loaded *l, char *err, size_t errlen)
+{
+	if (session_load(path, &l->d, err, errlen) < 0)
+		return -1;
+	analysis_init(&l->a, &l->d);
+	return 0;
+}
+
+static void unload(struct loaded *l)
+{
+	analysis_release(&l->a);
+	session_data_release(&l->d);
+}
+
+/* What tells that the file (and its WAL) changed. */
+struct file_stamp {
+	off_t size, wal_size;
+	struct timespec mtime, wal_mtime;
+};
+
+static void stamp_of(const char *path, struct file_stamp *s)
+{
+	struct stat st;
+	char wal[4096];
+	memset(s, 0, sizeof(*s));
+	if (stat(path, &st) == 0) {
+		s->size = st.st_size;
+		s->mtime = st.st_mtim;
+	}
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) == 0) {
+		s->wal_size = st.st_size;
+		s->wal_mtime = st.st_mtim;
+	}
+}
+
+static bool stamp_equal(const struct file_stamp *a, const struct file_stamp *b)
+{
+	return a->size == b->size && a->wal_size == b->wal_size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->wal_mtime.tv_sec == b->wal_mtime.tv_sec &&
+	       a->wal_mtime.tv_nsec == b->wal_mtime.tv_nsec;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Reload the session if the file changed; a failed read (a write in
+ * progress) keeps what is shown. cur and spare swap on success. */
+static bool maybe_reload(const char *path, struct file_stamp *stamp,
+			 struct loaded **cur, struct loaded **spare,
+			 struct tui_model *m)
+{
+	struct file_stamp now;
+	char err[256];
+	stamp_of(path, &now);
+	if (stamp_equal(&now, stamp))
+		return false;
+	if (load(path, *spare, err, sizeof(err)) < 0)
+		return false;
+	*stamp = now;
+	tui_model_set_data(m, &(*spare)->d, &(*spare)->a);
+	unload(*cur);
+	struct loaded *t = *cur;
+	*cur = *spare;
+	*spare = t;
+	return true;
+}
+
+static void run(struct tui_view *v, const char *path, struct loaded **cur,
+		struct loaded **spare, struct file_stamp *stamp)
+{
+	struct tui_model m;
+	tui_model_init(&m, &(*cur)->d, &(*cur)->a);
+	double last = now_s(), checked = last;
+	bool dirty = true;
+	while (!m.quit && !stop_signal) {
+		if (dirty)
+			tui_view_draw(v, &m, path);
+		bool resized;
+		enum tui_key k = tui_view_read_key(v, FRAME_MS, &resized);
+		dirty = resized || tui_model_key(&m, k);
+		double t = now_s();
+		dirty |= tui_model_tick(&m, t - last);
+		last = t;
+		if (t - checked >= RELOAD_CHECK_S) {
+			checked = t;
+			dirty |= maybe_reload(path, stamp, cur, spare, &m);
+		}
+	}
+	tui_model_release(&m);
+}
+
+int cmd_view(int argc, char **argv)
+{
+	int status = parse_args(argc, argv);
+	if (status >= 0)
+		return status;
+	const char *path = argv[optind];
+	struct loaded bufs[2], *cur = &bufs[0], *spare = &bufs[1];
+	struct file_stamp stamp;
+	char err[1024];
+	stamp_of(path, &stamp);
+	if (load(path, cur, err, sizeof(err)) < 0) {
+		cmd_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	catch_signals();
+	struct tui_view *v;
+	if (tui_view_open(&v, err, sizeof(err)) < 0) {
+		cmd_error("%s", err);
+		unload(cur);
+		return EXIT_RUNTIME;
+	}
+	run(v, path, &cur, &spare, &stamp);
+	tui_view_close(v);
+	unload(cur);
+	return stop_signal ? 128 + stop_signal : EXIT_OK;
+}

@@ -1,0 +1,302 @@
+"""cowprof view: the replay TUI on a real recording (a forktree of two
+children writing 100 and 300 pages), driven through tmux (send-keys,
+capture-pane) on a private server, and checked by content: every pid
+shows, a child's copied figure equals `report --format json` at the same
+time position (End = the last sample), the timeline screen, resizes
+(80x24 and 200x60 readable, 60x20 the too-small message), q exits 0;
+bad files, an unknown TERM and usage errors."""
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+from treeutil import COWPROF, Forktree, run
+
+TMP = tempfile.mkdtemp(prefix="cowprof-tui-test-")
+SOCKET = "cowprof-test-%d" % os.getpid()
+_servers = [0]
+
+_session = {}
+
+
+def recorded():
+    """A 2 s recording of a forktree, ended by -d, the tree then stopped."""
+    if "path" not in _session:
+        path = os.path.join(TMP, "forktree.db")
+        with Forktree("-a", "16", "-n", "2", "-w", "100,300") as tree:
+            run("record", "-i", "0.2", "-d", "2", "-o", path, str(tree.pid))
+            pids = sorted(tree.procs)
+        _session["path"] = path
+        _session["pids"] = pids
+        _session["report"] = json.loads(run("report", "--format", "json", path).stdout)
+    return _session["path"], _session["report"]
+
+
+def format_size(kb):
+    """tui_format_size: at most 6 columns."""
+    if kb < 10000:
+        return "%dK" % kb
+    v, units = kb / 1024, "MGT"
+    u = 0
+    while v >= 999.95 and u < 2:
+        v /= 1024
+        u += 1
+    return "%.1f%s" % (v, units[u])
+
+
+class Tmux:
+    """One detached tmux session on a private server, killed on exit."""
+
+    def __init__(self, command, x=120, y=40):
+        self.name = "view"
+        _servers[0] += 1
+        self.socket = "%s-%d" % (SOCKET, _servers[0])
+        r = self.tmux("new-session", "-d", "-s", self.name, "-x", str(x), "-y", str(y),
+                  "sh -c '%s; echo EXIT=$?; sleep 120'" % command)
+        assert r.returncode == 0, r.stderr
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
+                              text=True, timeout=30)
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", self.name, *keys)
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", self.name).stdout
+
+    def resize(self, x, y):
+        r = self.tmux("resize-window", "-t", self.name, "-x", str(x), "-y", str(y))
+        assert r.returncode == 0, r.stderr
+
+    def wait_for(self, pattern, timeout=10.0):
+        """The screen once pattern (a regex) shows on it."""
+        end = time.time() + timeout
+        text = ""
+        while time.time() < end:
+            text = self.screen()
+            if re.search(pattern, text):
+                return text
+            time.sleep(0.1)
+        raise AssertionError("%r not on screen:\n%s" % (pattern, text))
+
+    def close(self):
+        # kill-server leaves the socket file behind: remove it too
+        sock = self.tmux("display-message", "-p", "#{socket_path}").stdout.strip()
+        self.tmux("kill-server")
+        if sock and os.path.basename(sock) == self.socket:
+            try:
+                os.unlink(sock)
+            except FileNotFoundError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def view(path, x=120, y=40, env=""):
+    return Tmux("%s%s view %s" % (env, COWPROF, path), x, y)
+
+
+def check_readable(text, pids):
+    assert "terminal too small" not in text, text
+    assert "cowprof view" in text and "time +" in text, text
+    for pid in pids:
+        assert re.search(r"\b%d\b" % pid, text), (pid, text)
+
+
+def select_pid(t, pid):
+    """Move the cursor down until the selected line names pid."""
+    for _ in range(10):
+        text = t.screen()
+        if re.search(r"^pid %d " % pid, text, re.M):
+            return text
+        t.keys("j")
+        time.sleep(0.15)
+    raise AssertionError("cannot select pid %d:\n%s" % (pid, t.screen()))
+
+
+def test_view_shows_every_pid_and_report_figures():
+    path, rep = recorded()
+    pids = [p["pid"] for p in rep["processes"]]
+    assert len(pids) == 3, pids
+    with view(path) as t:
+        text = t.wait_for(r"sample \d+/\d+")
+        t.keys("G")
+        n = len(rep["tree"])
+        text = t.wait_for(r"sample %d/%d" % (n, n))
+        check_readable(text, pids)
+        for p in rep["processes"]:
+            if p["role"] != "worker":
+                continue
+            copied = p["last"]["copied_kb"]
+            assert copied > 0, p
+            text = select_pid(t, p["pid"])
+            assert re.search(r"^pid %d worker: shared \d+ KiB, copied %d KiB"
+                             % (p["pid"], copied), text, re.M), (copied, text)
+            row = [l for l in text.splitlines() if re.match(r"\s*%d " % p["pid"], l)]
+            assert row and " %s " % format_size(copied) in row[0], (format_size(copied), row)
+
+
+def test_view_figures_at_a_time_position_match_csv():
+    """Seek to the 4th sample: a child's copied figure is the CSV row of
+    that sample."""
+    path, rep = recorded()
+    rows = list(csv.DictReader(io.StringIO(run("report", "--format", "csv", path).stdout)))
+    times = sorted({r["time"] for r in rows})
+    k = 3
+    child = [p for p in rep["processes"] if p["role"] == "worker"][-1]["pid"]
+    want = [r for r in rows if r["time"] == times[k] and int(r["pid"]) == child]
+    assert want, (child, times[k])
+    with view(path) as t:
+        t.wait_for(r"sample \d+/\d+")
+        t.keys("g")
+        t.wait_for(r"sample 1/%d" % len(times))
+        for _ in range(k):
+            t.keys("Right")
+        t.wait_for(r"sample %d/%d" % (k + 1, len(times)))
+        text = select_pid(t, child)
+        assert re.search(r"^pid %d worker: shared %s KiB, copied %s KiB"
+                         % (child, want[0]["shared_with_parent_kb"], want[0]["copied_kb"]),
+                         text, re.M), (want[0], text)
+
+
+def test_view_follows_a_growing_session():
+    """View a session while it is recorded: the sample count grows, and at
+    the end the view shows the last sample."""
+    path = os.path.join(TMP, "growing.db")
+    with Forktree("-a", "8", "-n", "1", "-w", "10") as tree:
+        rec = subprocess.Popen([COWPROF, "record", "-i", "0.2", "-d", "4", "-o", path,
+                                str(tree.pid)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            end = time.time() + 10
+            while not os.path.exists(path) and time.time() < end:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            with view(path) as t:
+                first = int(t.wait_for(r"sample \d+/(\d+)").split("sample ")[1]
+                            .split("/")[1].split()[0])
+                assert rec.wait(30) == 0
+                time.sleep(1.5)  # the view checks the file every second
+                n = len(json.loads(run("report", "--format", "json", path).stdout)["tree"])
+                assert n > first, (n, first)
+                t.wait_for(r"sample %d/%d" % (n, n), timeout=5)
+        finally:
+            if rec.poll() is None:
+                rec.kill()
+                rec.wait()
+
+
+def test_view_timeline_screen():
+    path, rep = recorded()
+    child = [p for p in rep["processes"] if p["role"] == "worker"][0]["pid"]
+    with view(path) as t:
+        t.wait_for(r"sample \d+/\d+")
+        t.keys("Tab")
+        text = t.wait_for(r"whole tree")
+        assert "real memory" in text and "events" in text, text
+        t.keys("1")
+        t.wait_for(r"PROCESS")
+        select_pid(t, child)
+        t.keys("2")
+        text = t.wait_for(r"pid %d worker .*copied since fork" % child)
+        assert re.search(r"copied \d", text) and "^ now" in text, text
+        assert re.search(r"^\s+events", text, re.M), text
+        t.keys("3")
+        text = t.wait_for(r"regions of pid %d" % child)
+        assert "COPIED" in text, text
+        t.keys("4")
+        t.wait_for(r"no fault data")
+        t.keys("?")
+        t.wait_for(r"replay slower / faster")
+
+
+def test_view_resizes():
+    path, rep = recorded()
+    pids = [p["pid"] for p in rep["processes"]]
+    with view(path) as t:
+        check_readable(t.wait_for(r"sample \d+/\d+"), pids)
+        t.resize(80, 24)
+        time.sleep(0.5)
+        text = t.wait_for(r"q quit")
+        check_readable(text, pids)
+        assert max(len(l) for l in text.splitlines()) <= 80
+        t.resize(200, 60)
+        time.sleep(0.5)
+        check_readable(t.wait_for(r"q quit"), pids)
+        t.resize(60, 20)
+        t.wait_for(r"terminal too small: need 80x24")
+        t.resize(120, 40)
+        check_readable(t.wait_for(r"q quit"), pids)
+
+
+def test_view_q_exits_zero_and_restores_terminal():
+    path, _ = recorded()
+    with view(path) as t:
+        t.wait_for(r"sample \d+/\d+")
+        t.keys("q")
+        text = t.wait_for(r"EXIT=\d+")
+        assert "EXIT=0" in text, text
+        assert "cowprof view" not in text, text  # the alternate screen is gone
+
+
+def test_view_sigterm_restores_terminal():
+    path, _ = recorded()
+    with view(path) as t:
+        t.wait_for(r"sample \d+/\d+")
+        pid = subprocess.run(["pgrep", "-f", "^%s view %s" % (COWPROF, path)],
+                             capture_output=True, text=True).stdout.split()
+        assert pid, "no cowprof view process"
+        for p in pid:
+            os.kill(int(p), 15)
+        text = t.wait_for(r"EXIT=\d+")
+        assert "EXIT=143" in text, text
+
+
+def test_view_unknown_term():
+    path, _ = recorded()
+    with view(path, env="TERM=nonexistent ") as t:
+        text = t.wait_for(r"EXIT=\d+")
+        assert "EXIT=1" in text, text
+        assert "unknown terminal type 'nonexistent'" in text, text
+
+
+def test_view_bad_files():
+    bad = os.path.join(TMP, "not-a-session.txt")
+    with open(bad, "w") as f:
+        f.write("hello, not a database\n" * 100)
+    for path in (bad, os.path.join(TMP, "missing.db")):
+        r = run("view", path, check=False)
+        assert r.returncode == 1, (path, r.returncode, r.stderr)
+        assert r.stderr.startswith("cowprof: ") and r.stderr.count("\n") == 1, r.stderr
+    assert "not a cowprof session" in run("view", bad, check=False).stderr
+    # the same inside a terminal: the error comes before curses starts
+    with view(bad) as t:
+        text = t.wait_for(r"EXIT=\d+")
+        assert "EXIT=1" in text and "not a cowprof session" in text, text
+
+
+def test_view_usage():
+    r = run("view", "--help")
+    assert "usage: cowprof view FILE" in r.stdout
+    assert run("view", "--version").stdout.startswith("cowprof ")
+    for args in ([], ["a.db", "b.db"], ["--bogus", "a.db"]):
+        r = run("view", *args, check=False)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert r.stderr.startswith("cowprof: view: "), r.stderr
+    assert "view" in run("--help").stdout
+
+
+def test_view_needs_a_terminal():
+    path, _ = recorded()
+    r = run("view", path, check=False)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert r.stderr == "cowprof: view: needs a terminal (stdin and stdout)\n", r.stderr

@@ -1,0 +1,563 @@
+/* test_tui_model.c - the TUI model, headless: rows at a time position,
+ * selection, sort, seek and playback, screens, and the bar and chart
+ * helpers
+ *
+ * Most tests run on the golden session of session_fixture.h (samples at
+ * +0..+19 s; workers 1001-1003 forked at +0.5 s, 1005 at +4.5 s exiting 0
+ * at +12.5 s, 1002 killed by SIGKILL at +8.5 s, 1003 exiting 3 at +14.5 s,
+ * 1004 forked at +9.5 s). Tree order: 1000, 1001, 1005, 1002, 1003, 1004.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../tui/model.h"
+#include "session_fixture.h"
+
+struct golden {
+	struct sfx x;
+	struct session_data d;
+	struct analysis a;
+	struct tui_model m;
+};
+
+static int setup(void **state)
+{
+	struct golden *g = xcalloc(1, sizeof(*g));
+	sfx_write_golden(&g->x);
+	sfx_load(&g->x, &g->d);
+	analysis_init(&g->a, &g->d);
+	tui_model_init(&g->m, &g->d, &g->a);
+	tui_model_set_page(&g->m, 10);
+	*state = g;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct golden *g = *state;
+	tui_model_release(&g->m);
+	analysis_release(&g->a);
+	session_data_release(&g->d);
+	sfx_remove(&g->x);
+	free(g);
+	return 0;
+}
+
+static int proc_of_pid(const struct session_data *d, int pid)
+{
+	for (size_t i = 0; i < d->nprocs; i++)
+		if (d->procs[i].pid == pid)
+			return (int)i;
+	fail_msg("no pid %d", pid);
+	return -1;
+}
+
+static const struct tui_row *row_of_pid(const struct tui_model *m, int pid)
+{
+	return tui_model_row_of(m, (size_t)proc_of_pid(m->d, pid));
+}
+
+static int selected_pid(const struct tui_model *m)
+{
+	int i = tui_model_selected(m);
+	return i < 0 ? -1 : m->d->procs[i].pid;
+}
+
+/* Select pid by moving the cursor, as a user would. */
+static void select_pid(struct tui_model *m, int pid)
+{
+	tui_model_key(m, TUI_KEY_PGUP);
+	tui_model_key(m, TUI_KEY_PGUP);
+	for (size_t i = 0; i < m->nrows && selected_pid(m) != pid; i++)
+		tui_model_key(m, TUI_KEY_DOWN);
+	assert_int_equal(selected_pid(m), pid);
+}
+
+/* ---- rows at a time position ---- */
+
+static void test_model_starts_at_end_with_root_selected(void **state)
+{
+	struct golden *g = *state;
+	assert_int_equal(g->m.sample, SFX_GOLDEN_SAMPLES - 1);
+	assert_int_equal(g->m.screen, TUI_SCREEN_TREE);
+	assert_false(g->m.playing);
+	assert_true(tui_model_speed(&g->m) == 1.0);
+	assert_int_equal(selected_pid(&g->m), 1000);
+	assert_int_equal(g->m.nrows, 6);
+	static const int order[] = { 1000, 1001, 1005, 1002, 1003, 1004 };
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(g->d.procs[g->m.rows[i].proc].pid, order[i]);
+}
+
+static void test_rows_hide_processes_not_yet_forked(void **state)
+{
+	struct golden *g = *state;
+	tui_model_seek(&g->m, 0);
+	assert_int_equal(g->m.nrows, 1);
+	assert_non_null(row_of_pid(&g->m, 1000));
+	assert_null(row_of_pid(&g->m, 1001));
+	tui_model_seek(&g->m, 5);
+	assert_int_equal(g->m.nrows, 5);
+	assert_non_null(row_of_pid(&g->m, 1005));
+	assert_null(row_of_pid(&g->m, 1004));
+	tui_model_seek(&g->m, 10);
+	assert_non_null(row_of_pid(&g->m, 1004));
+}
+
+static void test_rows_show_figures_of_latest_point(void **state)
+{
+	struct golden *g = *state;
+	tui_model_seek(&g->m, 5);
+	const struct tui_row *r = row_of_pid(&g->m, 1001);
+	assert_non_null(r);
+	assert_true(r->sampled);
+	assert_false(r->exited);
+	assert_int_equal(r->fig.copied_kb, sfx_golden_copied(1, 4.5));
+	assert_int_equal(r->fig.copied_kb, 9216);
+	assert_true(r->rate_kbps > 2047.99 && r->rate_kbps < 2048.01);
+	assert_true(r->age_s > 4.49 && r->age_s < 4.51);
+	assert_true(r->point_t == SFX_T0 + 5);
+	assert_true(tui_model_offset_s(&g->m) == 5.0);
+}
+
+static void test_rows_grey_exited_processes_after_exit(void **state)
+{
+	struct golden *g = *state;
+	tui_model_seek(&g->m, 8);
+	const struct tui_row *r = row_of_pid(&g->m, 1002);
+	assert_false(r->exited);
+	tui_model_seek(&g->m, 9);
+	r = row_of_pid(&g->m, 1002);
+	assert_non_null(r);
+	assert_true(r->exited);
+	/* its figures stay those of its last point (+8 s), its age stops */
+	assert_int_equal(r->fig.copied_kb, 3840);
+	assert_true(r->age_s > 7.99 && r->age_s < 8.01);
+	assert_string_equal(g->a.procs[r->proc].exit_desc, "killed by SIGKILL");
+	tui_model_seek(&g->m, 19);
+	assert_true(row_of_pid(&g->m, 1003)->exited);
+	assert_true(row_of_pid(&g->m, 1005)->exited);
+	assert_false(row_of_pid(&g->m, 1001)->exited);
+}
+
+/* ---- selection, sort ---- */
+
+static void test_selection_survives_sort(void **state)
+{
+	struct golden *g = *state;
+	select_pid(&g->m, 1003);
+	tui_model_key(&g->m, TUI_KEY_SORT);
+	assert_int_equal(g->m.sort, TUI_SORT_RSS);
+	assert_int_equal(selected_pid(&g->m), 1003);
+	tui_model_key(&g->m, TUI_KEY_SORT);
+	assert_int_equal(g->m.sort, TUI_SORT_COPIED);
+	assert_int_equal(selected_pid(&g->m), 1003);
+	/* copied at +19 s: 1003 27648 (exited at 14.5), 1001 21760, ... */
+	assert_int_equal(g->d.procs[g->m.rows[0].proc].pid, 1003);
+	assert_int_equal(g->d.procs[g->m.rows[1].proc].pid, 1001);
+	for (size_t i = 1; i < g->m.nrows; i++)
+		assert_true(g->m.rows[i - 1].fig.copied_kb >= g->m.rows[i].fig.copied_kb);
+	tui_model_key(&g->m, TUI_KEY_SORT);
+	assert_int_equal(g->m.sort, TUI_SORT_RATE);
+	for (size_t i = 1; i < g->m.nrows; i++)
+		assert_true(g->m.rows[i - 1].rate_kbps >= g->m.rows[i].rate_kbps);
+	tui_model_key(&g->m, TUI_KEY_SORT);
+	assert_int_equal(g->m.sort, TUI_SORT_TREE);
+	assert_int_equal(selected_pid(&g->m), 1003);
+}
+
+static void test_selection_survives_time_moves(void **state)
+{
+	struct golden *g = *state;
+	select_pid(&g->m, 1005);
+	tui_model_seek(&g->m, 2);
+	/* not forked yet: the cursor rests on its parent, the choice stays */
+	assert_int_equal(selected_pid(&g->m), 1001);
+	tui_model_seek(&g->m, 6);
+	assert_int_equal(selected_pid(&g->m), 1005);
+	tui_model_key(&g->m, TUI_KEY_RIGHT);
+	assert_int_equal(g->m.sample, 7);
+	assert_int_equal(selected_pid(&g->m), 1005);
+}
+
+static void test_selection_survives_process_exiting(void **state)
+{
+	struct golden *g = *state;
+	tui_model_seek(&g->m, 5);
+	select_pid(&g->m, 1002);
+	size_t row = g->m.sel_row;
+	tui_model_key(&g->m, TUI_KEY_END);
+	assert_int_equal(selected_pid(&g->m), 1002);
+	assert_true(g->m.rows[g->m.sel_row].exited);
+	assert_int_equal(g->m.sel_row, row + 0);
+}
+
+static void test_cursor_clamps_and_scrolls(void **state)
+{
+	struct golden *g = *state;
+	tui_model_set_page(&g->m, 3);
+	tui_model_key(&g->m, TUI_KEY_UP);
+	assert_int_equal(g->m.sel_row, 0);
+	for (int i = 0; i < 10; i++)
+		tui_model_key(&g->m, TUI_KEY_DOWN);
+	assert_int_equal(g->m.sel_row, 5);
+	assert_int_equal(selected_pid(&g->m), 1004);
+	assert_int_equal(g->m.top, 3);
+	tui_model_key(&g->m, TUI_KEY_PGUP);
+	assert_int_equal(g->m.sel_row, 3);
+	assert_int_equal(g->m.top, 3);
+	tui_model_key(&g->m, TUI_KEY_PGUP);
+	assert_int_equal(g->m.sel_row, 1);
+	assert_int_equal(g->m.top, 1);
+}
+
+/* ---- time ---- */
+
+static void test_seek_clamps(void **state)
+{
+	struct golden *g = *state;
+	tui_model_seek(&g->m, 1000);
+	assert_int_equal(g->m.sample, 19);
+	tui_model_key(&g->m, TUI_KEY_RIGHT);
+	assert_int_equal(g->m.sample, 19);
+	tui_model_key(&g->m, TUI_KEY_HOME);
+	assert_int_equal(g->m.sample, 0);
+	tui_model_key(&g->m, TUI_KEY_LEFT);
+	assert_int_equal(g->m.sample, 0);
+	tui_model_key(&g->m, TUI_KEY_RIGHT);
+	assert_int_equal(g->m.sample, 1);
+	tui_model_key(&g->m, TUI_KEY_END);
+	assert_int_equal(g->m.sample, 19);
+}
+
+static void test_play_advances_by_speed(void **state)
+{
+	struct golden *g = *state;
+	tui_model_key(&g->m, TUI_KEY_HOME);
+	assert_false(tui_model_tick(&g->m, 1.0));  /* paused: nothing moves */
+	assert_int_equal(g->m.sample, 0);
+	tui_model_key(&g->m, TUI_KEY_PLAY);
+	assert_true(g->m.playing);
+	tui_model_key(&g->m, TUI_KEY_FASTER);
+	assert_true(tui_model_speed(&g->m) == 2.0);
+	assert_true(tui_model_tick(&g->m, 1.0));   /* 2 s of session time */
+	assert_int_equal(g->m.sample, 2);
+	assert_false(tui_model_tick(&g->m, 0.25)); /* +2.5 s: same sample */
+	assert_int_equal(g->m.sample, 2);
+	assert_true(tui_model_tick(&g->m, 0.25));
+	assert_int_equal(g->m.sample, 3);
+	tui_model_key(&g->m, TUI_KEY_SLOWER);
+	tui_model_key(&g->m, TUI_KEY_SLOWER);
+	assert_true(tui_model_speed(&g->m) == 0.5);
+	assert_true(tui_model_tick(&g->m, 2.0));
+	assert_int_equal(g->m.sample, 4);
+	/* pause holds, play again goes on; the end stops playback */
+	tui_model_key(&g->m, TUI_KEY_PLAY);
+	assert_false(tui_model_tick(&g->m, 10));
+	assert_int_equal(g->m.sample, 4);
+	tui_model_key(&g->m, TUI_KEY_PLAY);
+	assert_true(tui_model_tick(&g->m, 1000));
+	assert_int_equal(g->m.sample, 19);
+	assert_false(g->m.playing);
+	/* play at the end starts over */
+	tui_model_key(&g->m, TUI_KEY_PLAY);
+	assert_true(g->m.playing);
+	assert_int_equal(g->m.sample, 0);
+}
+
+static void test_speed_clamps(void **state)
+{
+	struct golden *g = *state;
+	for (int i = 0; i < 20; i++)
+		tui_model_key(&g->m, TUI_KEY_FASTER);
+	assert_true(tui_model_speed(&g->m) == 64.0);
+	for (int i = 0; i < 20; i++)
+		tui_model_key(&g->m, TUI_KEY_SLOWER);
+	assert_true(tui_model_speed(&g->m) == 0.25);
+}
+
+/* ---- screens ---- */
+
+static void test_screens_switch_by_key(void **state)
+{
+	struct golden *g = *state;
+	struct tui_model *m = &g->m;
+	tui_model_key(m, TUI_KEY_TAB);
+	assert_int_equal(m->screen, TUI_SCREEN_TIMELINE);
+	tui_model_key(m, TUI_KEY_TAB);
+	assert_int_equal(m->screen, TUI_SCREEN_REGIONS);
+	tui_model_key(m, TUI_KEY_TAB);
+	assert_int_equal(m->screen, TUI_SCREEN_CALLSITES);
+	tui_model_key(m, TUI_KEY_TAB);
+	assert_int_equal(m->screen, TUI_SCREEN_TREE);
+	tui_model_key(m, TUI_KEY_SCREEN_3);
+	assert_int_equal(m->screen, TUI_SCREEN_REGIONS);
+	tui_model_key(m, TUI_KEY_HELP);
+	assert_int_equal(m->screen, TUI_SCREEN_HELP);
+	tui_model_key(m, TUI_KEY_HELP);
+	assert_int_equal(m->screen, TUI_SCREEN_REGIONS);
+	tui_model_key(m, TUI_KEY_SCREEN_5);
+	assert_int_equal(m->screen, TUI_SCREEN_HELP);
+	tui_model_key(m, TUI_KEY_SCREEN_1);
+	assert_int_equal(m->screen, TUI_SCREEN_TREE);
+	tui_model_key(m, TUI_KEY_ENTER);
+	assert_int_equal(m->screen, TUI_SCREEN_TIMELINE);
+	tui_model_key(m, TUI_KEY_ENTER);
+	assert_int_equal(m->screen, TUI_SCREEN_TREE);
+	assert_false(m->quit);
+	assert_false(tui_model_key(m, TUI_KEY_NONE));
+	tui_model_key(m, TUI_KEY_QUIT);
+	assert_true(m->quit);
+}
+
+static void test_regions_at_time_most_copied_first(void **state)
+{
+	struct golden *g = *state;
+	select_pid(&g->m, 1001);
+	struct tui_region_row *r;
+	size_t n = tui_model_regions(&g->m, &r);
+	assert_int_equal(n, 4);
+	/* copied 21760 at +19 s: heap half, anon and data a quarter each */
+	assert_string_equal(g->d.procs[tui_model_selected(&g->m)]
+			    .regions[r[0].region].kind, "heap");
+	assert_int_equal(r[0].fig.copied_kb, 10880);
+	assert_int_equal(r[1].fig.copied_kb, 5440);
+	assert_int_equal(r[2].fig.copied_kb, 5440);
+	assert_true(r[1].region < r[2].region);
+	assert_int_equal(r[3].fig.copied_kb, 0);
+	free(r);
+	tui_model_seek(&g->m, 5);
+	n = tui_model_regions(&g->m, &r);
+	assert_int_equal(n, 4);
+	assert_int_equal(r[0].fig.copied_kb, 9216 / 2);
+	free(r);
+}
+
+static void test_series_of_process_and_tree(void **state)
+{
+	struct golden *g = *state;
+	size_t n = g->d.nsamples;
+	uint64_t *lo = xcalloc(n, sizeof(*lo)), *up = xcalloc(n, sizeof(*up));
+	assert_true(tui_model_series(&g->m, lo, up));  /* root: the tree */
+	for (size_t k = 0; k < n; k++) {
+		assert_int_equal(lo[k], g->a.tree[k].unique_kb);
+		assert_int_equal(lo[k] + up[k], g->a.tree[k].rss_kb);
+	}
+	select_pid(&g->m, 1002);
+	assert_false(tui_model_series(&g->m, lo, up));
+	assert_int_equal(up[0], 0);                    /* before fork */
+	assert_int_equal(up[8], 3840);
+	assert_int_equal(lo[8], 32768 - 3840);
+	assert_int_equal(up[9], 0);                    /* after its exit */
+	free(lo);
+	free(up);
+}
+
+/* ---- following a growing file ---- */
+
+static void write_small_sample(struct sfx *x, int k)
+{
+	sfx_sample(x, k, 2, 2000, 1500);
+	sfx_point_cow(x, 0, 0, 0, 1000);
+	sfx_point_cow(x, 1, 1000 - 10 * (uint64_t)k, 10 * (uint64_t)k, 0);
+	sfx_end_sample(x);
+}
+
+static void test_reload_keeps_selection_and_end(void **state)
+{
+	(void)state;
+	struct sfx x;
+	sfx_open(&x);
+	sfx_proc(&x, 0, 500, 1, -1, -5, "root");
+	sfx_proc(&x, 1, 501, 500, 0, -1, "child");
+	for (int k = 0; k < 3; k++)
+		write_small_sample(&x, k);
+	struct session_data d1, d2;
+	struct analysis a1, a2;
+	sfx_load(&x, &d1);
+	analysis_init(&a1, &d1);
+	struct tui_model m;
+	tui_model_init(&m, &d1, &a1);
+	tui_model_key(&m, TUI_KEY_DOWN);
+	assert_int_equal(selected_pid(&m), 501);
+	assert_int_equal(m.sample, 2);
+	for (int k = 3; k < 6; k++)
+		write_small_sample(&x, k);
+	sfx_load(&x, &d2);
+	analysis_init(&a2, &d2);
+	tui_model_set_data(&m, &d2, &a2);
+	assert_int_equal(m.sample, 5);                 /* stayed at the end */
+	assert_int_equal(selected_pid(&m), 501);
+	assert_int_equal(m.rows[m.sel_row].fig.copied_kb, 50);
+	/* not at the end: the time position stays */
+	tui_model_seek(&m, 1);
+	tui_model_set_data(&m, &d1, &a1);
+	assert_int_equal(m.sample, 1);
+	tui_model_release(&m);
+	analysis_release(&a1);
+	analysis_release(&a2);
+	session_data_release(&d1);
+	session_data_release(&d2);
+	sfx_remove(&x);
+}
+
+static void test_empty_session_has_no_rows(void **state)
+{
+	(void)state;
+	struct sfx x;
+	sfx_open(&x);
+	struct session_data d;
+	struct analysis a;
+	sfx_load(&x, &d);
+	analysis_init(&a, &d);
+	struct tui_model m;
+	tui_model_init(&m, &d, &a);
+	assert_int_equal(m.nrows, 0);
+	assert_int_equal(tui_model_selected(&m), -1);
+	for (int k = TUI_KEY_NONE; k <= TUI_KEY_SCREEN_5; k++)
+		tui_model_key(&m, (enum tui_key)k);
+	assert_false(tui_model_tick(&m, 1));
+	tui_model_release(&m);
+	analysis_release(&a);
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
+/* ---- bars and charts ---- */
+
+static void test_bar_split_parts_sum_to_filled_width(void **state)
+{
+	(void)state;
+	int out[3];
+	tui_bar_split(1, 1, 1, 3, 10, out);
+	assert_int_equal(out[0] + out[1] + out[2], 10);
+	assert_int_equal(out[0], 4);
+	assert_int_equal(out[1], 3);
+	assert_int_equal(out[2], 3);
+	tui_bar_split(500, 250, 250, 2000, 20, out);   /* half filled */
+	assert_int_equal(out[0], 5);
+	assert_int_equal(out[1], 3);  /* 2.5 and 2.5: the earlier part wins */
+	assert_int_equal(out[2], 2);
+	tui_bar_split(1000, 1, 0, 1001, 10, out);      /* a tiny part shows */
+	assert_int_equal(out[0], 9);
+	assert_int_equal(out[1], 1);
+	assert_int_equal(out[2], 0);
+	tui_bar_split(5, 5, 5, 0, 10, out);            /* nothing to scale by */
+	assert_int_equal(out[0] + out[1] + out[2], 0);
+	tui_bar_split(0, 0, 0, 100, 10, out);
+	assert_int_equal(out[0] + out[1] + out[2], 0);
+	tui_bar_split(300, 0, 0, 100, 10, out);        /* over the scale: full */
+	assert_int_equal(out[0], 10);
+	/* every split sums exactly to the rounded filled width */
+	for (uint64_t s = 0; s < 40; s += 3)
+		for (uint64_t c = 0; c < 40; c += 7)
+			for (uint64_t n = 0; n < 40; n += 5)
+				for (int w = 1; w <= 33; w += 4) {
+					uint64_t t = s + c + n, scale = 100;
+					tui_bar_split(s, c, n, scale, w, out);
+					int filled = (int)((double)t * w / scale + 0.5);
+					if (filled > w)
+						filled = w;
+					assert_int_equal(out[0] + out[1] + out[2], filled);
+					for (int i = 0; i < 3; i++)
+						assert_true(out[i] >= 0);
+				}
+}
+
+static void test_downsample_max_and_last(void **state)
+{
+	(void)state;
+	uint64_t v[10] = { 1, 9, 2, 3, 7, 4, 5, 6, 8, 0 }, out[5];
+	tui_downsample(v, 10, 5, TUI_DOWNSAMPLE_MAX, out);
+	uint64_t max[5] = { 9, 3, 7, 6, 8 };
+	assert_memory_equal(out, max, sizeof(max));
+	tui_downsample(v, 10, 5, TUI_DOWNSAMPLE_LAST, out);
+	uint64_t last[5] = { 9, 3, 4, 6, 0 };
+	assert_memory_equal(out, last, sizeof(last));
+	/* fewer samples than columns: each spans several */
+	uint64_t two[2] = { 4, 8 }, wide[4];
+	tui_downsample(two, 2, 4, TUI_DOWNSAMPLE_MAX, wide);
+	uint64_t spread[4] = { 4, 4, 8, 8 };
+	assert_memory_equal(wide, spread, sizeof(spread));
+	tui_downsample(NULL, 0, 4, TUI_DOWNSAMPLE_MAX, wide);
+	uint64_t zero[4] = { 0 };
+	assert_memory_equal(wide, zero, sizeof(zero));
+	/* uneven: 7 samples in 3 columns cover every sample once */
+	uint64_t seven[7] = { 1, 2, 3, 4, 5, 6, 7 }, three[3];
+	tui_downsample(seven, 7, 3, TUI_DOWNSAMPLE_LAST, three);
+	assert_int_equal(three[2], 7);
+}
+
+static void test_sample_column_matches_downsampling(void **state)
+{
+	(void)state;
+	size_t ns[] = { 1, 2, 7, 10, 61, 200, 1001 };
+	int ws[] = { 1, 3, 5, 60, 110 };
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+		for (size_t j = 0; j < sizeof(ws) / sizeof(ws[0]); j++) {
+			size_t n = ns[i];
+			int w = ws[j];
+			assert_int_equal(tui_column_first(n, w, 0), 0);
+			assert_int_equal(tui_column_first(n, w, w), n);
+			for (size_t k = 0; k < n; k++) {
+				int c = tui_sample_column(n, w, k);
+				assert_true(c >= 0 && c < w);
+				size_t lo = tui_column_first(n, w, c);
+				size_t hi = tui_column_first(n, w, c + 1);
+				assert_true(lo <= k && (k < hi || hi <= lo));
+			}
+			if (n >= (size_t)w)
+				assert_int_equal(tui_sample_column(n, w, n - 1), w - 1);
+		}
+	assert_int_equal(tui_sample_column(10, 5, 0), 0);
+	assert_int_equal(tui_sample_column(10, 5, 9), 4);
+	assert_int_equal(tui_sample_column(2, 4, 1), 2);
+}
+
+static void test_format_size_fits_six_columns(void **state)
+{
+	(void)state;
+	char b[16];
+	assert_string_equal(tui_format_size(0, b, sizeof(b)), "0K");
+	assert_string_equal(tui_format_size(812, b, sizeof(b)), "812K");
+	assert_string_equal(tui_format_size(9999, b, sizeof(b)), "9999K");
+	assert_string_equal(tui_format_size(10000, b, sizeof(b)), "9.8M");
+	assert_string_equal(tui_format_size(21760, b, sizeof(b)), "21.2M");
+	assert_string_equal(tui_format_size(1023 * 1024, b, sizeof(b)), "1.0G");
+	assert_string_equal(tui_format_size(1536ULL * 1024 * 1024, b, sizeof(b)), "1.5T");
+	assert_true(strlen(tui_format_size(999ULL * 1024 * 1024 * 1024, b, sizeof(b))) <= 6);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_model_starts_at_end_with_root_selected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_hide_processes_not_yet_forked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_show_figures_of_latest_point, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_grey_exited_processes_after_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selection_survives_sort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selection_survives_time_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selection_survives_process_exiting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursor_clamps_and_scrolls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seek_clamps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_play_advances_by_speed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_speed_clamps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_screens_switch_by_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_regions_at_time_most_copied_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_series_of_process_and_tree, setup, teardown),
+		cmocka_unit_test(test_reload_keeps_selection_and_end),
+		cmocka_unit_test(test_empty_session_has_no_rows),
+		cmocka_unit_test(test_bar_split_parts_sum_to_filled_width),
+		cmocka_unit_test(test_downsample_max_and_last),
+		cmocka_unit_test(test_sample_column_matches_downsampling),
+		cmocka_unit_test(test_format_size_fits_six_columns),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,39 @@
+/* view.h - draw the TUI model with ncurses and read keys
+ *
+ * The only part of cowprof that calls ncurses. It owns the terminal from
+ * tui_view_open to tui_view_close: every exit path of the caller must
+ * close it, so the terminal is restored.
+ */
+#ifndef COWPROF_TUI_VIEW_H
+#define COWPROF_TUI_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model.h"
+
+/* The smallest terminal the screens are laid out for. */
+#define TUI_MIN_COLS 80
+#define TUI_MIN_LINES 24
+
+struct tui_view;
+
+/* Take over the terminal (stdin/stdout, TERM). Returns 0 and *out, or
+ * -errno with a one-line reason in err: -ENOTTY (not a terminal), -ENOENT
+ * (TERM unset or unknown to terminfo). */
+int tui_view_open(struct tui_view **out, char *err, size_t errlen);
+
+/* Restore the terminal and free v; NULL is fine. */
+void tui_view_close(struct tui_view *v);
+
+/* Wait up to timeout_ms for a key. Returns its tui_key, TUI_KEY_NONE on
+ * timeout, on a key without meaning, or after a resize (*resized set). */
+enum tui_key tui_view_read_key(struct tui_view *v, int timeout_ms,
+			       bool *resized);
+
+/* Draw the model's current screen (or the too-small message) in one
+ * update; title names the session (its file). Tells the model its page
+ * size. */
+void tui_view_draw(struct tui_view *v, struct tui_model *m, const char *title);
+
+#endif
