@@ -69,8 +69,13 @@ static int perm_error(char *err, size_t errlen, int r, int pid)
 	if (r == -EPERM && pid < 0)
 		return format_error(err, errlen, r, "page frame numbers are hidden: "
 			    "cowprof needs root (CAP_SYS_ADMIN)");
+	/* reading pagemap is a ptrace access check: root can still be refused
+	 * a process with capabilities it lacks, or by Yama or an LSM */
 	return format_error(err, errlen, r, "pid %d: permission denied reading "
-		    "/proc/%d/pagemap (cowprof needs root)", pid, pid);
+			    "/proc/%d/pagemap (%s)", pid, pid, geteuid() ?
+			    "cowprof needs root" : "ptrace access refused even to "
+			    "root: the process has capabilities cowprof lacks, or "
+			    "Yama or a security module forbids it");
 }
 
 struct scan_job {
