@@ -62,7 +62,8 @@ LIB_SRCS = \
 	profiler/cmd_compare.c \
 	tui/model.c \
 	tui/view.c \
-	profiler/cmd_view.c
+	profiler/cmd_view.c \
+	profiler/cmd_top.c
 
 MAIN_SRCS = profiler/main.c
 

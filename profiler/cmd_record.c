@@ -62,7 +62,7 @@ struct rec_args {
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t child_pid;
 
-static int parse_seconds(const char *s, double min, double *out)
+int record_parse_seconds(const char *s, double min, double *out)
 {
 	char *end;
 	errno = 0;
@@ -92,14 +92,14 @@ static int parse_args(const char *cmd, const char *usage, int argc, char **argv,
 	while ((c = getopt_long(argc, argv, "+:i:d:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			if (parse_seconds(optarg, RECORDER_MIN_INTERVAL_S, &a->interval_s) < 0) {
+			if (record_parse_seconds(optarg, RECORDER_MIN_INTERVAL_S, &a->interval_s) < 0) {
 				cmd_error("%s: -i wants seconds, at least %.2f, not '%s'",
 					  cmd, RECORDER_MIN_INTERVAL_S, optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'd':
-			if (parse_seconds(optarg, 0.001, &a->duration_s) < 0) {
+			if (record_parse_seconds(optarg, 0.001, &a->duration_s) < 0) {
 				cmd_error("%s: -d wants a positive number of seconds, not '%s'",
 					  cmd, optarg);
 				return EXIT_USAGE;
@@ -130,9 +130,22 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void write_meta(struct session *s, int argc, char **argv, int root,
-		       double interval_s, const char *target)
+/* The root's command line, for the session's "target". */
+static char *target_of(int pid)
 {
+	char *buf, *cmd = NULL;
+	size_t len;
+	if (procfs_read(NULL, pid, "cmdline", &buf, &len) == 0) {
+		cmd = proc_cmdline_parse(buf, len);
+		free(buf);
+	}
+	return cmd ? cmd : xstrdup("");
+}
+
+void record_write_meta(struct session *s, int argc, char **argv, int root,
+		       double interval_s)
+{
+	char *target = target_of(root);
 	size_t len = 1;
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
@@ -147,6 +160,7 @@ static void write_meta(struct session *s, int argc, char **argv, int root,
 	uname(&u);
 	session_set_meta(s, "command", cmdline);
 	session_set_meta(s, "target", target);
+	free(target);
 	snprintf(buf, sizeof(buf), "%d", root);
 	session_set_meta(s, "root_pid", buf);
 	snprintf(buf, sizeof(buf), "%g", interval_s);
@@ -161,7 +175,7 @@ static void write_meta(struct session *s, int argc, char **argv, int root,
 	free(cmdline);
 }
 
-static void write_end_meta(struct session *s, const struct recorder_summary *sum)
+void record_write_end_meta(struct session *s, const struct recorder_summary *sum)
 {
 	char buf[64];
 	snprintf(buf, sizeof(buf), "%.3f", now_s());
@@ -194,7 +208,7 @@ static void install_handlers(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-static void print_summary(const char *path, const struct recorder_summary *sum)
+void record_print_summary(const char *path, const struct recorder_summary *sum)
 {
 	char sz[16];
 	fprintf(stderr, "cowprof: recorded %zu sample%s of %zu process%s over %.1f s "
@@ -253,16 +267,13 @@ static void print_table(const char *path)
 	session_data_release(&d);
 }
 
-/* The root's command line, for the session's "target". */
-static char *target_of(int pid)
+/* A recorder on a production server yields the CPU to the workers it
+ * watches; its sample times are measured, so lateness shows. On Linux this
+ * lowers the calling thread only (top's recorder thread, not its screen). */
+void record_lower_priority(void)
 {
-	char *buf, *cmd = NULL;
-	size_t len;
-	if (procfs_read(NULL, pid, "cmdline", &buf, &len) == 0) {
-		cmd = proc_cmdline_parse(buf, len);
-		free(buf);
-	}
-	return cmd ? cmd : xstrdup("");
+	if (setpriority(PRIO_PROCESS, 0, RECORDER_NICE) < 0)
+		(void)0;  /* not allowed to lower it: record at the same priority */
 }
 
 /* Create the session, record root into it, finish it. */
@@ -275,20 +286,15 @@ static int record_into(const char *path, int argc, char **argv, int root,
 		cmd_error("%s", err);
 		return EXIT_RUNTIME;
 	}
-	char *target = target_of(root);
-	write_meta(s, argc, argv, root, a->interval_s, target);
-	free(target);
-	/* a recorder on a production server yields the CPU to the workers
-	 * it watches; its sample times are measured, so lateness shows */
-	if (setpriority(PRIO_PROCESS, 0, RECORDER_NICE) < 0)
-		(void)0;  /* not allowed to lower it: record at the same priority */
+	record_write_meta(s, argc, argv, root, a->interval_s);
+	record_lower_priority();
 	struct recorder_opts o = { .interval_s = a->interval_s,
 				   .duration_s = a->duration_s,
 				   .progress = isatty(STDERR_FILENO),
 				   .stop = &stop_flag, .root_done = root_done };
 	struct recorder_summary sum;
 	int e = recorder_run(root, s, &o, &sum, err, sizeof(err));
-	write_end_meta(s, &sum);
+	record_write_end_meta(s, &sum);
 	session_close(s);
 	if (e < 0 && sum.samples == 0)
 		unlink(path);
@@ -304,13 +310,13 @@ static int record_into(const char *path, int argc, char **argv, int root,
 	struct stat st;
 	if (stat(path, &st) == 0)
 		sum.file_bytes = (uint64_t)st.st_size;
-	print_summary(path, &sum);
+	record_print_summary(path, &sum);
 	print_table(path);
 	return EXIT_OK;
 }
 
 /* Can root be recorded at all? Says why not before a file is created. */
-static int check_root(int pid)
+int record_check_root(int pid)
 {
 	struct proc_stat st;
 	int e = proctree_read_stat(NULL, pid, &st);
@@ -341,7 +347,7 @@ int cmd_record(int argc, char **argv)
 		cmd_error("record: '%s' is not a valid pid", argv[a.first_arg]);
 		return EXIT_USAGE;
 	}
-	if ((r = check_root(pid)) >= 0)
+	if ((r = record_check_root(pid)) >= 0)
 		return r;
 	install_handlers();
 	char *path = a.output ? xstrdup(a.output) : default_output(pid);

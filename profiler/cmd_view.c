@@ -40,9 +40,7 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-/* Catch SIGINT and SIGTERM before curses starts, so it does not install
- * its own handlers and the loop can restore the terminal. */
-static void catch_signals(void)
+void view_catch_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -51,6 +49,11 @@ static void catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
+
+int view_signal(void)
+{
+	return stop_signal;
 }
 
 /* Parse the options; returns -1 to go on, else the exit status. */
@@ -153,28 +156,61 @@ static bool maybe_reload(const char *path, struct file_stamp *stamp,
 	return true;
 }
 
-static void run(struct tui_view *v, const char *path, struct loaded **cur,
-		struct loaded **spare, struct file_stamp *stamp)
+static void run(struct tui_view *v, const char *path, const struct view_opts *o,
+		struct loaded **cur, struct loaded **spare, struct file_stamp *stamp)
 {
 	struct tui_model m;
 	tui_model_init(&m, &(*cur)->d, &(*cur)->a);
-	double last = now_s(), checked = last;
+	double last = now_s(), checked = last, load_s = 0;
 	bool dirty = true;
+	const char *status = NULL;
 	while (!m.quit && !stop_signal) {
+		const char *st = o->status ? o->status(o->ctx) : NULL;
+		if (st != status) {
+			status = st;
+			tui_view_set_status(v, st);
+			dirty = true;
+		}
 		if (dirty)
-			tui_view_draw(v, &m, path);
+			tui_view_draw(v, &m, o->title);
 		bool resized;
 		enum tui_key k = tui_view_read_key(v, FRAME_MS, &resized);
 		dirty = resized || tui_model_key(&m, k);
 		double t = now_s();
 		dirty |= tui_model_tick(&m, t - last);
 		last = t;
-		if (t - checked >= RELOAD_CHECK_S) {
-			checked = t;
+		/* a large session takes a while to load: leave the CPU to the
+		 * rest at least four times as long */
+		if (t - checked >= o->check_s && t - checked >= 4 * load_s) {
 			dirty |= maybe_reload(path, stamp, cur, spare, &m);
+			checked = now_s();
+			load_s = checked - t;
 		}
 	}
 	tui_model_release(&m);
+}
+
+int view_run(const char *path, struct tui_view *v, const struct view_opts *o,
+	     char *err, size_t errlen)
+{
+	struct loaded bufs[2], *cur = &bufs[0], *spare = &bufs[1];
+	struct file_stamp stamp;
+	stamp_of(path, &stamp);
+	if (load(path, cur, err, errlen) < 0)
+		return -1;
+	struct tui_view *own = NULL;
+	if (!v) {
+		view_catch_signals();
+		if (tui_view_open(&own, "view", err, errlen) < 0) {
+			unload(cur);
+			return -1;
+		}
+		v = own;
+	}
+	run(v, path, o, &cur, &spare, &stamp);
+	tui_view_close(own);
+	unload(cur);
+	return stop_signal;
 }
 
 int cmd_view(int argc, char **argv)
@@ -183,23 +219,15 @@ int cmd_view(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	const char *path = argv[optind];
-	struct loaded bufs[2], *cur = &bufs[0], *spare = &bufs[1];
-	struct file_stamp stamp;
-	char err[1024];
-	stamp_of(path, &stamp);
-	if (load(path, cur, err, sizeof(err)) < 0) {
+	char err[1024], *title = NULL;
+	if (asprintf(&title, "view %s", path) < 0)
+		return EXIT_RUNTIME;
+	struct view_opts o = { .title = title, .check_s = RELOAD_CHECK_S };
+	int r = view_run(path, NULL, &o, err, sizeof(err));
+	free(title);
+	if (r < 0) {
 		cmd_error("%s", err);
 		return EXIT_RUNTIME;
 	}
-	catch_signals();
-	struct tui_view *v;
-	if (tui_view_open(&v, err, sizeof(err)) < 0) {
-		cmd_error("%s", err);
-		unload(cur);
-		return EXIT_RUNTIME;
-	}
-	run(v, path, &cur, &spare, &stamp);
-	tui_view_close(v);
-	unload(cur);
-	return stop_signal ? 128 + stop_signal : EXIT_OK;
+	return r ? 128 + r : EXIT_OK;
 }

@@ -2,6 +2,7 @@
 #ifndef COWPROF_COMMANDS_H
 #define COWPROF_COMMANDS_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #define COWPROF_VERSION "0.1.0"
@@ -19,6 +20,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_view(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* Print "cowprof: " and the message to stderr, with a newline. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -34,5 +36,57 @@ int cmd_other_option(const char *cmd, const char *usage, int c, char **argv);
 
 /* Report an unknown option of a command; returns EXIT_USAGE. */
 int cmd_bad_option(const char *command, const char *arg);
+
+/* ---- shared by record, run and top (cmd_record.c) ---- */
+
+struct session;
+struct recorder_summary;
+
+/* Parse a number of seconds >= min; returns 0, or -1 if s is not one. */
+int record_parse_seconds(const char *s, double min, double *out);
+
+/* Can pid be recorded at all? Returns -1 to go on, or EXIT_RUNTIME after
+ * a one-line message (no such process, a kernel thread). */
+int record_check_root(int pid);
+
+/* The session's meta data at its start (the command line argv, the root's
+ * command line as target, the interval, the machine) and at its end. */
+void record_write_meta(struct session *s, int argc, char **argv, int root,
+		       double interval_s);
+void record_write_end_meta(struct session *s, const struct recorder_summary *sum);
+
+/* Run the calling thread at the recorder's lower priority (nice 10). */
+void record_lower_priority(void);
+
+/* "cowprof: recorded N samples of M processes over S s into PATH (SIZE)". */
+void record_print_summary(const char *path, const struct recorder_summary *sum);
+
+/* ---- shared by view and top (cmd_view.c) ---- */
+
+struct tui_view;
+
+struct view_opts {
+	const char *title;       /* the header after "cowprof ": "view FILE" */
+	double check_s;          /* how often the file is checked for growth */
+	/* Called every frame: the status the header shows at its right (NULL:
+	 * none). May be NULL. */
+	const char *(*status)(void *ctx);
+	void *ctx;
+};
+
+/* Catch SIGINT, SIGTERM and SIGHUP (before curses starts, so that it does
+ * not install its own handlers); view_signal() is the last one caught, 0
+ * if none. */
+void view_catch_signals(void);
+int view_signal(void);
+
+/* Load the session at path and run the TUI on it, following the file as
+ * it grows, until q or a caught signal. With v NULL, the terminal is taken
+ * after the session loaded and restored before returning; else v is used
+ * and left open. Returns 0 after q, the signal's number after a signal, or
+ * -1 with a one-line message in err (path is not a readable session, or
+ * the terminal cannot be used) with the terminal untouched. */
+int view_run(const char *path, struct tui_view *v, const struct view_opts *o,
+	     char *err, size_t errlen);
 
 #endif

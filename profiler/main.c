@@ -13,6 +13,7 @@ static const struct command {
 	{ "snapshot", cmd_snapshot, "[--json] PID                 one measurement of the tree under PID" },
 	{ "record", cmd_record, "[-i SEC] [-d SEC] [-o FILE] PID   sample the tree until it exits, -d ends, or Ctrl-C" },
 	{ "run", cmd_run, "[-i SEC] [-o FILE] -- CMD [ARG...]  start CMD and record its tree" },
+	{ "top", cmd_top, "[-i SEC] [-o FILE] PID             watch the tree under PID live in the terminal" },
 	{ "view", cmd_view, "FILE                               replay a recorded session in the terminal" },
 	{ "report", cmd_report, "[--format FORMAT] FILE             a recorded session as text, json, csv, html, ..." },
 	{ "compare", cmd_compare, "[--json] FILE FILE...              sessions side by side" },

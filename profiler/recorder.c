@@ -124,9 +124,16 @@ static void drain_events(struct rec *r)
 	/* -ENOBUFS: events were dropped; each sample rescans /proc anyway */
 }
 
+/* *stop is set by a signal handler (record) or by another thread (top):
+ * read it atomically. */
+static bool stop_set(const struct rec *r)
+{
+	return r->o->stop && __atomic_load_n(r->o->stop, __ATOMIC_RELAXED);
+}
+
 static bool should_stop(struct rec *r)
 {
-	return (r->o->stop && *r->o->stop) ||
+	return stop_set(r) ||
 	       (r->o->root_done && r->o->root_done(r->o->ctx));
 }
 
@@ -455,7 +462,7 @@ static int loop(struct rec *r, char *err, size_t errlen)
 			next = t0 + r->o->duration_s;
 		if (!done && e == 0 && !wait_until(r, next)) {
 			/* told to stop, or run's child exited: one last look */
-			if (!(r->o->stop && *r->o->stop))
+			if (!stop_set(r))
 				e = sample_once(r, &done, err, errlen);
 			break;
 		}

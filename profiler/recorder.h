@@ -23,7 +23,9 @@ struct recorder_opts {
 	double duration_s;       /* 0: until the root exits or *stop */
 	const char *proc_root;   /* NULL for /proc */
 	bool progress;           /* a progress line on stderr */
-	volatile sig_atomic_t *stop;  /* set by a signal handler to end */
+	/* set by a signal handler, or by another thread with an atomic store
+	 * (__atomic_store_n), to end */
+	volatile sig_atomic_t *stop;
 	/* Called between samples; returns true when the root has exited (run
 	 * reaps its child there). May be NULL. */
 	bool (*root_done)(void *ctx);

@@ -33,27 +33,30 @@ struct tui_view {
 	bool colour;
 	bool utf8;
 	attr_t grey;             /* how exited rows look */
+	char status[64];         /* at the right of the tabs line */
 };
 
 /* ---- terminal ---- */
 
-int tui_view_open(struct tui_view **out, char *err, size_t errlen)
+int tui_view_open(struct tui_view **out, const char *cmd, char *err,
+		  size_t errlen)
 {
 	const char *term = getenv("TERM");
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return format_error(err, errlen, -ENOTTY,
-				    "view: needs a terminal (stdin and stdout)");
+				    "%s: needs a terminal (stdin and stdout)", cmd);
 	if (!term || !*term)
 		return format_error(err, errlen, -ENOENT,
-				    "view: TERM is not set: cannot draw on this terminal");
+				    "%s: TERM is not set: cannot draw on this terminal",
+				    cmd);
 	/* Only the character type: numbers keep the C locale's decimal point. */
 	setlocale(LC_CTYPE, "");
 	/* newterm returns NULL for an unknown TERM where initscr would exit. */
 	SCREEN *s = newterm(NULL, stdout, stdin);
 	if (!s)
 		return format_error(err, errlen, -ENOENT,
-				    "view: unknown terminal type '%s' (TERM): "
-				    "no terminfo entry for it", term);
+				    "%s: unknown terminal type '%s' (TERM): "
+				    "no terminfo entry for it", cmd, term);
 	struct tui_view *v = xcalloc(1, sizeof(*v));
 	v->screen = s;
 	set_term(s);
@@ -90,6 +93,11 @@ void tui_view_close(struct tui_view *v)
 	endwin();
 	delscreen(v->screen);
 	free(v);
+}
+
+void tui_view_set_status(struct tui_view *v, const char *status)
+{
+	snprintf(v->status, sizeof(v->status), "%s", status ? status : "");
 }
 
 enum tui_key tui_view_read_key(struct tui_view *v, int timeout_ms,
@@ -197,7 +205,7 @@ static void draw_head(struct tui_view *v, const struct tui_model *m,
 	char buf[512], t1[32], t2[32], t3[32];
 	attr_t bar = v->colour ? COLOR_PAIR(PAIR_BAR) : A_REVERSE;
 	fill_line(0, bar);
-	put(0, 0, bar, " cowprof view %s  target: %s", title,
+	put(0, 0, bar, " cowprof %s  target: %s", title,
 	    ascii(target_of(d), buf, sizeof(buf), COLS));
 
 	double span = a->end_time > a->start_time ? a->end_time - a->start_time : 0;
@@ -229,6 +237,9 @@ static void draw_head(struct tui_view *v, const struct tui_model *m,
 		put(3, x, at, " %s ", names[s]);
 		x += (int)strlen(names[s]) + 3;
 	}
+	int w = (int)strlen(v->status);
+	if (w && COLS - w - 1 > x)
+		put(3, COLS - w - 1, A_BOLD, "%s", v->status);
 }
 
 static void draw_foot(void)

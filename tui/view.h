@@ -19,9 +19,14 @@
 struct tui_view;
 
 /* Take over the terminal (stdin/stdout, TERM). Returns 0 and *out, or
- * -errno with a one-line reason in err: -ENOTTY (not a terminal), -ENOENT
- * (TERM unset or unknown to terminfo). */
-int tui_view_open(struct tui_view **out, char *err, size_t errlen);
+ * -errno with a one-line reason in err, prefixed with cmd ("view: ..."):
+ * -ENOTTY (not a terminal), -ENOENT (TERM unset or unknown to terminfo). */
+int tui_view_open(struct tui_view **out, const char *cmd, char *err,
+		  size_t errlen);
+
+/* A short status the header shows at its right ("live", "root exited");
+ * NULL for none. Copied. */
+void tui_view_set_status(struct tui_view *v, const char *status);
 
 /* Restore the terminal and free v; NULL is fine. */
 void tui_view_close(struct tui_view *v);
@@ -32,8 +37,8 @@ enum tui_key tui_view_read_key(struct tui_view *v, int timeout_ms,
 			       bool *resized);
 
 /* Draw the model's current screen (or the too-small message) in one
- * update; title names the session (its file). Tells the model its page
- * size. */
+ * update; title is the header's text after "cowprof " ("view FILE",
+ * "top PID"). Tells the model its page size. */
 void tui_view_draw(struct tui_view *v, struct tui_model *m, const char *title);
 
 #endif

@@ -1,0 +1,303 @@
+/* cmd_top.c - `cowprof top`: the live TUI on a running tree
+ *
+ * The recorder (profiler/recorder.c) runs on a second thread and writes a
+ * session file: the -o FILE, or a private temporary one deleted on exit.
+ * The main thread runs the view (cmd_view.c) on that file, which follows
+ * it as it grows. The session's SQLite connection is created here before
+ * the thread starts and from then on used by that thread alone, which
+ * also closes it; the view reads the file through its own read-only
+ * connections (the session is in WAL mode, so a reader never waits for
+ * the writer nor sees half a sample).
+ */
+#include "commands.h"
+#include "format.h"
+#include "recorder.h"
+#include "session.h"
+#include "../collectors/util.h"
+#include "../tui/view.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: cowprof top [-i SEC] [-o FILE] PID\n"
+	"\n"
+	"Watch the running tree under PID live in the terminal (no restart, no\n"
+	"change to it): the screens of 'cowprof view' on a recording made while\n"
+	"you watch, kept at the newest sample. The recording is thrown away on\n"
+	"exit unless -o names a file to keep it in. When the root exits, the\n"
+	"screen stays, showing the end. q, Ctrl-C or SIGTERM quit.\n"
+	"Needs a terminal of at least 80x24. Press ? for the keys.\n"
+	"\n"
+	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
+	"  -o, --output FILE   also keep the session in FILE (as 'record' writes)\n"
+	"  -h, --help          show this help\n"
+	"      --version\n"
+	"\n"
+	"docs/tui.md describes the screens and keys.\n";
+
+/* How often the view looks at the growing file, at most. */
+#define TOP_CHECK_MAX_S 1.0
+/* Waiting for the first sample: how often to look. */
+#define FIRST_SAMPLE_POLL_NS 10000000L
+
+struct top {
+	int root;
+	double interval_s;
+	struct session *s;       /* the recorder thread's once it started */
+	volatile sig_atomic_t stop;  /* written with __atomic_store_n */
+	atomic_bool sampled;     /* the first sample is in the file */
+	atomic_bool done;        /* the recorder returned (e, sum, err set) */
+	int e;
+	struct recorder_summary sum;
+	char err[512];
+	char live[64];           /* the header's status while recording */
+};
+
+/* The recorder calls this between samples: the first call tells that
+ * the first sample is committed. The recorder sees the root exit itself. */
+static bool sampled_hook(void *ctx)
+{
+	struct top *t = ctx;
+	atomic_store(&t->sampled, true);
+	return false;
+}
+
+static void *recorder_thread(void *arg)
+{
+	struct top *t = arg;
+	record_lower_priority();
+	struct recorder_opts o = { .interval_s = t->interval_s, .progress = false,
+				   .stop = &t->stop, .root_done = sampled_hook,
+				   .ctx = t };
+	t->e = recorder_run(t->root, t->s, &o, &t->sum, t->err, sizeof(t->err));
+	record_write_end_meta(t->s, &t->sum);
+	session_close(t->s);
+	t->s = NULL;
+	atomic_store(&t->done, true);
+	return NULL;
+}
+
+static const char *status_of(void *ctx)
+{
+	struct top *t = ctx;
+	if (!atomic_load(&t->done))
+		return t->live;
+	if (t->e < 0)
+		return "recording failed";
+	return t->sum.root_exited ? "root exited" : "recording ended";
+}
+
+/* Start the recorder thread with the terminal's signals blocked in it:
+ * they go to the main thread, which restores the terminal. */
+static int start_recorder(struct top *t, pthread_t *tid)
+{
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGWINCH);
+	sigaddset(&block, SIGTSTP);
+	sigaddset(&block, SIGCONT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int e = pthread_create(tid, NULL, recorder_thread, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -e;
+}
+
+/* ---- the session file ---- */
+
+struct top_file {
+	char *path;
+	char *dir;               /* the private directory of a temporary one */
+};
+
+/* A private directory under $TMPDIR (or /tmp) holding session.db. */
+static int temp_file(struct top_file *f, char *err, size_t errlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if (asprintf(&f->dir, "%s/cowprof-top-XXXXXX", tmp) < 0)
+		abort();
+	if (!mkdtemp(f->dir)) {
+		int e = errno;
+		format_error(err, errlen, -e, "top: cannot create a temporary "
+			     "directory in %s: %s", tmp, strerror(e));
+		free(f->dir);
+		f->dir = NULL;
+		return -e;
+	}
+	if (asprintf(&f->path, "%s/session.db", f->dir) < 0)
+		abort();
+	return 0;
+}
+
+/* Remove the session file with SQLite's side files. */
+static void remove_session(const char *path)
+{
+	static const char *const side[] = { "", "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		char *p;
+		if (asprintf(&p, "%s%s", path, side[i]) < 0)
+			abort();
+		unlink(p);
+		free(p);
+	}
+}
+
+/* Delete a temporary session (and its directory); keep an -o FILE unless
+ * it holds nothing. */
+static void finish_file(struct top_file *f, bool keep)
+{
+	if (f->dir || !keep)
+		remove_session(f->path);
+	if (f->dir)
+		rmdir(f->dir);
+	free(f->path);
+	free(f->dir);
+}
+
+/* ---- the command ---- */
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, double *interval_s,
+		      const char **output, int *pid)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		CMD_COMMON_OPTIONS,
+		{ 0 },
+	};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:i:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (record_parse_seconds(optarg, RECORDER_MIN_INTERVAL_S,
+						 interval_s) < 0) {
+				cmd_error("top: -i wants seconds, at least %.2f, not '%s'",
+					  RECORDER_MIN_INTERVAL_S, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o': *output = optarg; break;
+		default: return cmd_other_option("top", usage, c, argv);
+		}
+	}
+	if (optind != argc - 1) {
+		cmd_error(optind >= argc ? "top: missing PID (see 'cowprof top "
+			  "--help')" : "top: too many arguments");
+		return EXIT_USAGE;
+	}
+	*pid = format_parse_pid(argv[optind]);
+	if (*pid < 0) {
+		cmd_error("top: '%s' is not a valid pid", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Wait for the recorder's first sample (or its end, or a signal). */
+static void wait_first_sample(const struct top *t)
+{
+	struct timespec ts = { 0, FIRST_SAMPLE_POLL_NS };
+	while (!atomic_load(&t->sampled) && !atomic_load(&t->done) && !view_signal())
+		nanosleep(&ts, NULL);
+}
+
+int cmd_top(int argc, char **argv)
+{
+	double interval_s = 1.0;
+	const char *output = NULL;
+	int pid = 0, r = parse_args(argc, argv, &interval_s, &output, &pid);
+	if (r >= 0)
+		return r;
+	if ((r = record_check_root(pid)) >= 0)
+		return r;
+
+	struct top t;
+	memset(&t, 0, sizeof(t));
+	t.root = pid;
+	t.interval_s = interval_s;
+	snprintf(t.live, sizeof(t.live), "live, every %gs", interval_s);
+
+	struct top_file f = { 0 };
+	if (output)
+		f.path = xstrdup(output);
+	else if (temp_file(&f, t.err, sizeof(t.err)) < 0) {
+		cmd_error("%s", t.err);
+		return EXIT_RUNTIME;
+	}
+	view_catch_signals();
+	if (session_create(f.path, &t.s, t.err, sizeof(t.err)) < 0) {
+		cmd_error("%s", t.err);
+		finish_file(&f, true);  /* it was not ours to remove */
+		return EXIT_RUNTIME;
+	}
+	record_write_meta(t.s, argc, argv, pid, interval_s);
+
+	struct tui_view *v;
+	if (tui_view_open(&v, "top", t.err, sizeof(t.err)) < 0) {
+		session_close(t.s);
+		finish_file(&f, false);
+		cmd_error("%s", t.err);
+		return EXIT_RUNTIME;
+	}
+	pthread_t tid;
+	if ((r = start_recorder(&t, &tid)) < 0) {
+		tui_view_close(v);
+		session_close(t.s);
+		finish_file(&f, false);
+		cmd_error("top: cannot start the recorder: %s", strerror(-r));
+		return EXIT_RUNTIME;
+	}
+
+	wait_first_sample(&t);
+	char *title = NULL, verr[1024] = "";
+	if (asprintf(&title, "top %d", pid) < 0)
+		abort();
+	struct view_opts o = {
+		.title = title,
+		.check_s = interval_s < TOP_CHECK_MAX_S ? interval_s : TOP_CHECK_MAX_S,
+		.status = status_of,
+		.ctx = &t,
+	};
+	int vr = 0;
+	if (atomic_load(&t.sampled) && !view_signal())
+		vr = view_run(f.path, v, &o, verr, sizeof(verr));
+	free(title);
+
+	__atomic_store_n(&t.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(tid, NULL);
+	tui_view_close(v);
+
+	struct stat st;
+	if (stat(f.path, &st) == 0)
+		t.sum.file_bytes = (uint64_t)st.st_size;
+	bool keep = t.sum.samples > 0;
+	int status = EXIT_OK;
+	if (t.e < 0) {
+		cmd_error("%s", t.err);
+		status = EXIT_RUNTIME;
+	} else if (vr < 0) {
+		cmd_error("%s", verr);
+		status = EXIT_RUNTIME;
+	}
+	if (output && keep)
+		record_print_summary(f.path, &t.sum);
+	finish_file(&f, keep);
+	return status;
+}
