@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 static const char schema[] =
-	"PRAGMA journal_mode = WAL;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE samples (id INTEGER PRIMARY KEY, t REAL NOT NULL,"
 	" duration_s REAL NOT NULL, processes INTEGER NOT NULL,"
@@ -107,24 +106,62 @@ void session_close(struct session *s)
 	free(s);
 }
 
+/* Write the schema into a new file at tmp (rollback journal, closed). */
+static int write_schema(const char *tmp)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	sqlite3 *db = NULL;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "PRAGMA user_version = %d", SESSION_SCHEMA_VERSION);
+	int r = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK ?
+		0 : -EIO;
+	if (r == 0)
+		r = exec_sql(db, schema);
+	if (r == 0)
+		r = exec_sql(db, buf);
+	sqlite3_close(db);
+	return r;
+}
+
+/* The file appears under its name only once it holds the whole schema, so
+ * a reader (view following a recording) never sees a half-made session:
+ * built beside it, then link()ed, which also refuses an existing file. */
+static int create_file(const char *path)
+{
+	char *tmp = NULL;
+	if (asprintf(&tmp, "%s.new-%d", path, (int)getpid()) < 0)
+		return -ENOMEM;
+	int r = write_schema(tmp);
+	if (r == 0 && link(tmp, path) < 0)
+		r = -errno;
+	/* a filesystem without hard links: rename, checking first */
+	if ((r == -EPERM || r == -ENOTSUP) && access(path, F_OK) == 0)
+		r = -EEXIST;
+	else if ((r == -EPERM || r == -ENOTSUP) && rename(tmp, path) == 0)
+		r = 0;
+	unlink(tmp);
+	free(tmp);
+	return r;
+}
+
 int session_create(const char *path, struct session **out, char *err,
 		   size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return format_error(err, errlen, -errno, "%s: %s", path, strerror(errno));
-	close(fd);
+	int r = create_file(path);
+	if (r == -EIO)
+		return format_error(err, errlen, r, "%s: cannot create the session",
+				    path);
+	if (r < 0)
+		return format_error(err, errlen, r, "%s: %s", path, strerror(-r));
 	struct session *s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
-	char buf[32];
-	int r = 0;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
 		r = -EIO;
-	snprintf(buf, sizeof(buf), "PRAGMA user_version = %d", SESSION_SCHEMA_VERSION);
 	if (r == 0)
-		r = exec_sql(s->db, schema);
-	if (r == 0)
-		r = exec_sql(s->db, buf);
+		r = exec_sql(s->db, "PRAGMA journal_mode = WAL");
 	/* NORMAL in WAL mode: a crash of the recorder never loses committed
 	 * samples; only a power loss may lose the last ones. */
 	if (r == 0)
@@ -133,7 +170,7 @@ int session_create(const char *path, struct session **out, char *err,
 		r = prepare_all(s);
 	if (r < 0) {
 		format_error(err, errlen, r, "%s: cannot create the session: %s", path,
-		     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+			     s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		session_close(s);
 		unlink(path);
 		return r;

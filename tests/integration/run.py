@@ -4,9 +4,17 @@ against known answers (samples/forktree) and against the kernel
 (smaps_rollup). Prints one line per test and a summary line."""
 import importlib
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
+
+# Everything the tests (and the cowprof processes they start) put in a
+# temporary folder goes under one folder, removed at the end.
+BASE = tempfile.mkdtemp(prefix="cowprof-tests-")
+os.environ["TMPDIR"] = BASE
+tempfile.tempdir = None
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -38,4 +46,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    finally:
+        shutil.rmtree(BASE, ignore_errors=True)
+    sys.exit(status)

@@ -170,6 +170,21 @@ static void test_session_create_refuses_an_existing_file(void **state)
 	sfx_remove(&x);
 }
 
+/* Remove a database copy and what SQLite made beside it. */
+static void unlink_db(const char *path)
+{
+	char *p;
+	unlink(path);
+	if (asprintf(&p, "%s-wal", path) >= 0) {
+		unlink(p);
+		free(p);
+	}
+	if (asprintf(&p, "%s-shm", path) >= 0) {
+		unlink(p);
+		free(p);
+	}
+}
+
 static void expect_load_error(const char *path, int code, const char *words)
 {
 	struct session_data d;
@@ -181,7 +196,10 @@ static void expect_load_error(const char *path, int code, const char *words)
 
 static char *temp_file(const char *content, size_t len)
 {
-	char *p = xstrdup("/tmp/cowprof-test-file-XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+	char *p;
+	if (asprintf(&p, "%s/cowprof-test-file-XXXXXX", tmp ? tmp : "/tmp") < 0)
+		abort();
 	int fd = mkstemp(p);
 	assert_true(fd >= 0);
 	assert_true(write(fd, content, len) == (ssize_t)len);
@@ -210,7 +228,7 @@ static void test_session_load_refuses_files_that_are_not_sessions(void **state)
 				      NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	expect_load_error(other, -EINVAL, "without cowprof's schema");
-	unlink(other);
+	unlink_db(other);
 	free(other);
 }
 
@@ -266,7 +284,7 @@ static void test_session_load_refuses_truncated_files(void **state)
 		else
 			assert_true(r == -EINVAL && (strstr(err, "corrupted") ||
 						     strstr(err, "not a cowprof session")));
-		unlink(copy);
+		unlink_db(copy);
 		free(copy);
 	}
 	sfx_remove(&x);
