@@ -4,9 +4,11 @@
 # 1. A snapshot of samples/forktree (known answers): a master with 256 MiB
 #    forks four workers that rewrite 0, 4, 32 and 128 MiB of it, a
 #    grandchild rewrites 8 MiB, the master rewrites 2 MiB after the fork.
-# 2. The gunicorn sample with preload_app (4 workers sharing a ~200 MB
-#    dict) recorded for 20 s under light traffic, with a gc.collect() and a
-#    read-only pass over the dict along the way; then its report.
+# 2. The gunicorn sample with preload_app (4 workers sharing a ~340 MiB
+#    dict) under light traffic, with a gc.collect() and a read-only pass
+#    over the dict along the way: on a terminal, live in `cowprof top`
+#    (recording as it goes) until q; otherwise recorded for 20 s. Then its
+#    report.
 set -e
 cd "$(dirname "$0")/.."
 out=$(mktemp)
@@ -23,11 +25,20 @@ echo "\$ cowprof snapshot $root"
 build/cowprof snapshot "$root"
 kill -TERM $root; wait $root 2>/dev/null || true
 echo
-echo "== 2. cowprof record of gunicorn with preload_app, 20 s under traffic"
-echo
 mkdir -p build/demo
-/usr/bin/python3 samples/gunicorn/compare_strategies.py --configs conf_preload.py \
-	--seconds 20 --out build/demo --no-compare
+rm -f build/demo/cowprof-preload.db*
+if [ -t 0 ] && [ -t 1 ]; then
+	echo "== 2. cowprof top on gunicorn with preload_app, under traffic (q quits)"
+	echo "   a gc.collect() in every worker at +20 s, a read-only pass at +40 s"
+	sleep 2
+	/usr/bin/python3 samples/gunicorn/compare_strategies.py --configs conf_preload.py \
+		--seconds 60 --out build/demo --no-compare --live
+else
+	echo "== 2. cowprof record of gunicorn with preload_app, 20 s under traffic"
+	echo
+	/usr/bin/python3 samples/gunicorn/compare_strategies.py --configs conf_preload.py \
+		--seconds 20 --out build/demo --no-compare
+fi
 echo
 echo "\$ cowprof report build/demo/cowprof-preload.db"
 build/cowprof report build/demo/cowprof-preload.db

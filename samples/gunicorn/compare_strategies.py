@@ -4,7 +4,7 @@ then compare them with cowprof:
 
     /usr/bin/python3 samples/gunicorn/compare_strategies.py [--seconds 60]
         [--out DIR] [--configs conf_nopreload.py,conf_preload.py,conf_freeze.py]
-        [--no-touch] [--no-compare]
+        [--no-touch] [--no-compare] [--live]
 
 For each config: start gunicorn (4 workers, 127.0.0.1 only), attach
 `cowprof record -i 1`, send light traffic to / the whole time, 8 requests to
@@ -68,7 +68,7 @@ def traffic(port, seconds, stop, touch=True):
         time.sleep(0.05)
 
 
-def record(config, seconds, out, touch=True):
+def record(config, seconds, out, touch=True, live=False):
     port = free_port()
     g = subprocess.Popen(["/usr/bin/python3", "-m", "gunicorn", "-c", config, "-w", "4",
                           "-b", "127.0.0.1:%d" % port, "app:app"], cwd=HERE,
@@ -80,11 +80,19 @@ def record(config, seconds, out, touch=True):
     try:
         if not wait_ready(port):
             raise RuntimeError("%s: gunicorn did not start" % config)
-        rec = subprocess.Popen([COWPROF, "record", "-i", "1", "-d", str(seconds), "-o", path,
-                                str(g.pid)], stderr=subprocess.DEVNULL)
         stop = threading.Event()
-        traffic(port, seconds, stop, touch)
-        rec.wait(seconds + 60)
+        if live:
+            # the traffic runs behind the live TUI, which ends when the user quits
+            t = threading.Thread(target=traffic, args=(port, seconds, stop, touch))
+            t.start()
+            subprocess.call([COWPROF, "top", "-i", "0.5", "-o", path, str(g.pid)])
+            stop.set()
+            t.join()
+        else:
+            rec = subprocess.Popen([COWPROF, "record", "-i", "1", "-d", str(seconds), "-o",
+                                    path, str(g.pid)], stderr=subprocess.DEVNULL)
+            traffic(port, seconds, stop, touch)
+            rec.wait(seconds + 60)
     finally:
         g.send_signal(signal.SIGTERM)
         try:
@@ -104,8 +112,10 @@ def main():
     ap.add_argument("--no-compare", action="store_true", help="only record")
     ap.add_argument("--no-touch", action="store_true",
                     help="no read-only pass over the data: only gc.collect()")
+    ap.add_argument("--live", action="store_true",
+                    help="watch in `cowprof top` (recording to the same file) until q")
     a = ap.parse_args()
-    paths = [record(c, a.seconds, os.path.abspath(a.out), not a.no_touch)
+    paths = [record(c, a.seconds, os.path.abspath(a.out), not a.no_touch, a.live)
              for c in a.configs.split(",")]
     if a.no_compare:
         return 0
