@@ -4,29 +4,26 @@ session's size, and bad input."""
 import math
 import os
 import signal
-import sqlite3
 import subprocess
 import tempfile
 import time
 
-from treeutil import COWPROF, PYTHON, Forktree, run, wait_gone
+from treeutil import COWPROF, PYTHON, Forktree, open_session, run, wait_gone
+from treeutil import session_path as _session_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TMP = tempfile.mkdtemp(prefix="cowprof-test-")
 
 
 def session_path(name):
-    path = os.path.join(TMP, name)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(path + suffix):
-            os.unlink(path + suffix)
-    return path
+    return _session_path(TMP, name)
 
 
-def db(path):
-    c = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    return c
+db = open_session
+
+
+
+
 
 
 def record(path, pid, *args):

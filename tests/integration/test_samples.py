@@ -7,14 +7,13 @@ import importlib.util
 import json
 import os
 import signal
-import socket
-import sqlite3
 import subprocess
 import tempfile
 import time
 import urllib.request
 
-from treeutil import COWPROF, PYTHON, ROOT, snapshot, wait_gone
+from treeutil import COWPROF, PYTHON, ROOT, free_port, open_session, snapshot, wait_gone
+from treeutil import session_path as _session_path
 
 GUNICORN_DIR = os.path.join(ROOT, "samples", "gunicorn")
 MP_DIR = os.path.join(ROOT, "samples", "mp")
@@ -24,17 +23,14 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def session_path(name):
-    path = os.path.join(TMP, name)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(path + suffix):
-            os.unlink(path + suffix)
-    return path
+    return _session_path(TMP, name)
 
 
-def db(path):
-    c = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    return c
+db = open_session
+
+
+
+
 
 
 def result_of(stdout, tag="RESULT "):
@@ -73,12 +69,6 @@ def samples_of(c, pid, *cols):
                      " WHERE p.pid = ? ORDER BY ps.sample_id" % ", ".join(cols), (pid,)).fetchall()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def children(pid):

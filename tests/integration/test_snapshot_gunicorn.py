@@ -2,22 +2,15 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
-from treeutil import PYTHON, ROOT, smaps_rollup, snapshot, wait_gone, within_pct
+from treeutil import PYTHON, ROOT, free_port, smaps_rollup, snapshot, wait_gone, within_pct
 
 APP_DIR = os.path.join(ROOT, "samples", "gunicorn")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Gunicorn:

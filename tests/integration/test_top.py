@@ -13,61 +13,10 @@ import subprocess
 import tempfile
 import time
 
+from tmuxutil import Tmux
 from treeutil import COWPROF, Forktree, run
 
 TREE_ARGS = ("-a", "16", "-n", "2", "-w", "100,300", "-k", "64", "-K", "300")
-SOCKET = "cowprof-top-test-%d" % os.getpid()
-_servers = [0]
-
-
-class Tmux:
-    """One detached tmux session on a private server, killed on exit (as
-    in test_tui.py, which makes a directory when imported)."""
-
-    def __init__(self, command, x=120, y=40):
-        self.name = "top"
-        _servers[0] += 1
-        self.socket = "%s-%d" % (SOCKET, _servers[0])
-        r = self.tmux("new-session", "-d", "-s", self.name, "-x", str(x), "-y", str(y),
-                      "sh -c '%s; echo EXIT=$?; sleep 120'" % command)
-        assert r.returncode == 0, r.stderr
-
-    def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                              text=True, timeout=30)
-
-    def keys(self, *keys):
-        self.tmux("send-keys", "-t", self.name, *keys)
-
-    def screen(self):
-        return self.tmux("capture-pane", "-p", "-t", self.name).stdout
-
-    def wait_for(self, pattern, timeout=10.0):
-        """The screen once pattern (a regex) shows on it."""
-        end = time.time() + timeout
-        text = ""
-        while time.time() < end:
-            text = self.screen()
-            if re.search(pattern, text):
-                return text
-            time.sleep(0.1)
-        raise AssertionError("%r not on screen:\n%s" % (pattern, text))
-
-    def close(self):
-        # kill-server leaves the socket file behind: remove it too
-        sock = self.tmux("display-message", "-p", "#{socket_path}").stdout.strip()
-        self.tmux("kill-server")
-        if sock and os.path.basename(sock) == self.socket:
-            try:
-                os.unlink(sock)
-            except FileNotFoundError:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def select_pid(t, pid):
@@ -87,7 +36,7 @@ def private_tmp():
 
 
 def top(args, tmpdir, x=120, y=40, env=""):
-    return Tmux("TMPDIR=%s %s%s top %s" % (tmpdir, env, COWPROF, args), x, y)
+    return Tmux("TMPDIR=%s %s%s top %s" % (tmpdir, env, COWPROF, args), x, y, name="top")
 
 
 def copied_kb(text, pid):

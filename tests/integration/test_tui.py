@@ -14,11 +14,10 @@ import subprocess
 import tempfile
 import time
 
+from tmuxutil import Tmux
 from treeutil import COWPROF, Forktree, run
 
 TMP = tempfile.mkdtemp(prefix="cowprof-tui-test-")
-SOCKET = "cowprof-test-%d" % os.getpid()
-_servers = [0]
 
 _session = {}
 
@@ -46,59 +45,6 @@ def format_size(kb):
         v /= 1024
         u += 1
     return "%.1f%s" % (v, units[u])
-
-
-class Tmux:
-    """One detached tmux session on a private server, killed on exit."""
-
-    def __init__(self, command, x=120, y=40):
-        self.name = "view"
-        _servers[0] += 1
-        self.socket = "%s-%d" % (SOCKET, _servers[0])
-        r = self.tmux("new-session", "-d", "-s", self.name, "-x", str(x), "-y", str(y),
-                  "sh -c '%s; echo EXIT=$?; sleep 120'" % command)
-        assert r.returncode == 0, r.stderr
-
-    def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
-                              text=True, timeout=30)
-
-    def keys(self, *keys):
-        self.tmux("send-keys", "-t", self.name, *keys)
-
-    def screen(self):
-        return self.tmux("capture-pane", "-p", "-t", self.name).stdout
-
-    def resize(self, x, y):
-        r = self.tmux("resize-window", "-t", self.name, "-x", str(x), "-y", str(y))
-        assert r.returncode == 0, r.stderr
-
-    def wait_for(self, pattern, timeout=10.0):
-        """The screen once pattern (a regex) shows on it."""
-        end = time.time() + timeout
-        text = ""
-        while time.time() < end:
-            text = self.screen()
-            if re.search(pattern, text):
-                return text
-            time.sleep(0.1)
-        raise AssertionError("%r not on screen:\n%s" % (pattern, text))
-
-    def close(self):
-        # kill-server leaves the socket file behind: remove it too
-        sock = self.tmux("display-message", "-p", "#{socket_path}").stdout.strip()
-        self.tmux("kill-server")
-        if sock and os.path.basename(sock) == self.socket:
-            try:
-                os.unlink(sock)
-            except FileNotFoundError:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def view(path, x=120, y=40, env=""):

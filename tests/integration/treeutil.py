@@ -3,6 +3,8 @@ own figures, run cowprof, and end every process we started, by pid."""
 import json
 import os
 import signal
+import socket
+import sqlite3
 import subprocess
 import time
 
@@ -88,3 +90,28 @@ def region_at(proc, start):
 
 def within_pct(a, b, pct):
     return abs(a - b) <= max(a, b) * pct / 100.0 + 4
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 (servers of the tests bind there only)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def session_path(folder, name):
+    """folder/name, with any earlier session there (and its WAL) removed."""
+    path = os.path.join(folder, name)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.unlink(path + suffix)
+    return path
+
+
+def open_session(path):
+    """A read-only connection to a session file that passed integrity_check."""
+    c = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    return c
