@@ -51,12 +51,6 @@ static const char run_usage[] =
 	"  -h, --help          show this help\n"
 	"      --version\n";
 
-struct rec_args {
-	double interval_s, duration_s;
-	const char *output;
-	int first_arg;           /* argv index of PID or CMD */
-};
-
 #define RECORDER_NICE 10
 
 static volatile sig_atomic_t stop_flag;
@@ -73,9 +67,7 @@ int record_parse_seconds(const char *s, double min, double *out)
 	return 0;
 }
 
-/* Parse the options common to record and run. Returns -1 to go on, or an
- * exit status. */
-static int parse_args(const char *cmd, const char *usage, int argc, char **argv,
+int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 		      struct rec_args *a)
 {
 	static const struct option opts[] = {
@@ -331,22 +323,32 @@ int record_check_root(int pid)
 	return -1;
 }
 
+int record_parse_pid(const char *cmd, int argc, char **argv, int first_arg,
+		     int *pid)
+{
+	if (first_arg != argc - 1) {
+		if (first_arg >= argc)
+			cmd_error("%s: missing PID (see 'cowprof %s --help')", cmd, cmd);
+		else
+			cmd_error("%s: too many arguments", cmd);
+		return EXIT_USAGE;
+	}
+	*pid = format_parse_pid(argv[first_arg]);
+	if (*pid < 0) {
+		cmd_error("%s: '%s' is not a valid pid", cmd, argv[first_arg]);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct rec_args a;
-	int r = parse_args("record", record_usage, argc, argv, &a);
+	int pid, r = record_parse_args("record", record_usage, argc, argv, &a);
 	if (r >= 0)
 		return r;
-	if (a.first_arg != argc - 1) {
-		cmd_error(a.first_arg >= argc ? "record: missing PID (see 'cowprof "
-			  "record --help')" : "record: too many arguments");
-		return EXIT_USAGE;
-	}
-	int pid = format_parse_pid(argv[a.first_arg]);
-	if (pid < 0) {
-		cmd_error("record: '%s' is not a valid pid", argv[a.first_arg]);
-		return EXIT_USAGE;
-	}
+	if ((r = record_parse_pid("record", argc, argv, a.first_arg, &pid)) >= 0)
+		return r;
 	if ((r = record_check_root(pid)) >= 0)
 		return r;
 	install_handlers();
@@ -407,7 +409,7 @@ static int exit_status_of(int st)
 int cmd_run(int argc, char **argv)
 {
 	struct rec_args a;
-	int r = parse_args("run", run_usage, argc, argv, &a);
+	int r = record_parse_args("run", run_usage, argc, argv, &a);
 	if (r >= 0)
 		return r;
 	if (a.first_arg >= argc) {

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: cowprof top [-i SEC] [-o FILE] PID\n"
+	"usage: cowprof top [-i SEC] [-d SEC] [-o FILE] PID\n"
 	"\n"
 	"Watch the running tree under PID live in the terminal (no restart, no\n"
 	"change to it): the screens of 'cowprof view' on a recording made while\n"
@@ -39,6 +39,7 @@ static const char usage[] =
 	"Needs a terminal of at least 80x24. Press ? for the keys.\n"
 	"\n"
 	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
+	"  -d, --duration SEC  stop recording after SEC seconds (the screen stays)\n"
 	"  -o, --output FILE   also keep the session in FILE (as 'record' writes)\n"
 	"  -h, --help          show this help\n"
 	"      --version\n"
@@ -53,6 +54,7 @@ static const char usage[] =
 struct top {
 	int root;
 	double interval_s;
+	double duration_s;       /* 0: until the root exits or q */
 	struct session *s;       /* the recorder thread's once it started */
 	volatile sig_atomic_t stop;  /* written with __atomic_store_n */
 	atomic_bool sampled;     /* the first sample is in the file */
@@ -76,7 +78,8 @@ static void *recorder_thread(void *arg)
 {
 	struct top *t = arg;
 	record_lower_priority();
-	struct recorder_opts o = { .interval_s = t->interval_s, .progress = false,
+	struct recorder_opts o = { .interval_s = t->interval_s,
+				   .duration_s = t->duration_s, .progress = false,
 				   .stop = &t->stop, .root_done = sampled_hook,
 				   .ctx = t };
 	t->e = recorder_run(t->root, t->s, &o, &t->sum, t->err, sizeof(t->err));
@@ -170,46 +173,6 @@ static void finish_file(struct top_file *f, bool keep)
 
 /* ---- the command ---- */
 
-/* Returns -1 to go on, else the exit status. */
-static int parse_args(int argc, char **argv, double *interval_s,
-		      const char **output, int *pid)
-{
-	static const struct option opts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "output", required_argument, NULL, 'o' },
-		CMD_COMMON_OPTIONS,
-		{ 0 },
-	};
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:i:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (record_parse_seconds(optarg, RECORDER_MIN_INTERVAL_S,
-						 interval_s) < 0) {
-				cmd_error("top: -i wants seconds, at least %.2f, not '%s'",
-					  RECORDER_MIN_INTERVAL_S, optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'o': *output = optarg; break;
-		default: return cmd_other_option("top", usage, c, argv);
-		}
-	}
-	if (optind != argc - 1) {
-		cmd_error(optind >= argc ? "top: missing PID (see 'cowprof top "
-			  "--help')" : "top: too many arguments");
-		return EXIT_USAGE;
-	}
-	*pid = format_parse_pid(argv[optind]);
-	if (*pid < 0) {
-		cmd_error("top: '%s' is not a valid pid", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return -1;
-}
-
 /* Wait for the recorder's first sample (or its end, or a signal). */
 static void wait_first_sample(const struct top *t)
 {
@@ -220,9 +183,12 @@ static void wait_first_sample(const struct top *t)
 
 int cmd_top(int argc, char **argv)
 {
-	double interval_s = 1.0;
-	const char *output = NULL;
-	int pid = 0, r = parse_args(argc, argv, &interval_s, &output, &pid);
+	struct rec_args a;
+	int pid = 0, r = record_parse_args("top", usage, argc, argv, &a);
+	if (r < 0)
+		r = record_parse_pid("top", argc, argv, a.first_arg, &pid);
+	double interval_s = a.interval_s;
+	const char *output = a.output;
 	if (r >= 0)
 		return r;
 	if ((r = record_check_root(pid)) >= 0)
@@ -232,6 +198,7 @@ int cmd_top(int argc, char **argv)
 	memset(&t, 0, sizeof(t));
 	t.root = pid;
 	t.interval_s = interval_s;
+	t.duration_s = a.duration_s;
 	snprintf(t.live, sizeof(t.live), "live, every %gs", interval_s);
 
 	struct top_file f = { 0 };

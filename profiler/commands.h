@@ -42,6 +42,22 @@ int cmd_bad_option(const char *command, const char *arg);
 struct session;
 struct recorder_summary;
 
+struct rec_args {
+	double interval_s, duration_s;
+	const char *output;
+	int first_arg;           /* argv index of PID or CMD */
+};
+
+/* Parse -i, -d, -o (and --help, --version) for record, run and top.
+ * Returns -1 to go on, or an exit status. */
+int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
+		      struct rec_args *a);
+
+/* Parse the one PID argument at argv[first_arg]. Returns -1 to go on, or
+ * EXIT_USAGE after a one-line message. */
+int record_parse_pid(const char *cmd, int argc, char **argv, int first_arg,
+		     int *pid);
+
 /* Parse a number of seconds >= min; returns 0, or -1 if s is not one. */
 int record_parse_seconds(const char *s, double min, double *out);
 
