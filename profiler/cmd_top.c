@@ -46,6 +46,8 @@ static const char usage[] =
 	"\n"
 	"docs/tui.md describes the screens and keys.\n";
 
+/* The longest interval + may set. */
+#define TOP_MAX_INTERVAL_S 60.0
 /* How often the view looks at the growing file, at most. */
 #define TOP_CHECK_MAX_S 1.0
 /* Waiting for the first sample: how often to look. */
@@ -62,7 +64,10 @@ struct top {
 	int e;
 	struct recorder_summary sum;
 	char err[512];
-	char live[64];           /* the header's status while recording */
+	_Atomic double interval_live;  /* the recorder's interval: + and - change it */
+	bool paused;             /* p: the view stops following new samples */
+	char live[2][80];        /* the header's status while recording: a new */
+	int live_ix;             /* buffer on each change, so the view redraws */
 };
 
 /* The recorder calls this between samples: the first call tells that
@@ -79,6 +84,7 @@ static void *recorder_thread(void *arg)
 	struct top *t = arg;
 	record_lower_priority();
 	struct recorder_opts o = { .interval_s = t->interval_s,
+				   .interval_live = &t->interval_live,
 				   .duration_s = t->duration_s, .progress = false,
 				   .stop = &t->stop, .root_done = sampled_hook,
 				   .ctx = t };
@@ -90,11 +96,35 @@ static void *recorder_thread(void *arg)
 	return NULL;
 }
 
+static void set_live_status(struct top *t)
+{
+	t->live_ix ^= 1;
+	snprintf(t->live[t->live_ix], sizeof(t->live[0]), "%s, every %gs",
+		 t->paused ? "paused (p resumes)" : "live",
+		 atomic_load(&t->interval_live));
+}
+
+/* p pauses following (the recorder goes on); + and - double or halve the
+ * interval, within RECORDER_MIN_INTERVAL_S and TOP_MAX_INTERVAL_S. */
+static bool live_key(void *ctx, int key)
+{
+	struct top *t = ctx;
+	double i = atomic_load(&t->interval_live);
+	if (key == TUI_KEY_PAUSE)
+		t->paused = !t->paused;
+	else if (key == TUI_KEY_INTERVAL_UP && i * 2 <= TOP_MAX_INTERVAL_S)
+		atomic_store(&t->interval_live, i * 2);
+	else if (key == TUI_KEY_INTERVAL_DOWN && i / 2 >= RECORDER_MIN_INTERVAL_S)
+		atomic_store(&t->interval_live, i / 2);
+	set_live_status(t);
+	return t->paused;
+}
+
 static const char *status_of(void *ctx)
 {
 	struct top *t = ctx;
 	if (!atomic_load(&t->done))
-		return t->live;
+		return t->live[t->live_ix];
 	if (t->e < 0)
 		return "recording failed";
 	return t->sum.root_exited ? "root exited" : "recording ended";
@@ -199,7 +229,8 @@ int cmd_top(int argc, char **argv)
 	t.root = pid;
 	t.interval_s = interval_s;
 	t.duration_s = a.duration_s;
-	snprintf(t.live, sizeof(t.live), "live, every %gs", interval_s);
+	atomic_init(&t.interval_live, interval_s);
+	set_live_status(&t);
 
 	struct top_file f = { 0 };
 	if (output)
@@ -240,6 +271,7 @@ int cmd_top(int argc, char **argv)
 		.title = title,
 		.check_s = interval_s < TOP_CHECK_MAX_S ? interval_s : TOP_CHECK_MAX_S,
 		.status = status_of,
+		.live_key = live_key,
 		.ctx = &t,
 	};
 	int vr = 0;

@@ -162,7 +162,7 @@ static void run(struct tui_view *v, const char *path, const struct view_opts *o,
 	struct tui_model m;
 	tui_model_init(&m, &(*cur)->d, &(*cur)->a);
 	double last = now_s(), checked = last, load_s = 0;
-	bool dirty = true;
+	bool dirty = true, paused = false;
 	const char *status = NULL;
 	while (!m.quit && !stop_signal) {
 		const char *st = o->status ? o->status(o->ctx) : NULL;
@@ -176,12 +176,15 @@ static void run(struct tui_view *v, const char *path, const struct view_opts *o,
 		bool resized;
 		enum tui_key k = tui_view_read_key(v, FRAME_MS, &resized);
 		dirty = resized || tui_model_key(&m, k);
+		if (o->live_key && (k == TUI_KEY_PAUSE || k == TUI_KEY_INTERVAL_UP ||
+				    k == TUI_KEY_INTERVAL_DOWN))
+			paused = o->live_key(o->ctx, k);
 		double t = now_s();
 		dirty |= tui_model_tick(&m, t - last);
 		last = t;
 		/* a large session takes a while to load: leave the CPU to the
 		 * rest at least four times as long */
-		if (t - checked >= o->check_s && t - checked >= 4 * load_s) {
+		if (!paused && t - checked >= o->check_s && t - checked >= 4 * load_s) {
 			dirty |= maybe_reload(path, stamp, cur, spare, &m);
 			checked = now_s();
 			load_s = checked - t;

@@ -3,6 +3,7 @@
 #define COWPROF_COMMANDS_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #define COWPROF_VERSION "0.1.0"
@@ -87,6 +88,10 @@ struct view_opts {
 	/* Called every frame: the status the header shows at its right (NULL:
 	 * none). May be NULL. */
 	const char *(*status)(void *ctx);
+	/* Live mode: called with p, + and - (TUI_KEY_PAUSE, _INTERVAL_UP,
+	 * _INTERVAL_DOWN); returns true while following is paused. NULL in
+	 * replay, where those keys do nothing. */
+	bool (*live_key)(void *ctx, int key);
 	void *ctx;
 };
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,10 +447,10 @@ static void init_clocks(struct rec *r)
 
 static int loop(struct rec *r, char *err, size_t errlen)
 {
-	double t0 = clock_s(CLOCK_MONOTONIC);
+	double t0 = clock_s(CLOCK_MONOTONIC), next = t0;
 	bool done = false;
 	int e = 0;
-	for (unsigned long k = 1; e == 0 && !done; k++) {
+	while (e == 0 && !done) {
 		e = sample_once(r, &done, err, errlen);
 		double elapsed = clock_s(CLOCK_MONOTONIC) - t0;
 		r->sum->seconds = elapsed;
@@ -457,7 +458,9 @@ static int loop(struct rec *r, char *err, size_t errlen)
 			progress(r, elapsed);
 		if (r->o->duration_s > 0 && elapsed + 1e-9 >= r->o->duration_s)
 			break;
-		double next = t0 + (double)k * r->o->interval_s;
+		/* deadlines on a fixed grid, so a slow sample does not drift */
+		next += r->o->interval_live ? atomic_load(r->o->interval_live)
+					    : r->o->interval_s;
 		if (r->o->duration_s > 0 && next - t0 > r->o->duration_s)
 			next = t0 + r->o->duration_s;
 		if (!done && e == 0 && !wait_until(r, next)) {

@@ -20,6 +20,9 @@
 
 struct recorder_opts {
 	double interval_s;       /* >= RECORDER_MIN_INTERVAL_S */
+	/* If set, read before each wait instead of interval_s: another thread
+	 * (top's +/- keys) may change it while the recorder runs. */
+	_Atomic double *interval_live;
 	double duration_s;       /* 0: until the root exits or *stop */
 	const char *proc_root;   /* NULL for /proc */
 	bool progress;           /* a progress line on stderr */

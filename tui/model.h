@@ -47,6 +47,10 @@ enum tui_key {
 	TUI_KEY_SCREEN_3,
 	TUI_KEY_SCREEN_4,
 	TUI_KEY_SCREEN_5,
+	/* live mode (top) only; the model ignores them */
+	TUI_KEY_PAUSE,           /* p: stop / resume following new samples */
+	TUI_KEY_INTERVAL_UP,     /* +: sample half as often */
+	TUI_KEY_INTERVAL_DOWN,   /* -: sample twice as often */
 };
 
 enum tui_screen {

@@ -129,6 +129,9 @@ enum tui_key tui_view_read_key(struct tui_view *v, int timeout_ms,
 	case '3': return TUI_KEY_SCREEN_3;
 	case '4': return TUI_KEY_SCREEN_4;
 	case '5': return TUI_KEY_SCREEN_5;
+	case 'p': return TUI_KEY_PAUSE;
+	case '+': return TUI_KEY_INTERVAL_UP;
+	case '-': return TUI_KEY_INTERVAL_DOWN;
 	case KEY_RESIZE: *resized = true; return TUI_KEY_NONE;
 	case 'L' & 0x1f:         /* Ctrl-L: redraw everything */
 		clearok(curscr, TRUE);
@@ -586,6 +589,8 @@ static void draw_help(void)
 		"1 2 3 4          Tree, Timeline, Regions, Call sites",
 		"? 5 F1           this help (again: back)",
 		"s                sort: tree order, RSS, copied, copy rate",
+		"p                top: pause / resume following new samples",
+		"+ -              top: sample half / twice as often",
 		"q                quit",
 		"",
 		"Tree bars: = shared with parent, # copied, + new (scaled to the",

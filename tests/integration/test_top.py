@@ -179,3 +179,32 @@ def test_top_needs_a_terminal():
             assert "cowprof: top: unknown terminal type 'nonexistent'" in text, text
     assert os.listdir(tmp) == [], os.listdir(tmp)
     os.rmdir(tmp)
+
+
+def sample_count(text):
+    return int(re.search(r"sample (\d+)/", text).group(1))
+
+
+def test_top_pause_and_interval_keys():
+    tmp = private_tmp()
+    with Forktree(*TREE_ARGS) as tree, top("-i 0.4 %d" % tree.pid, tmp) as t:
+        t.wait_for(r"live, every 0\.4s")
+        t.keys("-")
+        t.wait_for(r"live, every 0\.2s")
+        t.keys("+")
+        t.keys("+")
+        t.wait_for(r"live, every 0\.8s")
+        t.keys("p")
+        first = sample_count(t.wait_for(r"paused \(p resumes\), every 0\.8s"))
+        time.sleep(2.0)
+        assert sample_count(t.screen()) == first  # the screen holds still
+        t.keys("p")
+        t.wait_for(r"live, every 0\.8s")
+        end = time.time() + 5
+        while sample_count(t.screen()) <= first + 1 and time.time() < end:
+            time.sleep(0.2)
+        # the recorder went on while paused: the count jumps on resume
+        assert sample_count(t.screen()) > first + 1
+        t.keys("q")
+        assert "EXIT=0" in t.wait_for(r"EXIT=\d+")
+    remove_dir(tmp)
