@@ -213,9 +213,12 @@ static void draw_head(struct tui_view *v, const struct tui_model *m,
 
 	double span = a->end_time > a->start_time ? a->end_time - a->start_time : 0;
 	put(1, 0, A_BOLD, "time +%.1fs of %.1fs", tui_model_offset_s(m), span);
-	put(1, 24, A_NORMAL, "sample %zu/%zu  %s %gx  sort: %s  %zu processes",
-	    d->nsamples ? m->sample + 1 : 0, d->nsamples,
-	    m->playing ? "playing" : "paused", tui_model_speed(m),
+	char play[32] = "";
+	if (!v->status[0])  /* replay; live (top) says its state in the status */
+		snprintf(play, sizeof(play), "%s %gx  ",
+			 m->playing ? "playing" : "paused", tui_model_speed(m));
+	put(1, 24, A_NORMAL, "sample %zu/%zu  %ssort: %s  %zu processes",
+	    d->nsamples ? m->sample + 1 : 0, d->nsamples, play,
 	    tui_sort_name(m->sort),
 	    m->sample < a->ntree ? a->tree[m->sample].nprocs : 0);
 
