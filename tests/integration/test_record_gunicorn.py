@@ -9,8 +9,7 @@ import threading
 import time
 
 from test_report_formats import check_every_format, expect_error, report
-from test_snapshot_gunicorn import Gunicorn
-from treeutil import COWPROF, Forktree
+from treeutil import COWPROF, Forktree, Gunicorn
 
 TMP = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cowprof-test-rg")
 

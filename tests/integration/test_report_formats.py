@@ -8,7 +8,6 @@ sessions; bad files and usage errors."""
 import csv
 import io
 import json
-import math
 import os
 import re
 import shutil

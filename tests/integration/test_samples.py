@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.request
 
-from treeutil import COWPROF, PYTHON, ROOT, free_port, open_session, snapshot, wait_gone
+from treeutil import COWPROF, PYTHON, ROOT, Gunicorn, open_session, snapshot, wait_gone
 from treeutil import session_path as _session_path
 
 GUNICORN_DIR = os.path.join(ROOT, "samples", "gunicorn")
@@ -69,68 +69,6 @@ def samples_of(c, pid, *cols):
                      " WHERE p.pid = ? ORDER BY ps.sample_id" % ", ".join(cols), (pid,)).fetchall()
 
 
-
-
-def children(pid):
-    out = []
-    for t in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/children" % (pid, t)) as f:
-            out += [int(x) for x in f.read().split()]
-    return sorted(out)
-
-
-class Gunicorn:
-    """samples/gunicorn/app.py under CONFIG, on 127.0.0.1, with a small
-    table (COWPROF_DATA_ITEMS)."""
-
-    def __init__(self, config, workers, items):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "-c", os.path.join(GUNICORN_DIR, config),
-             "-w", str(workers), "-b", "127.0.0.1:%d" % self.port, "app:app"],
-            cwd=GUNICORN_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=dict(os.environ, COWPROF_DATA_ITEMS=str(items)))
-        self.pid = self.proc.pid
-        end = time.time() + 60
-        while time.time() < end:
-            self.workers = children(self.pid)
-            if len(self.workers) == workers and self.get("/health", check=False) == b"ok":
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError("gunicorn %s did not start %d workers" % (config, workers))
-
-    def get(self, path, check=True):
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path),
-                                        timeout=60) as r:
-                return r.read()
-        except OSError:
-            if check:
-                raise
-            return None
-
-    def stop(self):
-        pids = [self.pid] + children(self.pid)
-        if self.proc.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                self.proc.wait(5)
-        for pid in pids[1:]:
-            wait_gone(pid)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def load(port, *args):

@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import subprocess
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COWPROF = os.path.join(ROOT, "build", "cowprof")
@@ -115,3 +116,73 @@ def open_session(path):
     c = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     return c
+
+
+def children(pid):
+    """The child pids of pid, from every thread's children file."""
+    out = []
+    for t in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, t)) as f:
+            out += [int(x) for x in f.read().split()]
+    return sorted(out)
+
+
+class Gunicorn:
+    """samples/gunicorn/app.py under Debian's gunicorn with CONFIG, on
+    127.0.0.1, ready once its workers answer; items sets the size of its
+    table (COWPROF_DATA_ITEMS). Ended, with its workers, by pid."""
+
+    def __init__(self, config, workers=4, items=None):
+        app = os.path.join(ROOT, "samples", "gunicorn")
+        env = dict(os.environ)
+        if items is not None:
+            env["COWPROF_DATA_ITEMS"] = str(items)
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "-c", os.path.join(app, config),
+             "-w", str(workers), "-b", "127.0.0.1:%d" % self.port, "app:app"],
+            cwd=app, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        self.pid = self.proc.pid
+        self.workers = self.wait_workers(config, workers)
+
+    def wait_workers(self, config, n, timeout=60):
+        end = time.time() + timeout
+        while time.time() < end:
+            kids = children(self.pid)
+            if len(kids) == n and self.get("/health", check=False) == b"ok":
+                return kids
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError("gunicorn %s did not start %d workers" % (config, n))
+
+    def get(self, path, check=True):
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path),
+                                        timeout=60) as r:
+                return r.read()
+        except OSError:
+            if check:
+                raise
+            return None
+
+    def stop(self):
+        pids = [self.pid] + children(self.pid)
+        if self.proc.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                self.proc.wait(5)
+        for pid in pids:
+            wait_gone(pid)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
