@@ -10,13 +10,13 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "snapshot", cmd_snapshot, "[--json] PID                 one measurement of the tree under PID" },
-	{ "record", cmd_record, "[-i SEC] [-d SEC] [-o FILE] PID   sample the tree until it exits, -d ends, or Ctrl-C" },
-	{ "run", cmd_run, "[-i SEC] [-o FILE] -- CMD [ARG...]  start CMD and record its tree" },
-	{ "top", cmd_top, "[-i SEC] [-o FILE] PID             watch the tree under PID live in the terminal" },
-	{ "view", cmd_view, "FILE                               replay a recorded session in the terminal" },
-	{ "report", cmd_report, "[--format FORMAT] FILE             a recorded session as text, json, csv, html, ..." },
-	{ "compare", cmd_compare, "[--json] FILE FILE...              sessions side by side" },
+	{ "snapshot", cmd_snapshot, "[--json] [--regions] PID               one measurement of the tree under PID" },
+	{ "record", cmd_record, "[-i SEC] [-d SEC] [-o FILE] PID        sample the tree until it exits, -d ends, or Ctrl-C" },
+	{ "run", cmd_run, "[-i SEC] [-d SEC] [-o FILE] -- CMD...  start CMD and record its tree" },
+	{ "top", cmd_top, "[-i SEC] [-d SEC] [-o FILE] PID        watch the tree under PID live in the terminal" },
+	{ "view", cmd_view, "FILE                                   replay a recorded session in the terminal" },
+	{ "report", cmd_report, "[--format FORMAT] FILE                 a recorded session as text, json, csv, html, ..." },
+	{ "compare", cmd_compare, "[--json] FILE FILE...                  sessions side by side" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
