@@ -1,0 +1,93 @@
+/* pyframe.h - the Python frames of a CPython 3.11 thread, read from memory
+ *
+ * Used two ways: inside a process, from a signal handler of the preload
+ * library (reads are plain loads), and from outside, by the perf attach path
+ * (reads are process_vm_readv). Finding the layout (which interpreter, where
+ * _PyRuntime is, whether the offsets fit the running interpreter) is done
+ * once, outside any handler; walking is async-signal-safe: no allocation, no
+ * locks, no stdio.
+ */
+#ifndef COWPROF_PYFRAME_H
+#define COWPROF_PYFRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Where the interpreter's state lives in one process, and the offsets of the
+ * 3.11 structures the walk follows. Plain data: copy it freely. */
+struct pyframe_layout {
+	uint64_t runtime_addr;    /* &_PyRuntime in the process */
+	uint32_t version_hex;     /* PY_VERSION_HEX of the running interpreter */
+	/* offsets into _PyRuntimeState, PyInterpreterState, PyThreadState,
+	 * _PyCFrame, _PyInterpreterFrame, PyCodeObject, PyBytesObject and
+	 * PyUnicodeObject (3.11, x86_64) */
+	uint32_t off_runtime_interp_head;
+	uint32_t off_interp_tstate_head;
+	uint32_t off_tstate_next;
+	uint32_t off_tstate_native_tid;
+	uint32_t off_tstate_cframe;
+	uint32_t off_cframe_current_frame;
+	uint32_t off_frame_code;
+	uint32_t off_frame_previous;
+	uint32_t off_frame_prev_instr;
+	uint32_t off_frame_owner;
+	uint32_t off_code_filename;
+	uint32_t off_code_name;
+	uint32_t off_code_qualname;
+	uint32_t off_code_linetable;
+	uint32_t off_code_firstlineno;
+	uint32_t off_code_code_adaptive;  /* first instruction (_PyCode_CODE) */
+	uint32_t off_bytes_size;
+	uint32_t off_bytes_data;
+};
+
+/* Reads len bytes at addr of the process into buf: true on success. */
+typedef bool (*pyframe_read_fn)(void *ctx, uint64_t addr, void *buf,
+				size_t len);
+
+/* Readers: in this process (ctx unused; plain loads, only for addresses the
+ * walk reached from the calling thread's own state), and in process *(pid_t
+ * *)ctx through process_vm_readv. Both async-signal-safe. */
+bool pyframe_read_self(void *ctx, uint64_t addr, void *buf, size_t len);
+bool pyframe_read_pid(void *ctx, uint64_t addr, void *buf, size_t len);
+
+/* Find the layout of process pid (0: this process) under proc root
+ * proc_root (NULL: "/proc"): its python binary or libpython3.11 among its
+ * mappings, _PyRuntime from that file's symbols plus the load bias, and a
+ * check against the live interpreter's memory. Returns 0, -ENOENT when the
+ * process runs no CPython, -ENOTSUP when it is not a 3.11 whose layout we
+ * know or the check fails (why says which, in one line), or another -errno.
+ * Not async-signal-safe (reads files, allocates). */
+int pyframe_layout_find(const char *proc_root, pid_t pid,
+			struct pyframe_layout *l, char *why, size_t whylen);
+
+/* The PyThreadState of thread tid (a kernel thread id) of the process, or 0
+ * when the thread has none. Async-signal-safe. */
+uint64_t pyframe_thread_state(const struct pyframe_layout *l,
+			      pyframe_read_fn rd, void *ctx, pid_t tid);
+
+/* One Python frame: the code object and the line it is at (-1 unknown). */
+struct pyframe {
+	uint64_t code;
+	int32_t line;
+};
+
+/* The frames of thread state tstate, innermost first, at most max. Returns
+ * how many, or -1 when the chain cannot be read. Async-signal-safe. */
+int pyframe_walk(const struct pyframe_layout *l, pyframe_read_fn rd,
+		 void *ctx, uint64_t tstate, struct pyframe *out, int max);
+
+/* The qualified name and file name of code object code, NUL-terminated and
+ * cut to the buffer sizes. Returns 0 or -1. Async-signal-safe. */
+int pyframe_code_names(const struct pyframe_layout *l, pyframe_read_fn rd,
+		       void *ctx, uint64_t code, char *name, size_t namelen,
+		       char *file, size_t filelen);
+
+/* The line of instruction offset lasti (in code units) of code, from its
+ * 3.11 location table given as bytes; -1 when not found. Pure. */
+int pyframe_line_from_table(const uint8_t *table, size_t len,
+			    int firstlineno, int lasti);
+
+#endif
