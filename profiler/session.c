@@ -14,6 +14,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Added in version 2: fault attribution, wait states, signals, OOM kills. */
+#define SCHEMA_V2 \
+	"CREATE TABLE frames (id INTEGER PRIMARY KEY, python INTEGER NOT NULL," \
+	" function TEXT NOT NULL, module TEXT NOT NULL, offset INTEGER NOT NULL," \
+	" source TEXT NOT NULL, line INTEGER NOT NULL," \
+	" UNIQUE (python, function, module, offset, source, line));" \
+	"CREATE TABLE stacks (id INTEGER PRIMARY KEY, frame_ids TEXT NOT NULL UNIQUE);" \
+	"CREATE TABLE faults (id INTEGER PRIMARY KEY," \
+	" process_id INTEGER NOT NULL REFERENCES processes(id), t REAL NOT NULL," \
+	" tid INTEGER NOT NULL, addr INTEGER NOT NULL," \
+	" region_id INTEGER REFERENCES regions(id)," \
+	" native_stack_id INTEGER REFERENCES stacks(id)," \
+	" python_stack_id INTEGER REFERENCES stacks(id));" \
+	"CREATE TABLE fault_sources (process_id INTEGER PRIMARY KEY" \
+	" REFERENCES processes(id), method TEXT NOT NULL, events INTEGER NOT NULL," \
+	" dropped INTEGER NOT NULL, python_status TEXT NOT NULL);" \
+	"CREATE TABLE proc_waits (process_id INTEGER NOT NULL," \
+	" sample_id INTEGER NOT NULL, state TEXT NOT NULL, cpu_s REAL NOT NULL," \
+	" wchan TEXT NOT NULL, syscall TEXT NOT NULL, blocked_on TEXT NOT NULL," \
+	" PRIMARY KEY (process_id, sample_id)) WITHOUT ROWID;" \
+	"CREATE TABLE signals (id INTEGER PRIMARY KEY, t REAL NOT NULL," \
+	" process_id INTEGER REFERENCES processes(id), pid INTEGER NOT NULL," \
+	" signal INTEGER NOT NULL, code INTEGER NOT NULL," \
+	" sender_pid INTEGER NOT NULL, sender_cmd TEXT NOT NULL," \
+	" sender_process_id INTEGER REFERENCES processes(id)," \
+	" sender_exiting INTEGER NOT NULL, result TEXT NOT NULL);" \
+	"CREATE TABLE oom_kills (id INTEGER PRIMARY KEY, t REAL NOT NULL," \
+	" process_id INTEGER REFERENCES processes(id), pid INTEGER NOT NULL," \
+	" total_vm_kb INTEGER NOT NULL, anon_rss_kb INTEGER NOT NULL," \
+	" file_rss_kb INTEGER NOT NULL, shmem_rss_kb INTEGER NOT NULL," \
+	" cgroup TEXT NOT NULL);"
+
 static const char schema[] =
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE samples (id INTEGER PRIMARY KEY, t REAL NOT NULL,"
@@ -44,11 +76,15 @@ static const char schema[] =
 	"CREATE TABLE events (id INTEGER PRIMARY KEY, t REAL NOT NULL,"
 	" process_id INTEGER REFERENCES processes(id), pid INTEGER,"
 	" kind TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
-	"CREATE INDEX events_t ON events(t);";
+	"CREATE INDEX events_t ON events(t);"
+	SCHEMA_V2;
+
 
 enum stmt {
 	ST_META, ST_SAMPLE, ST_PROC_FIND, ST_PROC_ADD, ST_PROC_SAMPLE,
-	ST_REGION_ADD, ST_REGION_SAMPLE, ST_EXIT, ST_EVENT, ST_COUNT
+	ST_REGION_ADD, ST_REGION_SAMPLE, ST_EXIT, ST_EVENT,
+	ST_FRAME_ADD, ST_FRAME_FIND, ST_STACK_ADD, ST_STACK_FIND, ST_FAULT,
+	ST_FAULT_SOURCE, ST_WAIT, ST_SIGNAL, ST_OOM, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -69,6 +105,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 		    " exit_signal = ? WHERE id = ?",
 	[ST_EVENT] = "INSERT INTO events (t, process_id, pid, kind, detail)"
 		     " VALUES (?, ?, ?, ?, ?)",
+	[ST_FRAME_ADD] = "INSERT OR IGNORE INTO frames (python, function, module,"
+			 " offset, source, line) VALUES (?, ?, ?, ?, ?, ?)",
+	[ST_FRAME_FIND] = "SELECT id FROM frames WHERE python = ? AND function = ?"
+			  " AND module = ? AND offset = ? AND source = ? AND line = ?",
+	[ST_STACK_ADD] = "INSERT OR IGNORE INTO stacks (frame_ids) VALUES (?)",
+	[ST_STACK_FIND] = "SELECT id FROM stacks WHERE frame_ids = ?",
+	[ST_FAULT] = "INSERT INTO faults (process_id, t, tid, addr, region_id,"
+		     " native_stack_id, python_stack_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[ST_FAULT_SOURCE] = "INSERT OR REPLACE INTO fault_sources VALUES (?, ?, ?, ?, ?)",
+	[ST_WAIT] = "INSERT OR REPLACE INTO proc_waits VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[ST_SIGNAL] = "INSERT INTO signals (t, process_id, pid, signal, code,"
+		      " sender_pid, sender_cmd, sender_process_id, sender_exiting,"
+		      " result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_OOM] = "INSERT INTO oom_kills (t, process_id, pid, total_vm_kb,"
+		   " anon_rss_kb, file_rss_kb, shmem_rss_kb, cgroup)"
+		   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 };
 
 struct session {
@@ -328,6 +380,139 @@ int session_add_event(struct session *s, double t, int64_t process_id, int pid,
 	return step(s, ST_EVENT);
 }
 
+/* Bind an int64 id, or NULL when it is 0 (none). */
+static void bind_id(sqlite3_stmt *st, int col, int64_t id)
+{
+	if (id > 0)
+		sqlite3_bind_int64(st, col, id);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+/* Run a lookup that returns one id, or 0 when there is no row. */
+static int find_id(struct session *s, enum stmt i, int64_t *id)
+{
+	int rc = sqlite3_step(s->st[i]);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(s->st[i], 0) : 0;
+	sqlite3_reset(s->st[i]);
+	sqlite3_clear_bindings(s->st[i]);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void bind_frame(sqlite3_stmt *st, const struct session_frame_info *f)
+{
+	sqlite3_bind_int(st, 1, f->python);
+	bind_text(st, 2, f->function ? f->function : "");
+	bind_text(st, 3, f->module ? f->module : "");
+	sqlite3_bind_int64(st, 4, (int64_t)f->offset);
+	bind_text(st, 5, f->source ? f->source : "");
+	sqlite3_bind_int(st, 6, f->line);
+}
+
+int session_add_frame(struct session *s, const struct session_frame_info *f,
+		      int64_t *id)
+{
+	bind_frame(s->st[ST_FRAME_ADD], f);
+	int r = step(s, ST_FRAME_ADD);
+	if (r < 0)
+		return r;
+	bind_frame(s->st[ST_FRAME_FIND], f);
+	r = find_id(s, ST_FRAME_FIND, id);
+	return r == 0 && *id == 0 ? -EIO : r;
+}
+
+int session_add_stack(struct session *s, const int64_t *frame_ids, size_t n,
+		      int64_t *id)
+{
+	*id = 0;
+	if (n == 0)
+		return 0;
+	char *key = xmalloc(n * 21 + 1), *p = key;
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, i ? ",%lld" : "%lld", (long long)frame_ids[i]);
+	bind_text(s->st[ST_STACK_ADD], 1, key);
+	int r = step(s, ST_STACK_ADD);
+	if (r == 0) {
+		bind_text(s->st[ST_STACK_FIND], 1, key);
+		r = find_id(s, ST_STACK_FIND, id);
+	}
+	free(key);
+	return r == 0 && *id == 0 ? -EIO : r;
+}
+
+int session_add_fault(struct session *s, int64_t process_id, double t, int tid,
+		      uint64_t addr, int64_t region_id, int64_t native_stack_id,
+		      int64_t python_stack_id)
+{
+	sqlite3_stmt *st = s->st[ST_FAULT];
+	sqlite3_bind_int64(st, 1, process_id);
+	sqlite3_bind_double(st, 2, t);
+	sqlite3_bind_int(st, 3, tid);
+	sqlite3_bind_int64(st, 4, (int64_t)addr);
+	bind_id(st, 5, region_id);
+	bind_id(st, 6, native_stack_id);
+	bind_id(st, 7, python_stack_id);
+	return step(s, ST_FAULT);
+}
+
+int session_set_fault_source(struct session *s, int64_t process_id,
+			     const char *method, uint64_t events,
+			     uint64_t dropped, const char *python_status)
+{
+	sqlite3_stmt *st = s->st[ST_FAULT_SOURCE];
+	sqlite3_bind_int64(st, 1, process_id);
+	bind_text(st, 2, method);
+	sqlite3_bind_int64(st, 3, (int64_t)events);
+	sqlite3_bind_int64(st, 4, (int64_t)dropped);
+	bind_text(st, 5, python_status ? python_status : "");
+	return step(s, ST_FAULT_SOURCE);
+}
+
+int session_add_wait(struct session *s, int64_t sample_id, int64_t process_id,
+		     const struct session_wait_info *w)
+{
+	sqlite3_stmt *st = s->st[ST_WAIT];
+	char state[2] = { w->state ? w->state : '?', 0 };
+	sqlite3_bind_int64(st, 1, process_id);
+	sqlite3_bind_int64(st, 2, sample_id);
+	bind_text(st, 3, state);
+	sqlite3_bind_double(st, 4, w->cpu_s);
+	bind_text(st, 5, w->wchan ? w->wchan : "");
+	bind_text(st, 6, w->syscall ? w->syscall : "");
+	bind_text(st, 7, w->blocked_on ? w->blocked_on : "");
+	return step(s, ST_WAIT);
+}
+
+int session_add_signal(struct session *s, const struct session_signal_info *g)
+{
+	sqlite3_stmt *st = s->st[ST_SIGNAL];
+	sqlite3_bind_double(st, 1, g->t);
+	bind_id(st, 2, g->process_id);
+	sqlite3_bind_int(st, 3, g->pid);
+	sqlite3_bind_int(st, 4, g->signal);
+	sqlite3_bind_int(st, 5, g->code);
+	sqlite3_bind_int(st, 6, g->sender_pid);
+	bind_text(st, 7, g->sender_cmd ? g->sender_cmd : "");
+	bind_id(st, 8, g->sender_process_id);
+	sqlite3_bind_int(st, 9, g->sender_exiting);
+	bind_text(st, 10, g->result ? g->result : "");
+	return step(s, ST_SIGNAL);
+}
+
+int session_add_oom(struct session *s, const struct session_oom_info *o)
+{
+	sqlite3_stmt *st = s->st[ST_OOM];
+	sqlite3_bind_double(st, 1, o->t);
+	bind_id(st, 2, o->process_id);
+	sqlite3_bind_int(st, 3, o->pid);
+	sqlite3_bind_int64(st, 4, (int64_t)o->total_vm_kb);
+	sqlite3_bind_int64(st, 5, (int64_t)o->anon_rss_kb);
+	sqlite3_bind_int64(st, 6, (int64_t)o->file_rss_kb);
+	sqlite3_bind_int64(st, 7, (int64_t)o->shmem_rss_kb);
+	bind_text(st, 8, o->cgroup ? o->cgroup : "");
+	return step(s, ST_OOM);
+}
+
 static uint64_t size_of(const char *path, const char *suffix)
 {
 	char *p = NULL;
@@ -559,6 +744,177 @@ static int event_row(struct loader *l, sqlite3_stmt *st)
 	return 0;
 }
 
+static int wait_row(struct loader *l, sqlite3_stmt *st)
+{
+	int p = find_proc(l->d, sqlite3_column_int64(st, 0));
+	ssize_t s = find_sample(l->d, sqlite3_column_int64(st, 1));
+	if (p < 0 || s < 0)
+		return 0;
+	struct session_process *pr = &l->d->procs[p];
+	pr->waits = xrealloc(pr->waits, (pr->nwaits + 1) * sizeof(*pr->waits));
+	struct session_wait *w = &pr->waits[pr->nwaits++];
+	const unsigned char *state = sqlite3_column_text(st, 2);
+	w->sample = (size_t)s;
+	w->state = state && *state ? (char)*state : '?';
+	w->cpu_s = sqlite3_column_double(st, 3);
+	w->wchan = col_text(st, 4);
+	w->syscall = col_text(st, 5);
+	w->blocked_on = col_text(st, 6);
+	return 0;
+}
+
+static int fault_source_row(struct loader *l, sqlite3_stmt *st)
+{
+	int p = find_proc(l->d, sqlite3_column_int64(st, 0));
+	if (p < 0)
+		return 0;
+	struct session_process *pr = &l->d->procs[p];
+	free(pr->fault_method);
+	free(pr->python_status);
+	pr->fault_method = col_text(st, 1);
+	pr->fault_events = (uint64_t)sqlite3_column_int64(st, 2);
+	pr->fault_dropped = (uint64_t)sqlite3_column_int64(st, 3);
+	pr->python_status = col_text(st, 4);
+	return 0;
+}
+
+static int frame_row(struct loader *l, sqlite3_stmt *st)
+{
+	struct session_data *d = l->d;
+	d->frames = xrealloc(d->frames, (d->nframes + 1) * sizeof(*d->frames));
+	struct session_frame *f = &d->frames[d->nframes++];
+	f->id = sqlite3_column_int64(st, 0);
+	f->python = sqlite3_column_int(st, 1) != 0;
+	f->function = col_text(st, 2);
+	f->module = col_text(st, 3);
+	f->offset = (uint64_t)sqlite3_column_int64(st, 4);
+	f->source = col_text(st, 5);
+	f->line = sqlite3_column_int(st, 6);
+	return 0;
+}
+
+/* A stack row: frame ids as "12,5,9"; an id that names no frame makes the
+ * file corrupted. */
+static int stack_row(struct loader *l, sqlite3_stmt *st)
+{
+	struct session_data *d = l->d;
+	const char *ids = (const char *)sqlite3_column_text(st, 1);
+	struct session_stack k = { .id = sqlite3_column_int64(st, 0) };
+	size_t cap = 0;
+	while (ids && *ids) {
+		char *end;
+		long long id = strtoll(ids, &end, 10);
+		ssize_t f = find_by_id(d->frames, d->nframes, sizeof(*d->frames),
+				       offsetof(struct session_frame, id), id);
+		if (end == ids || f < 0) {
+			free(k.frames);
+			return -EINVAL;
+		}
+		util_grow((void **)&k.frames, &cap, k.nframes + 1, sizeof(*k.frames));
+		k.frames[k.nframes++] = (size_t)f;
+		ids = *end == ',' ? end + 1 : end;
+	}
+	d->stacks = xrealloc(d->stacks, (d->nstacks + 1) * sizeof(*d->stacks));
+	d->stacks[d->nstacks++] = k;
+	return 0;
+}
+
+static int stack_index(const struct session_data *d, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return -1;
+	return (int)find_by_id(d->stacks, d->nstacks, sizeof(*d->stacks),
+			       offsetof(struct session_stack, id),
+			       sqlite3_column_int64(st, col));
+}
+
+static int fault_group_row(struct loader *l, sqlite3_stmt *st)
+{
+	struct session_data *d = l->d;
+	int p = find_proc(d, sqlite3_column_int64(st, 0));
+	if (p < 0)
+		return 0;
+	d->fault_groups = xrealloc(d->fault_groups,
+				   (d->nfault_groups + 1) * sizeof(*d->fault_groups));
+	struct session_fault_group *g = &d->fault_groups[d->nfault_groups++];
+	g->process = p;
+	g->native_stack = stack_index(d, st, 1);
+	g->python_stack = stack_index(d, st, 2);
+	g->pages = (uint64_t)sqlite3_column_int64(st, 3);
+	g->first_t = sqlite3_column_double(st, 4);
+	g->last_t = sqlite3_column_double(st, 5);
+	return 0;
+}
+
+static int proc_or_none(const struct session_data *d, sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? -1 :
+	       find_proc(d, sqlite3_column_int64(st, col));
+}
+
+static int signal_row(struct loader *l, sqlite3_stmt *st)
+{
+	struct session_data *d = l->d;
+	d->signals = xrealloc(d->signals, (d->nsignals + 1) * sizeof(*d->signals));
+	struct session_signal *g = &d->signals[d->nsignals++];
+	g->t = sqlite3_column_double(st, 0);
+	g->process = proc_or_none(d, st, 1);
+	g->pid = sqlite3_column_int(st, 2);
+	g->signal = sqlite3_column_int(st, 3);
+	g->code = sqlite3_column_int(st, 4);
+	g->sender_pid = sqlite3_column_int(st, 5);
+	g->sender_cmd = col_text(st, 6);
+	g->sender_process = proc_or_none(d, st, 7);
+	g->sender_exiting = sqlite3_column_int(st, 8) != 0;
+	g->result = col_text(st, 9);
+	return 0;
+}
+
+static int oom_row(struct loader *l, sqlite3_stmt *st)
+{
+	struct session_data *d = l->d;
+	d->ooms = xrealloc(d->ooms, (d->nooms + 1) * sizeof(*d->ooms));
+	struct session_oom *o = &d->ooms[d->nooms++];
+	o->t = sqlite3_column_double(st, 0);
+	o->process = proc_or_none(d, st, 1);
+	o->pid = sqlite3_column_int(st, 2);
+	o->total_vm_kb = (uint64_t)sqlite3_column_int64(st, 3);
+	o->anon_rss_kb = (uint64_t)sqlite3_column_int64(st, 4);
+	o->file_rss_kb = (uint64_t)sqlite3_column_int64(st, 5);
+	o->shmem_rss_kb = (uint64_t)sqlite3_column_int64(st, 6);
+	o->cgroup = col_text(st, 7);
+	return 0;
+}
+
+/* The tables added in version 2. */
+static int load_rows_v2(struct loader *l)
+{
+	int r = each_row(l, "SELECT * FROM proc_waits ORDER BY process_id,"
+			 " sample_id", wait_row);
+	if (r == 0)
+		r = each_row(l, "SELECT * FROM fault_sources", fault_source_row);
+	if (r == 0)
+		r = each_row(l, "SELECT id, python, function, module, offset, source,"
+			     " line FROM frames ORDER BY id", frame_row);
+	if (r == 0)
+		r = each_row(l, "SELECT id, frame_ids FROM stacks ORDER BY id",
+			     stack_row);
+	if (r == 0)
+		r = each_row(l, "SELECT process_id, native_stack_id, python_stack_id,"
+			     " count(*) AS n, min(t), max(t) FROM faults GROUP BY"
+			     " process_id, native_stack_id, python_stack_id"
+			     " ORDER BY n DESC, process_id", fault_group_row);
+	if (r == 0)
+		r = each_row(l, "SELECT t, process_id, pid, signal, code, sender_pid,"
+			     " sender_cmd, sender_process_id, sender_exiting, result"
+			     " FROM signals ORDER BY t, id", signal_row);
+	if (r == 0)
+		r = each_row(l, "SELECT t, process_id, pid, total_vm_kb, anon_rss_kb,"
+			     " file_rss_kb, shmem_rss_kb, cgroup FROM oom_kills"
+			     " ORDER BY t, id", oom_row);
+	return r;
+}
+
 static void resolve_parents(struct session_data *d)
 {
 	for (size_t i = 0; i < d->nprocs; i++)
@@ -594,6 +950,8 @@ static int load_rows(struct loader *l)
 	if (r == 0)
 		r = each_row(l, "SELECT t, process_id, pid, kind, detail FROM events"
 			     " ORDER BY t, id", event_row);
+	if (r == 0 && l->d->version >= 2)
+		r = load_rows_v2(l);
 	return r;
 }
 
@@ -689,6 +1047,36 @@ static void release_points_regions(struct session_process *p)
 	free(p->regions);
 	free(p->points);
 	free(p->cmd);
+	for (size_t k = 0; k < p->nwaits; k++) {
+		free(p->waits[k].wchan);
+		free(p->waits[k].syscall);
+		free(p->waits[k].blocked_on);
+	}
+	free(p->waits);
+	free(p->fault_method);
+	free(p->python_status);
+}
+
+static void release_v2(struct session_data *d)
+{
+	for (size_t i = 0; i < d->nframes; i++) {
+		free(d->frames[i].function);
+		free(d->frames[i].module);
+		free(d->frames[i].source);
+	}
+	for (size_t i = 0; i < d->nstacks; i++)
+		free(d->stacks[i].frames);
+	for (size_t i = 0; i < d->nsignals; i++) {
+		free(d->signals[i].sender_cmd);
+		free(d->signals[i].result);
+	}
+	for (size_t i = 0; i < d->nooms; i++)
+		free(d->ooms[i].cgroup);
+	free(d->frames);
+	free(d->stacks);
+	free(d->fault_groups);
+	free(d->signals);
+	free(d->ooms);
 }
 
 void session_data_release(struct session_data *d)
@@ -703,6 +1091,7 @@ void session_data_release(struct session_data *d)
 		free(d->events[i].kind);
 		free(d->events[i].detail);
 	}
+	release_v2(d);
 	free(d->meta);
 	free(d->samples);
 	free(d->procs);

@@ -14,7 +14,7 @@
 
 #include "cow.h"
 
-#define SESSION_SCHEMA_VERSION 1
+#define SESSION_SCHEMA_VERSION 2
 
 struct session;  /* an open session file */
 
@@ -74,6 +74,83 @@ int session_set_exit(struct session *s, int64_t process_id, double t,
 int session_add_event(struct session *s, double t, int64_t process_id, int pid,
 		      const char *kind, const char *detail);
 
+/* ---- fault attribution (schema 2) ---- */
+
+/* One symbolized frame. Native: function (NULL when unknown), module (the
+ * mapped file), offset (ip minus the function's start, or the file offset
+ * when the function is unknown), source and line where debug info says.
+ * Python: function (qualified name), module (file name), line. */
+struct session_frame_info {
+	bool python;
+	const char *function;
+	const char *module;
+	uint64_t offset;
+	const char *source;
+	int line;
+};
+
+/* The id of a frame, adding it if new. */
+int session_add_frame(struct session *s, const struct session_frame_info *f,
+		      int64_t *id);
+
+/* The id of the stack made of frame ids (innermost first), adding it if
+ * new. n == 0 gives *id = 0 (no stack). */
+int session_add_stack(struct session *s, const int64_t *frame_ids, size_t n,
+		      int64_t *id);
+
+/* The first write of process_id to an inherited page at addr, by thread
+ * tid, at t. region_id, native_stack_id and python_stack_id are 0 when
+ * unknown or absent. */
+int session_add_fault(struct session *s, int64_t process_id, double t, int tid,
+		      uint64_t addr, int64_t region_id, int64_t native_stack_id,
+		      int64_t python_stack_id);
+
+/* How a process's faults were caught (method "preload" or "perf"), how
+ * many were recorded and dropped, and why Python frames are off ("" when
+ * on). Replaces the previous figures of that process. */
+int session_set_fault_source(struct session *s, int64_t process_id,
+			     const char *method, uint64_t events,
+			     uint64_t dropped, const char *python_status);
+
+/* ---- wait states, signals, OOM kills (schema 2) ---- */
+
+/* What a process was doing at a sample: state, CPU seconds used since it
+ * started, kernel wait channel ("" when running), the system call it is
+ * blocked in ("" if none) and what that call waits on (one line, ""). */
+struct session_wait_info {
+	char state;
+	double cpu_s;
+	const char *wchan, *syscall, *blocked_on;
+};
+int session_add_wait(struct session *s, int64_t sample_id, int64_t process_id,
+		     const struct session_wait_info *w);
+
+/* A signal sent to process_id (pid) at t by sender_pid ("kernel" senders
+ * have pid 0); sender_process_id is the sender's row when it is in the
+ * tree, 0 otherwise; result is the kernel's delivery result in words. */
+struct session_signal_info {
+	double t;
+	int64_t process_id;
+	int pid, signal, code;
+	int sender_pid;
+	const char *sender_cmd;
+	int64_t sender_process_id;
+	bool sender_exiting;
+	const char *result;
+};
+int session_add_signal(struct session *s, const struct session_signal_info *g);
+
+/* An OOM kill of process_id (pid) at t, its memory then, and the memory
+ * cgroup whose limit was hit ("" when unknown). */
+struct session_oom_info {
+	double t;
+	int64_t process_id;
+	int pid;
+	uint64_t total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb;
+	const char *cgroup;
+};
+int session_add_oom(struct session *s, const struct session_oom_info *o);
+
 /* Bytes the file and its WAL take now. */
 uint64_t session_file_size(const struct session *s);
 
@@ -103,6 +180,14 @@ struct session_region {
 	size_t npoints;
 };
 
+/* What a process was waiting on at one sample (schema 2). */
+struct session_wait {
+	size_t sample;           /* index into session_data.samples */
+	char state;
+	double cpu_s;
+	char *wchan, *syscall, *blocked_on;
+};
+
 struct session_process {
 	int64_t id;
 	int pid, ppid;
@@ -116,6 +201,54 @@ struct session_process {
 	size_t npoints;
 	struct session_region *regions;
 	size_t nregions;
+	struct session_wait *waits;    /* in sample order; none in version 1 */
+	size_t nwaits;
+	/* fault attribution: method is NULL when none was recorded */
+	char *fault_method, *python_status;
+	uint64_t fault_events, fault_dropped;
+};
+
+struct session_frame {
+	int64_t id;
+	bool python;
+	char *function;          /* "" when unknown */
+	char *module, *source;
+	uint64_t offset;
+	int line;
+};
+
+struct session_stack {
+	int64_t id;
+	size_t *frames;          /* indices into session_data.frames, innermost first */
+	size_t nframes;
+};
+
+/* The faults of one process with the same native and Python stacks. */
+struct session_fault_group {
+	int process;             /* index into session_data.procs */
+	int native_stack;        /* index into session_data.stacks, -1 if none */
+	int python_stack;
+	uint64_t pages;
+	double first_t, last_t;
+};
+
+struct session_signal {
+	double t;
+	int process;             /* index of the target, -1 if not in the tree */
+	int pid, signal, code;
+	int sender_pid;          /* 0: the kernel */
+	char *sender_cmd;
+	int sender_process;      /* index of the sender, -1 if not in the tree */
+	bool sender_exiting;
+	char *result;
+};
+
+struct session_oom {
+	double t;
+	int process;             /* index of the victim, -1 if not in the tree */
+	int pid;
+	uint64_t total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb;
+	char *cgroup;
 };
 
 struct session_event {
@@ -139,6 +272,17 @@ struct session_data {
 	size_t nprocs;
 	struct session_event *events;   /* in time order */
 	size_t nevents;
+	/* schema 2: empty in version 1 files */
+	struct session_frame *frames;   /* by id */
+	size_t nframes;
+	struct session_stack *stacks;   /* by id */
+	size_t nstacks;
+	struct session_fault_group *fault_groups;  /* most pages first */
+	size_t nfault_groups;
+	struct session_signal *signals; /* in time order */
+	size_t nsignals;
+	struct session_oom *ooms;       /* in time order */
+	size_t nooms;
 };
 
 /* Read a whole session file into d. Returns 0, or -errno with a one-line

@@ -250,7 +250,7 @@ static void test_session_load_refuses_a_newer_format(void **state)
 	write_small(&x);
 	sfx_close(&x);
 	set_version(x.path, SESSION_SCHEMA_VERSION + 1);
-	expect_load_error(x.path, -EPROTO, "written by a newer cowprof (session format 2");
+	expect_load_error(x.path, -EPROTO, "written by a newer cowprof (session format 3");
 	sfx_remove(&x);
 }
 
@@ -290,6 +290,161 @@ static void test_session_load_refuses_truncated_files(void **state)
 	sfx_remove(&x);
 }
 
+static int64_t frame(struct sfx *x, bool python, const char *fn, const char *mod,
+		     uint64_t off, int line)
+{
+	struct session_frame_info f = { .python = python, .function = fn,
+					.module = mod, .offset = off, .line = line };
+	int64_t id;
+	sfx_check(session_add_frame(x->s, &f, &id), "add_frame");
+	return id;
+}
+
+/* Faults written one by one read back grouped by process and stacks, most
+ * pages first; frames and stacks are stored once. */
+static void write_faults(struct sfx *x)
+{
+	int64_t a = frame(x, false, "writer_alpha", "/bin/w", 0x10, 0);
+	int64_t b = frame(x, false, "writer_beta", "/bin/w", 0x20, 0);
+	int64_t m = frame(x, false, "main", "/bin/w", 0x30, 0);
+	int64_t p = frame(x, true, "handler", "app.py", 0, 42);
+	assert_int_equal(frame(x, false, "writer_alpha", "/bin/w", 0x10, 0), a);
+	assert_int_not_equal(frame(x, false, "writer_alpha", "/bin/w", 0x11, 0), a);
+	int64_t sa[] = { a, m }, sb[] = { b, m }, sp[] = { p };
+	int64_t ka, kb, kp, again, none;
+	sfx_check(session_add_stack(x->s, sa, 2, &ka), "stack");
+	sfx_check(session_add_stack(x->s, sb, 2, &kb), "stack");
+	sfx_check(session_add_stack(x->s, sp, 1, &kp), "stack");
+	sfx_check(session_add_stack(x->s, sa, 2, &again), "stack");
+	sfx_check(session_add_stack(x->s, sa, 0, &none), "stack");
+	assert_int_equal(again, ka);
+	assert_int_equal(none, 0);
+	for (int i = 0; i < 3; i++)
+		sfx_check(session_add_fault(x->s, x->proc_id[1], SFX_T0 + 1 + i, 101,
+					    0x1000 + 4096 * (uint64_t)i, 0, ka, 0),
+			  "fault");
+	for (int i = 0; i < 5; i++)
+		sfx_check(session_add_fault(x->s, x->proc_id[1], SFX_T0 + 2, 102,
+					    0x8000, x->region_id[1][0], kb, kp),
+			  "fault");
+	sfx_check(session_set_fault_source(x->s, x->proc_id[1], "preload", 8, 2,
+					   ""), "source");
+	sfx_check(session_set_fault_source(x->s, x->proc_id[0], "preload", 0, 0,
+					   "no CPython"), "source");
+}
+
+static void test_session_faults_round_trip(void **state)
+{
+	(void)state;
+	struct sfx x;
+	sfx_open(&x);
+	write_small(&x);
+	write_faults(&x);
+	sfx_close(&x);
+	struct session_data d;
+	sfx_load(&x, &d);
+	assert_int_equal(d.nframes, 5);
+	assert_int_equal(d.nstacks, 3);
+	assert_int_equal(d.nfault_groups, 2);
+	struct session_fault_group *g = &d.fault_groups[0];
+	assert_int_equal(g->pages, 5);
+	assert_int_equal(g->process, 1);
+	assert_int_equal(d.stacks[g->native_stack].nframes, 2);
+	struct session_frame *inner = &d.frames[d.stacks[g->native_stack].frames[0]];
+	assert_string_equal(inner->function, "writer_beta");
+	assert_int_equal(inner->offset, 0x20);
+	struct session_frame *py = &d.frames[d.stacks[g->python_stack].frames[0]];
+	assert_true(py->python);
+	assert_string_equal(py->module, "app.py");
+	assert_int_equal(py->line, 42);
+	assert_int_equal(d.fault_groups[1].pages, 3);
+	assert_int_equal(d.fault_groups[1].python_stack, -1);
+	assert_true(d.fault_groups[1].first_t == SFX_T0 + 1);
+	assert_true(d.fault_groups[1].last_t == SFX_T0 + 3);
+	assert_string_equal(d.procs[1].fault_method, "preload");
+	assert_int_equal(d.procs[1].fault_events, 8);
+	assert_int_equal(d.procs[1].fault_dropped, 2);
+	assert_string_equal(d.procs[0].python_status, "no CPython");
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
+static void test_session_waits_signals_ooms_round_trip(void **state)
+{
+	(void)state;
+	struct sfx x;
+	sfx_open(&x);
+	write_small(&x);
+	sfx_sample(&x, 3, 2, 1000, 600);
+	struct session_wait_info w = { .state = 'S', .cpu_s = 1.25,
+				       .wchan = "unix_stream_read_generic",
+				       .syscall = "read(fd 7)",
+				       .blocked_on = "unix socket, peer 100" };
+	sfx_check(session_add_wait(x.s, x.sample_id, x.proc_id[1], &w), "wait");
+	struct session_signal_info g = { .t = SFX_T0 + 2.4, .process_id = x.proc_id[1],
+					 .pid = 101, .signal = 15, .sender_pid = 100,
+					 .sender_cmd = "master",
+					 .sender_process_id = x.proc_id[0],
+					 .sender_exiting = true, .result = "delivered" };
+	sfx_check(session_add_signal(x.s, &g), "signal");
+	g.t = SFX_T0 + 2.3;
+	g.process_id = 0;
+	g.pid = 4242;
+	g.sender_process_id = 0;
+	sfx_check(session_add_signal(x.s, &g), "signal");
+	struct session_oom_info o = { .t = SFX_T0 + 2.5, .process_id = x.proc_id[1],
+				      .pid = 101, .anon_rss_kb = 61000,
+				      .cgroup = "/x" };
+	sfx_check(session_add_oom(x.s, &o), "oom");
+	sfx_end_sample(&x);
+	sfx_close(&x);
+	struct session_data d;
+	sfx_load(&x, &d);
+	assert_int_equal(d.procs[1].nwaits, 1);
+	assert_int_equal(d.procs[1].waits[0].sample, 3);
+	assert_string_equal(d.procs[1].waits[0].syscall, "read(fd 7)");
+	assert_true(d.procs[1].waits[0].cpu_s == 1.25);
+	assert_int_equal(d.nsignals, 2);
+	assert_int_equal(d.signals[0].pid, 4242);   /* time order */
+	assert_int_equal(d.signals[0].process, -1);
+	assert_int_equal(d.signals[1].process, 1);
+	assert_int_equal(d.signals[1].sender_process, 0);
+	assert_true(d.signals[1].sender_exiting);
+	assert_int_equal(d.nooms, 1);
+	assert_int_equal(d.ooms[0].anon_rss_kb, 61000);
+	assert_string_equal(d.ooms[0].cgroup, "/x");
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
+/* A file written by a cowprof of schema version 1 still reads, without
+ * fault or wait data. */
+static void test_session_reads_version_1_files(void **state)
+{
+	(void)state;
+	struct sfx x;
+	sfx_open(&x);
+	write_small(&x);
+	sfx_close(&x);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(x.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE faults; DROP TABLE stacks;"
+				      " DROP TABLE frames; DROP TABLE fault_sources;"
+				      " DROP TABLE proc_waits; DROP TABLE signals;"
+				      " DROP TABLE oom_kills", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	set_version(x.path, 1);
+	struct session_data d;
+	sfx_load(&x, &d);
+	assert_int_equal(d.version, 1);
+	assert_int_equal(d.nsamples, 3);
+	assert_int_equal(d.nfault_groups, 0);
+	assert_null(d.procs[1].fault_method);
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +457,9 @@ int main(void)
 		cmocka_unit_test(test_session_load_refuses_files_that_are_not_sessions),
 		cmocka_unit_test(test_session_load_refuses_a_newer_format),
 		cmocka_unit_test(test_session_load_refuses_truncated_files),
+		cmocka_unit_test(test_session_faults_round_trip),
+		cmocka_unit_test(test_session_waits_signals_ooms_round_trip),
+		cmocka_unit_test(test_session_reads_version_1_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
