@@ -51,6 +51,7 @@ LIB_SRCS = \
 	profiler/recorder.c \
 	profiler/cmd_record.c \
 	profiler/analysis.c \
+	profiler/callsites.c \
 	profiler/report.c \
 	profiler/report_text.c \
 	profiler/report_json.c \

@@ -2,6 +2,7 @@
 #include "analysis.h"
 #include "commands.h"
 #include "report.h"
+#include "callsites.h"
 #include "session.h"
 
 #include <getopt.h>
@@ -77,7 +78,7 @@ int cmd_report(int argc, char **argv)
 		 ? EXIT_OK : EXIT_RUNTIME;
 	if (status != EXIT_OK)
 		cmd_error("report: cannot write the report: %m");
-	else if (fmt == REPORT_FOLDED)
+	else if (fmt == REPORT_FOLDED && !callsites_recorded(&d))
 		cmd_error("%s has no fault attribution; record with `cowprof run` "
 			  "to get stacks of copied pages (the folded output is empty)",
 			  path);

@@ -1,5 +1,6 @@
 /* report.c - report formats by name, and helpers the formatters share */
 #include "report.h"
+#include "callsites.h"
 #include "format.h"
 #include "../collectors/util.h"
 
@@ -50,10 +51,7 @@ int report_write(FILE *f, enum report_format fmt, const struct report_input *in)
 
 size_t report_folded(FILE *f, const struct report_input *in)
 {
-	/* Fault events (a later session format) will give stacks here. */
-	(void)f;
-	(void)in;
-	return 0;
+	return callsites_folded(f, in->d);
 }
 
 char *report_column_name(const char *path)

@@ -64,8 +64,8 @@ void report_html(FILE *f, const struct report_input *in);
 void report_openmetrics(FILE *f, const struct report_input *in);
 
 /* Folded stacks ("frame;frame;frame COUNT" per line) weighted by copied
- * pages. Sessions have no fault attribution yet, so nothing is written.
- * Returns the number of stacks written. */
+ * pages (callsites_folded); nothing without fault attribution. Returns the
+ * number of stacks written. */
 size_t report_folded(FILE *f, const struct report_input *in);
 
 /* ---- compare ---- */

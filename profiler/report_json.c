@@ -1,6 +1,7 @@
 /* report_json.c - a recorded session as one JSON object (sizes in kB,
  * times in seconds since the epoch, durations and ages in seconds) */
 #include "report.h"
+#include "callsites.h"
 #include "json.h"
 
 #include <math.h>
@@ -220,6 +221,84 @@ static void events(struct json *j, const struct report_input *in)
 	json_array_end(j);
 }
 
+/* ---- fault attribution ---- */
+
+#define JSON_TOP_SITES 20
+
+static void frame_obj(struct json *j, const struct session_frame *fr)
+{
+	json_object_begin(j);
+	json_kv_string(j, "function", fr->function);
+	json_kv_string(j, fr->python ? "file" : "module", fr->module);
+	if (fr->python || fr->line > 0)
+		json_kv_int(j, "line", fr->line);
+	if (!fr->python) {
+		json_kv_uint(j, "offset", fr->offset);
+		if (*fr->source)
+			json_kv_string(j, "source", fr->source);
+	}
+	json_object_end(j);
+}
+
+static void sites(struct json *j, const struct session_data *d, int proc,
+		  bool python)
+{
+	struct callsite top[JSON_TOP_SITES];
+	size_t n = callsites_top(d, proc, python, JSON_TOP_SITES, top);
+	json_key(j, python ? "python" : "native");
+	json_array_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		json_object_begin(j);
+		json_kv_uint(j, "pages", top[i].pages);
+		json_kv_uint(j, "kb", top[i].pages * callsites_page_kb(d));
+		json_kv_uint(j, "processes", top[i].nprocs);
+		json_key(j, "frame");
+		frame_obj(j, &d->frames[top[i].frame]);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void fault_proc(struct json *j, const struct session_data *d, size_t i)
+{
+	const struct session_process *p = &d->procs[i];
+	json_object_begin(j);
+	json_kv_int(j, "pid", p->pid);
+	json_kv_string(j, "method", p->fault_method);
+	json_kv_uint(j, "pages", callsites_pages(d, (int)i));
+	json_kv_uint(j, "recorded", p->fault_events);
+	json_kv_uint(j, "dropped", p->fault_dropped);
+	json_kv_string(j, "python_status", p->python_status ? p->python_status : "");
+	sites(j, d, (int)i, true);
+	sites(j, d, (int)i, false);
+	json_object_end(j);
+}
+
+static void faults(struct json *j, const struct report_input *in)
+{
+	const struct session_data *d = in->d;
+	json_key(j, "faults");
+	if (!callsites_recorded(d)) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_kv_uint(j, "pages", callsites_pages(d, CALLSITES_TREE));
+	json_kv_uint(j, "page_kb", callsites_page_kb(d));
+	json_key(j, "tree");
+	json_object_begin(j);
+	sites(j, d, CALLSITES_TREE, true);
+	sites(j, d, CALLSITES_TREE, false);
+	json_object_end(j);
+	json_key(j, "processes");
+	json_array_begin(j);
+	for (size_t k = 0; k < in->a->nprocs; k++)
+		if (d->procs[in->a->order[k]].fault_method)
+			fault_proc(j, d, in->a->order[k]);
+	json_array_end(j);
+	json_object_end(j);
+}
+
 void report_json(FILE *f, const struct report_input *in)
 {
 	struct json j;
@@ -231,6 +310,7 @@ void report_json(FILE *f, const struct report_input *in)
 	processes(&j, in);
 	tree(&j, in);
 	regions(&j, in);
+	faults(&j, in);
 	events(&j, in);
 	json_object_end(&j);
 	fputc('\n', f);

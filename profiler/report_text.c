@@ -1,5 +1,6 @@
 /* report_text.c - a recorded session as text for a terminal */
 #include "report.h"
+#include "callsites.h"
 #include "format.h"
 #include "../collectors/util.h"
 
@@ -237,6 +238,90 @@ static void regions(FILE *f, const struct report_input *in)
 	}
 }
 
+/* ---- call sites ---- */
+
+#define TOP_SITES 10
+#define TOP_SITES_PER_PROC 3
+
+static void site_rows(FILE *f, const struct session_data *d, int proc,
+		      bool python, size_t n, const char *indent)
+{
+	struct callsite top[TOP_SITES];
+	size_t k = callsites_top(d, proc, python, n, top);
+	uint64_t page_kb = callsites_page_kb(d);
+	for (size_t i = 0; i < k; i++) {
+		fprintf(f, "%s%-6s %9" PRIu64, indent, python ? "python" : "native",
+			top[i].pages);
+		put_kb(f, top[i].pages * page_kb, 10);
+		if (proc == CALLSITES_TREE)
+			fprintf(f, " %5zu", top[i].nprocs);
+		fputs("  ", f);
+		callsites_put_frame(f, &d->frames[top[i].frame]);
+		if (!python)
+			fprintf(f, "  (%s)", d->frames[top[i].frame].module);
+		fputc('\n', f);
+	}
+	if (!k)
+		fprintf(f, "%s%-6s  no %s stacks\n", indent, python ? "python" : "native",
+			python ? "Python" : "native");
+}
+
+static void sources_line(FILE *f, const struct session_data *d)
+{
+	uint64_t dropped = 0;
+	size_t nprocs = 0;
+	const char *method = "?";
+	for (size_t i = 0; i < d->nprocs; i++)
+		if (d->procs[i].fault_method) {
+			method = d->procs[i].fault_method;
+			dropped += d->procs[i].fault_dropped;
+			nprocs++;
+		}
+	fprintf(f, "\ncopied pages by call site (first writes caught by %s in %zu "
+		"process%s: %" PRIu64 " pages, %" PRIu64 " dropped)\n", method,
+		nprocs, nprocs == 1 ? "" : "es", callsites_pages(d, CALLSITES_TREE),
+		dropped);
+}
+
+static void callsites_proc(FILE *f, const struct session_data *d, size_t i)
+{
+	const struct session_process *p = &d->procs[i];
+	uint64_t pages = callsites_pages(d, (int)i);
+	if (!pages && !p->fault_dropped)
+		return;
+	fprintf(f, "%7d  %" PRIu64 " pages", p->pid, pages);
+	if (p->fault_dropped)
+		fprintf(f, ", %" PRIu64 " dropped", p->fault_dropped);
+	if (p->python_status && *p->python_status && strcmp(p->python_status,
+							    "no CPython")) {
+		fputs(", no Python frames: ", f);
+		report_put_text(f, p->python_status);
+	}
+	fputs("  ", f);
+	report_put_text(f, p->cmd);
+	fputc('\n', f);
+	site_rows(f, d, (int)i, true, TOP_SITES_PER_PROC, "         ");
+	site_rows(f, d, (int)i, false, TOP_SITES_PER_PROC, "         ");
+}
+
+static void callsites(FILE *f, const struct report_input *in)
+{
+	const struct session_data *d = in->d;
+	if (!callsites_recorded(d)) {
+		fputs("\ncopied pages by call site: not recorded (`cowprof run` "
+		      "records which code copied each page)\n", f);
+		return;
+	}
+	sources_line(f, d);
+	fprintf(f, "  %-6s %9s %10s %5s  %s\n", "", "PAGES", "SIZE", "PROCS",
+		"INNERMOST FRAME (whole tree)");
+	site_rows(f, d, CALLSITES_TREE, true, TOP_SITES, "  ");
+	site_rows(f, d, CALLSITES_TREE, false, TOP_SITES, "  ");
+	fputs("  per process\n", f);
+	for (size_t k = 0; k < in->a->nprocs; k++)
+		callsites_proc(f, d, in->a->order[k]);
+}
+
 /* ---- events ---- */
 
 static void fork_text(FILE *f, const struct report_input *in,
@@ -285,5 +370,6 @@ void report_text(FILE *f, const struct report_input *in)
 	processes(f, in);
 	tree_rows(f, in);
 	regions(f, in);
+	callsites(f, in);
 	events(f, in);
 }

@@ -403,6 +403,64 @@ static inline void sfx_golden_sample(struct sfx *x, int k)
 	sfx_end_sample(x);
 }
 
+static inline int64_t sfx_frame(struct sfx *x, bool python, const char *fn,
+				const char *module, uint64_t offset, int line)
+{
+	struct session_frame_info f = { .python = python, .function = fn,
+					.module = module, .offset = offset,
+					.line = line };
+	int64_t id;
+	sfx_check(session_add_frame(x->s, &f, &id), "add_frame");
+	return id;
+}
+
+static inline int64_t sfx_stack(struct sfx *x, const int64_t *ids, size_t n)
+{
+	int64_t id;
+	sfx_check(session_add_stack(x->s, ids, n, &id), "add_stack");
+	return id;
+}
+
+/* n faults of process i at t_s (from SFX_T0), one page apart. */
+static inline void sfx_faults(struct sfx *x, int i, double t_s, int n,
+			      int64_t native, int64_t python)
+{
+	for (int k = 0; k < n; k++)
+		sfx_check(session_add_fault(x->s, x->proc_id[i], SFX_T0 + t_s,
+					    1001, 0x7f0000000000ULL + 4096ULL * (uint64_t)k,
+					    0, native, python), "add_fault");
+}
+
+/* The golden session's fault attribution: worker 1001 copies from Python
+ * (two lines), 1002 too (and lost some), 1003 from a library without
+ * symbols and without Python frames. */
+static inline void sfx_golden_faults(struct sfx *x)
+{
+	const char *py = "/usr/bin/python3.11", *app = "/srv/app/app.py";
+	int64_t set = sfx_frame(x, false, "PyDict_SetItem", py, 0x24, 0);
+	int64_t eval = sfx_frame(x, false, "_PyEval_EvalFrameDefault", py, 0x1f0, 0);
+	int64_t main_ = sfx_frame(x, false, "main", py, 0x12, 0);
+	int64_t lib = sfx_frame(x, false, "", "/usr/lib/libfoo.so", 0x1a2b, 0);
+	int64_t handler = sfx_frame(x, true, "handler", app, 0, 42);
+	int64_t dispatch = sfx_frame(x, true, "dispatch", app, 0, 10);
+	int64_t n1[] = { set, eval, eval, main_ }, n2[] = { eval, main_ };
+	int64_t n3[] = { lib, main_ };
+	int64_t p1[] = { handler, dispatch }, p2[] = { dispatch };
+	int64_t ns1 = sfx_stack(x, n1, 4), ns2 = sfx_stack(x, n2, 2);
+	int64_t ns3 = sfx_stack(x, n3, 2);
+	int64_t ps1 = sfx_stack(x, p1, 2), ps2 = sfx_stack(x, p2, 1);
+	sfx_faults(x, 1, 2.5, 40, ns1, ps1);
+	sfx_faults(x, 1, 3.5, 10, ns2, ps2);
+	sfx_faults(x, 2, 4.5, 5, ns1, ps1);
+	sfx_faults(x, 3, 5.5, 25, ns3, 0);
+	sfx_check(session_set_fault_source(x->s, x->proc_id[1], "preload", 50, 0, ""),
+		  "source");
+	sfx_check(session_set_fault_source(x->s, x->proc_id[2], "preload", 5, 7, ""),
+		  "source");
+	sfx_check(session_set_fault_source(x->s, x->proc_id[3], "preload", 25, 0,
+					   "Python 3.12 is not supported"), "source");
+}
+
 /* Write the golden session into a new sfx (open, written, closed). */
 static inline void sfx_write_golden(struct sfx *x)
 {
@@ -418,6 +476,7 @@ static inline void sfx_write_golden(struct sfx *x)
 	}
 	sfx_golden_events(x, SFX_GOLDEN_SAMPLES - 1, SFX_GOLDEN_SAMPLES);
 	sfx_event(x, 19.5, -1, 1000, "end", "recording ended");
+	sfx_golden_faults(x);
 	sfx_close(x);
 }
 

@@ -23,6 +23,7 @@
 #include "../../profiler/report.h"
 #include "../../profiler/format.h"
 #include "session_fixture.h"
+#include "../../profiler/callsites.h"
 
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "tests/golden"
@@ -163,14 +164,43 @@ static void test_report_openmetrics_golden(void **state)
 	golden_format(state, REPORT_OPENMETRICS, "report.om");
 }
 
-static void test_report_folded_is_empty_without_faults(void **state)
+static void test_report_folded_golden(void **state)
+{
+	golden_format(state, REPORT_FOLDED, "report.folded");
+}
+
+/* Call sites merge processes and native offsets; ties go by name. */
+static void test_report_callsites_top(void **state)
+{
+	struct loaded *l = *state;
+	struct callsite top[8];
+	assert_int_equal(callsites_top(&l->d, CALLSITES_TREE, true, 8, top), 2);
+	assert_string_equal(l->d.frames[top[0].frame].function, "handler");
+	assert_int_equal(top[0].pages, 45);
+	assert_int_equal(top[0].nprocs, 2);
+	assert_int_equal(callsites_top(&l->d, CALLSITES_TREE, false, 2, top), 2);
+	assert_string_equal(l->d.frames[top[0].frame].function, "PyDict_SetItem");
+	assert_int_equal(top[1].pages, 25);
+	assert_int_equal(callsites_top(&l->d, 3, true, 8, top), 0);
+	assert_int_equal(callsites_pages(&l->d, CALLSITES_TREE), 80);
+	assert_int_equal(callsites_pages(&l->d, 1), 50);
+	assert_int_equal(callsites_page_kb(&l->d), 4);
+	assert_true(callsites_recorded(&l->d));
+}
+
+/* One line per distinct stack, root first, Python frames then the native
+ * frames below the evaluation loop, weighted by pages. */
+static void test_report_folded_stacks(void **state)
 {
 	struct loaded *l = *state;
 	struct mem m;
 	mem_open(&m);
-	assert_int_equal(report_folded(m.f, &l->in), 0);
+	assert_int_equal(report_folded(m.f, &l->in), 4);
 	char *text = mem_close(&m);
-	assert_int_equal(m.len, 0);
+	assert_non_null(strstr(text, "server: worker 1;dispatch (app.py:10);"
+				     "handler (app.py:42);PyDict_SetItem 40\n"));
+	assert_non_null(strstr(text, "server: worker 1;dispatch (app.py:10) 10\n"));
+	assert_non_null(strstr(text, "server: worker 3;main;libfoo.so+0x1a2b 25\n"));
 	free(text);
 }
 
@@ -489,7 +519,7 @@ static void test_report_empty_session_in_every_format(void **state)
 	free(csv);
 	char *json = render(&l.in, REPORT_JSON);
 	assert_non_null(strstr(json, "\"processes\":[],\"tree\":[],\"regions\":[],"
-				     "\"events\":[]}\n"));
+				     "\"faults\":null,\"events\":[]}\n"));
 	free(json);
 	char *html = render(&l.in, REPORT_HTML);
 	assert_non_null(strstr(html, "</body>\n</html>\n"));
@@ -541,7 +571,9 @@ int main(int argc, char **argv)
 		GOLDEN(test_report_csv_golden),
 		GOLDEN(test_report_html_golden),
 		GOLDEN(test_report_openmetrics_golden),
-		GOLDEN(test_report_folded_is_empty_without_faults),
+		GOLDEN(test_report_folded_golden),
+		GOLDEN(test_report_folded_stacks),
+		GOLDEN(test_report_callsites_top),
 		GOLDEN(test_report_write_reports_write_errors),
 		cmocka_unit_test(test_report_compare_text_and_json_golden),
 		cmocka_unit_test(test_report_format_names),
