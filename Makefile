@@ -52,6 +52,7 @@ LIB_SRCS = \
 	profiler/cmd_record.c \
 	profiler/analysis.c \
 	profiler/callsites.c \
+	profiler/idmap.c \
 	profiler/report.c \
 	profiler/report_text.c \
 	profiler/report_json.c \
@@ -84,6 +85,7 @@ UNIT_TESTS = \
 	test_session \
 	test_analysis \
 	test_report \
+	test_idmap \
 	test_tui_model
 
 FUZZ_TARGETS = \
