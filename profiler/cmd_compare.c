@@ -63,28 +63,9 @@ static int load_column(const char *path, struct report_column *col)
 		cmd_error("%s", err);
 		return r;
 	}
-	col->path = path;
-	col->name = report_column_name(path);
-	col->target = xstrdup(report_target(&d));
-	analysis_strategy(&d, &col->s);
+	report_column_init(col, path, &d);
 	session_data_release(&d);
 	return 0;
-}
-
-/* Two files with the same base name: name their columns by path. */
-static void unique_names(struct report_column *cols, size_t n)
-{
-	bool *dup = xcalloc(n + 1, sizeof(*dup));
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < n; k++)
-			if (k != i && !strcmp(cols[i].name, cols[k].name))
-				dup[i] = true;
-	for (size_t i = 0; i < n; i++)
-		if (dup[i]) {
-			free((char *)cols[i].name);
-			cols[i].name = xstrdup(cols[i].path);
-		}
-	free(dup);
 }
 
 int cmd_compare(int argc, char **argv)
@@ -104,7 +85,7 @@ int cmd_compare(int argc, char **argv)
 			loaded++;
 	}
 	if (status == EXIT_OK) {
-		unique_names(cols, n);
+		report_compare_unique_names(cols, n);
 		if (json)
 			report_compare_json(stdout, cols, n);
 		else
@@ -114,10 +95,8 @@ int cmd_compare(int argc, char **argv)
 			status = EXIT_RUNTIME;
 		}
 	}
-	for (size_t i = 0; i < loaded; i++) {
-		free((char *)cols[i].name);
-		free((char *)cols[i].target);
-	}
+	for (size_t i = 0; i < loaded; i++)
+		report_column_release(&cols[i]);
 	free(cols);
 	return status;
 }

@@ -77,6 +77,37 @@ struct report_column {
 	struct analysis_strategy s;
 };
 
+/* The rows of the comparison, in the order it prints them. */
+enum report_compare_row {
+	REPORT_CMP_NAME, REPORT_CMP_TARGET, REPORT_CMP_DURATION,
+	REPORT_CMP_WORKERS, REPORT_CMP_INHERITED, REPORT_CMP_SHARED_10S,
+	REPORT_CMP_SHARED_60S, REPORT_CMP_SHARED_END, REPORT_CMP_COPIED_MEDIAN,
+	REPORT_CMP_COPIED_MAX, REPORT_CMP_RATE, REPORT_CMP_RSS_END,
+	REPORT_CMP_REAL_END, REPORT_CMP_SAVING, REPORT_CMP_NROWS
+};
+
+/* Fill col from the loaded session d: path is borrowed, name (the base
+ * name) and target are allocated (report_column_release frees them). */
+void report_column_init(struct report_column *col, const char *path,
+			const struct session_data *d);
+
+/* Free the name and target of col (not col). */
+void report_column_release(struct report_column *col);
+
+/* Columns with the same base name are named by their path instead. */
+void report_compare_unique_names(struct report_column *cols, size_t n);
+
+/* The label of row r as the text comparison prints it ("" for the name
+ * row, "copied per worker (median)", ...); static. */
+const char *report_compare_label(enum report_compare_row r);
+
+/* The cell of row r for column c as the text comparison prints it
+ * ("1.2 MiB", "93.5%", "-"), base being the column savings count from.
+ * The caller frees it. */
+char *report_compare_cell(enum report_compare_row r,
+			  const struct report_column *base,
+			  const struct report_column *c);
+
 /* One column per session, the first one being the base of the savings. */
 void report_compare_text(FILE *f, const struct report_column *cols, size_t n);
 void report_compare_json(FILE *f, const struct report_column *cols, size_t n);

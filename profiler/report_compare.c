@@ -55,28 +55,27 @@ static char *shorten(const char *s, size_t max_bytes)
 	return out;
 }
 
-enum row {
-	ROW_NAME, ROW_TARGET, ROW_DURATION, ROW_WORKERS, ROW_INHERITED,
-	ROW_SHARED_10S, ROW_SHARED_60S, ROW_SHARED_END, ROW_COPIED_MEDIAN,
-	ROW_COPIED_MAX, ROW_RATE, ROW_RSS_END, ROW_REAL_END, ROW_SAVING, NROWS
+static const char *const row_labels[REPORT_CMP_NROWS] = {
+	[REPORT_CMP_NAME] = "",
+	[REPORT_CMP_TARGET] = "target",
+	[REPORT_CMP_DURATION] = "recorded",
+	[REPORT_CMP_WORKERS] = "workers",
+	[REPORT_CMP_INHERITED] = "inherited per worker",
+	[REPORT_CMP_SHARED_10S] = "still shared after 10 s",
+	[REPORT_CMP_SHARED_60S] = "still shared after 60 s",
+	[REPORT_CMP_SHARED_END] = "still shared at the end",
+	[REPORT_CMP_COPIED_MEDIAN] = "copied per worker (median)",
+	[REPORT_CMP_COPIED_MAX] = "copied per worker (max)",
+	[REPORT_CMP_RATE] = "copy rate per worker",
+	[REPORT_CMP_RSS_END] = "tree: sum of RSS at the end",
+	[REPORT_CMP_REAL_END] = "tree: real memory at the end",
+	[REPORT_CMP_SAVING] = "real memory saved vs the first",
 };
 
-static const char *const row_labels[NROWS] = {
-	[ROW_NAME] = "",
-	[ROW_TARGET] = "target",
-	[ROW_DURATION] = "recorded",
-	[ROW_WORKERS] = "workers",
-	[ROW_INHERITED] = "inherited per worker",
-	[ROW_SHARED_10S] = "still shared after 10 s",
-	[ROW_SHARED_60S] = "still shared after 60 s",
-	[ROW_SHARED_END] = "still shared at the end",
-	[ROW_COPIED_MEDIAN] = "copied per worker (median)",
-	[ROW_COPIED_MAX] = "copied per worker (max)",
-	[ROW_RATE] = "copy rate per worker",
-	[ROW_RSS_END] = "tree: sum of RSS at the end",
-	[ROW_REAL_END] = "tree: real memory at the end",
-	[ROW_SAVING] = "real memory saved vs the first",
-};
+const char *report_compare_label(enum report_compare_row r)
+{
+	return r >= 0 && r < REPORT_CMP_NROWS ? row_labels[r] : "";
+}
 
 static char *cell_saving(const struct report_column *base,
 			 const struct report_column *c)
@@ -95,49 +94,50 @@ static char *cell_workers(const struct analysis_strategy *s)
 	return cell("%zu", s->workers);
 }
 
-static char *cell_of(enum row r, const struct report_column *base,
-		     const struct report_column *c)
+char *report_compare_cell(enum report_compare_row r,
+			  const struct report_column *base,
+			  const struct report_column *c)
 {
 	const struct analysis_strategy *s = &c->s;
 	char dur[32];
 	switch (r) {
-	case ROW_NAME: return shorten(c->name, NAME_MAX_BYTES);
-	case ROW_TARGET: return shorten(c->target, TARGET_SHORT_BYTES);
-	case ROW_DURATION:
+	case REPORT_CMP_NAME: return shorten(c->name, NAME_MAX_BYTES);
+	case REPORT_CMP_TARGET: return shorten(c->target, TARGET_SHORT_BYTES);
+	case REPORT_CMP_DURATION:
 		return xstrdup(report_duration(s->duration_s, dur, sizeof(dur)));
-	case ROW_WORKERS: return cell_workers(s);
-	case ROW_INHERITED: return cell_mib(s->inherited_kb);
-	case ROW_SHARED_10S: return cell_pct(s->shared_pct_10s);
-	case ROW_SHARED_60S: return cell_pct(s->shared_pct_60s);
-	case ROW_SHARED_END: return cell_pct(s->shared_pct_end);
-	case ROW_COPIED_MEDIAN: return cell_mib(s->copied_kb_median);
-	case ROW_COPIED_MAX: return cell_mib(s->copied_kb_max);
-	case ROW_RATE:
+	case REPORT_CMP_WORKERS: return cell_workers(s);
+	case REPORT_CMP_INHERITED: return cell_mib(s->inherited_kb);
+	case REPORT_CMP_SHARED_10S: return cell_pct(s->shared_pct_10s);
+	case REPORT_CMP_SHARED_60S: return cell_pct(s->shared_pct_60s);
+	case REPORT_CMP_SHARED_END: return cell_pct(s->shared_pct_end);
+	case REPORT_CMP_COPIED_MEDIAN: return cell_mib(s->copied_kb_median);
+	case REPORT_CMP_COPIED_MAX: return cell_mib(s->copied_kb_max);
+	case REPORT_CMP_RATE:
 		return isnan(s->copy_rate_kbps) ? xstrdup("-")
 			: cell("%.1f KiB/s", s->copy_rate_kbps);
-	case ROW_RSS_END: return cell_mib((double)s->rss_kb_end);
-	case ROW_REAL_END: return cell_mib((double)s->unique_kb_end);
-	case ROW_SAVING: return cell_saving(base, c);
-	case NROWS: break;
+	case REPORT_CMP_RSS_END: return cell_mib((double)s->rss_kb_end);
+	case REPORT_CMP_REAL_END: return cell_mib((double)s->unique_kb_end);
+	case REPORT_CMP_SAVING: return cell_saving(base, c);
+	case REPORT_CMP_NROWS: break;
 	}
 	return xstrdup("");
 }
 
 void report_compare_text(FILE *f, const struct report_column *cols, size_t n)
 {
-	char **cells = xcalloc(NROWS * n + 1, sizeof(*cells));
+	char **cells = xcalloc(REPORT_CMP_NROWS * n + 1, sizeof(*cells));
 	size_t *width = xcalloc(n + 1, sizeof(*width));
 	int label_width = 0;
-	for (int r = 0; r < NROWS; r++) {
+	for (int r = 0; r < REPORT_CMP_NROWS; r++) {
 		int w = (int)strlen(row_labels[r]);
 		label_width = w > label_width ? w : label_width;
 		for (size_t c = 0; c < n; c++) {
-			char *s = cells[r * n + c] = cell_of(r, &cols[0], &cols[c]);
+			char *s = cells[r * n + c] = report_compare_cell(r, &cols[0], &cols[c]);
 			if (strlen(s) > width[c])
 				width[c] = strlen(s);
 		}
 	}
-	for (int r = 0; r < NROWS; r++) {
+	for (int r = 0; r < REPORT_CMP_NROWS; r++) {
 		fprintf(f, "%-*s", label_width, row_labels[r]);
 		for (size_t c = 0; c < n; c++) {
 			const char *s = cells[r * n + c];
@@ -146,7 +146,7 @@ void report_compare_text(FILE *f, const struct report_column *cols, size_t n)
 		}
 		fputc('\n', f);
 	}
-	for (size_t k = 0; k < NROWS * n; k++)
+	for (size_t k = 0; k < REPORT_CMP_NROWS * n; k++)
 		free(cells[k]);
 	free(cells);
 	free(width);
@@ -192,4 +192,35 @@ void report_compare_json(FILE *f, const struct report_column *cols, size_t n)
 	json_array_end(&j);
 	json_object_end(&j);
 	fputc('\n', f);
+}
+
+void report_column_init(struct report_column *col, const char *path,
+			const struct session_data *d)
+{
+	col->path = path;
+	col->name = report_column_name(path);
+	col->target = xstrdup(report_target(d));
+	analysis_strategy(d, &col->s);
+}
+
+void report_column_release(struct report_column *col)
+{
+	free((char *)col->name);
+	free((char *)col->target);
+	col->name = col->target = NULL;
+}
+
+void report_compare_unique_names(struct report_column *cols, size_t n)
+{
+	bool *dup = xcalloc(n + 1, sizeof(*dup));
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < n; k++)
+			if (k != i && !strcmp(cols[i].name, cols[k].name))
+				dup[i] = true;
+	for (size_t i = 0; i < n; i++)
+		if (dup[i]) {
+			free((char *)cols[i].name);
+			cols[i].name = xstrdup(cols[i].path);
+		}
+	free(dup);
 }
