@@ -182,19 +182,156 @@ static void rebuild(struct tui_model *m)
 	keep_in_view(m);
 }
 
-void tui_model_init(struct tui_model *m, const struct session_data *d,
-		    const struct analysis *a)
+/* ---- sessions and their compare curves ---- */
+
+/* Process i's point at sample k if it is alive there (forked, sampled,
+ * not exited), else NULL: what make_row shows as neither hidden nor grey. */
+static const struct session_point *live_point(const struct session_data *d,
+					      const struct analysis *a,
+					      size_t i, size_t k)
 {
+	const struct session_point *pt = tui_point_at(d, i, k);
+	if (!pt)
+		return NULL;
+	double t = d->samples[k].t;
+	double exit_t = d->procs[i].exit_time;
+	if (exit_t > 0 && exit_t <= t)
+		return NULL;
+	if (a->procs[i].exit == ANALYSIS_VANISHED && pt->sample < k)
+		return NULL;
+	return pt;
+}
+
+static void curves_release(struct tui_session *s)
+{
+	free(s->t_s);
+	s->t_s = NULL;
+	for (int c = 0; c < TUI_NCURVES; c++) {
+		free(s->curve[c]);
+		s->curve[c] = NULL;
+	}
+	s->n = 0;
+}
+
+/* The workers' average and the tree's sum at sample k into v[]. */
+static void curves_at(const struct session_data *d, const struct analysis *a,
+		      size_t k, uint64_t v[TUI_NCURVES])
+{
+	uint64_t wshared = 0, wcopied = 0, nworkers = 0;
+	memset(v, 0, TUI_NCURVES * sizeof(*v));
+	for (size_t i = 0; i < d->nprocs; i++) {
+		if (d->procs[i].parent < 0)
+			continue;
+		const struct session_point *pt = live_point(d, a, i, k);
+		if (!pt)
+			continue;
+		v[TUI_CURVE_SHARED_TREE] += pt->fig.shared_with_parent_kb;
+		v[TUI_CURVE_COPIED_TREE] += pt->fig.copied_kb;
+		if (a->procs[i].role == ANALYSIS_WORKER) {
+			wshared += pt->fig.shared_with_parent_kb;
+			wcopied += pt->fig.copied_kb;
+			nworkers++;
+		}
+	}
+	if (nworkers) {  /* rounded to the nearest kB */
+		v[TUI_CURVE_SHARED_WORKER] = (wshared + nworkers / 2) / nworkers;
+		v[TUI_CURVE_COPIED_WORKER] = (wcopied + nworkers / 2) / nworkers;
+	}
+}
+
+/* The first child's fork, and the curves from the first sample at or
+ * after it. */
+static void curves_make(struct tui_session *s)
+{
+	const struct session_data *d = s->src.d;
+	const struct analysis *a = s->src.a;
+	curves_release(s);
+	s->fork_t = 0;
+	for (size_t i = 0; i < d->nprocs; i++) {
+		double f = a->procs[i].fork_time;
+		if (d->procs[i].parent >= 0 && f > 0 && (s->fork_t == 0 || f < s->fork_t))
+			s->fork_t = f;
+	}
+	if (s->fork_t == 0)
+		s->fork_t = a->start_time;
+	s->first = 0;
+	while (s->first < d->nsamples && d->samples[s->first].t < s->fork_t)
+		s->first++;
+	s->n = d->nsamples - s->first;
+	if (s->n == 0)
+		return;
+	s->t_s = xcalloc(s->n, sizeof(*s->t_s));
+	for (int c = 0; c < TUI_NCURVES; c++)
+		s->curve[c] = xcalloc(s->n, sizeof(*s->curve[c]));
+	for (size_t j = 0; j < s->n; j++) {
+		uint64_t v[TUI_NCURVES];
+		size_t k = s->first + j;
+		s->t_s[j] = d->samples[k].t - s->fork_t;
+		curves_at(d, a, k, v);
+		for (int c = 0; c < TUI_NCURVES; c++)
+			s->curve[c][j] = v[c];
+	}
+}
+
+/* Every session's column name (its file's base name, unique among them)
+ * and label. */
+static void labels_make(struct tui_model *m)
+{
+	for (size_t k = 0; k < m->nsessions; k++) {
+		struct report_column *col = &m->cols[k];
+		free((char *)col->name);
+		col->name = report_column_name(col->path);
+	}
+	report_compare_unique_names(m->cols, m->nsessions);
+	for (size_t k = 0; k < m->nsessions; k++) {
+		free(m->sessions[k].label);
+		if (asprintf(&m->sessions[k].label, "%s: %s", m->cols[k].name,
+			     m->cols[k].target[0] ? m->cols[k].target : "?") < 0)
+			abort();
+	}
+}
+
+/* Session i's compare figures and curves from its current data. */
+static void session_make(struct tui_model *m, size_t i)
+{
+	struct tui_session *s = &m->sessions[i];
+	report_column_release(&m->cols[i]);
+	report_column_init(&m->cols[i], s->src.path ? s->src.path : "session",
+			   s->src.d);
+	curves_make(s);
+}
+
+void tui_model_init_sessions(struct tui_model *m, const struct tui_source *src,
+			     size_t n)
+{
+	const struct session_data *d = src[0].d;
+	const struct analysis *a = src[0].a;
 	memset(m, 0, sizeof(*m));
+	m->nsessions = n;
+	m->sessions = xcalloc(n, sizeof(*m->sessions));
+	m->cols = xcalloc(n, sizeof(*m->cols));
+	for (size_t i = 0; i < n; i++) {
+		m->sessions[i].src = src[i];
+		m->sessions[i].at_end = true;
+		session_make(m, i);
+	}
+	labels_make(m);
 	m->d = d;
 	m->a = a;
 	m->speed = TUI_SPEED_DEFAULT;
 	m->page_rows = 1;
 	m->sample = d->nsamples ? d->nsamples - 1 : 0;
-	m->screen = m->back = TUI_SCREEN_TREE;
+	m->screen = m->back = n > 1 ? TUI_SCREEN_COMPARE : TUI_SCREEN_TREE;
 	if (a->nprocs)
 		m->sel_id = d->procs[a->order[0]].id;
 	rebuild(m);
+}
+
+void tui_model_init(struct tui_model *m, const struct session_data *d,
+		    const struct analysis *a)
+{
+	struct tui_source src = { NULL, d, a };
+	tui_model_init_sessions(m, &src, 1);
 }
 
 void tui_model_release(struct tui_model *m)
@@ -202,11 +339,29 @@ void tui_model_release(struct tui_model *m)
 	free(m->rows);
 	m->rows = NULL;
 	m->nrows = 0;
+	for (size_t i = 0; i < m->nsessions; i++) {
+		curves_release(&m->sessions[i]);
+		free(m->sessions[i].label);
+		report_column_release(&m->cols[i]);
+	}
+	free(m->sessions);
+	free(m->cols);
+	m->sessions = NULL;
+	m->cols = NULL;
+	m->nsessions = 0;
 }
 
-void tui_model_set_data(struct tui_model *m, const struct session_data *d,
-			const struct analysis *a)
+void tui_model_set_source(struct tui_model *m, size_t i,
+			  const struct session_data *d, const struct analysis *a)
 {
+	if (i >= m->nsessions)
+		return;
+	m->sessions[i].src.d = d;
+	m->sessions[i].src.a = a;
+	session_make(m, i);
+	labels_make(m);
+	if (i != m->cur)
+		return;
 	bool at_end = m->d->nsamples == 0 || m->sample + 1 >= m->d->nsamples;
 	m->d = d;
 	m->a = a;
@@ -216,6 +371,33 @@ void tui_model_set_data(struct tui_model *m, const struct session_data *d,
 		m->sample = d->nsamples - 1;
 	if (m->sel_id == 0 && a->nprocs)
 		m->sel_id = d->procs[a->order[0]].id;
+	rebuild(m);
+}
+
+void tui_model_set_data(struct tui_model *m, const struct session_data *d,
+			const struct analysis *a)
+{
+	tui_model_set_source(m, m->cur, d, a);
+}
+
+void tui_model_select_session(struct tui_model *m, size_t i)
+{
+	if (i >= m->nsessions || i == m->cur)
+		return;
+	struct tui_session *old = &m->sessions[m->cur], *s = &m->sessions[i];
+	old->sel_id = m->sel_id;
+	old->sample = m->sample;
+	old->at_end = m->d->nsamples == 0 || m->sample + 1 >= m->d->nsamples;
+	m->cur = i;
+	m->d = s->src.d;
+	m->a = s->src.a;
+	m->playing = false;
+	m->top = m->region_top = 0;
+	size_t n = m->d->nsamples;
+	m->sample = n == 0 ? 0 : s->at_end || s->sample >= n ? n - 1 : s->sample;
+	m->sel_id = s->sel_id;
+	if (m->sel_id == 0 && m->a->nprocs)
+		m->sel_id = m->d->procs[m->a->order[0]].id;
 	rebuild(m);
 }
 
@@ -304,6 +486,15 @@ static void select_row(struct tui_model *m, long r)
 
 static void move(struct tui_model *m, long delta)
 {
+	if (m->screen == TUI_SCREEN_COMPARE) {
+		long i = (long)m->cur + delta;
+		if (i < 0)
+			i = 0;
+		if ((size_t)i >= m->nsessions)
+			i = (long)m->nsessions - 1;
+		tui_model_select_session(m, (size_t)i);
+		return;
+	}
 	if (m->screen == TUI_SCREEN_REGIONS) {
 		long top = (long)m->region_top + delta;
 		m->region_top = top < 0 ? 0 : (size_t)top;  /* the view clamps */
@@ -343,8 +534,11 @@ bool tui_model_key(struct tui_model *m, enum tui_key key)
 						     : TUI_SCREEN_TREE);
 		break;
 	case TUI_KEY_TAB:
-		show(m, m->screen >= TUI_SCREEN_CALLSITES ? TUI_SCREEN_TREE
-							  : m->screen + 1);
+		show(m, m->screen >= TUI_SCREEN_COMPARE ? TUI_SCREEN_TREE
+							: m->screen + 1);
+		break;
+	case TUI_KEY_CURVE:
+		m->curve = (m->curve + 1) % TUI_NCURVES;
 		break;
 	case TUI_KEY_SORT:
 		m->sort = (m->sort + 1) % TUI_NSORTS;
@@ -353,12 +547,13 @@ bool tui_model_key(struct tui_model *m, enum tui_key key)
 	case TUI_KEY_PLAY: toggle_play(m); break;
 	case TUI_KEY_SLOWER: if (m->speed > 0) m->speed--; break;
 	case TUI_KEY_FASTER: if (m->speed + 1 < TUI_NSPEEDS) m->speed++; break;
-	case TUI_KEY_HELP: case TUI_KEY_SCREEN_5: show(m, TUI_SCREEN_HELP); break;
+	case TUI_KEY_HELP: show(m, TUI_SCREEN_HELP); break;
 	case TUI_KEY_QUIT: m->quit = true; break;
 	case TUI_KEY_SCREEN_1: show(m, TUI_SCREEN_TREE); break;
 	case TUI_KEY_SCREEN_2: show(m, TUI_SCREEN_TIMELINE); break;
 	case TUI_KEY_SCREEN_3: show(m, TUI_SCREEN_REGIONS); break;
 	case TUI_KEY_SCREEN_4: show(m, TUI_SCREEN_CALLSITES); break;
+	case TUI_KEY_SCREEN_5: show(m, TUI_SCREEN_COMPARE); break;
 	default: return false;
 	}
 	return true;
@@ -530,4 +725,82 @@ bool tui_model_series(const struct tui_model *m, uint64_t *lower,
 		}
 	}
 	return tree;
+}
+
+/* ---- the compare screen ---- */
+
+const char *tui_curve_name(enum tui_curve c)
+{
+	switch (c) {
+	case TUI_CURVE_COPIED_WORKER: return "copied per worker (average)";
+	case TUI_CURVE_SHARED_WORKER: return "shared with parent per worker (average)";
+	case TUI_CURVE_COPIED_TREE: return "copied, whole tree";
+	case TUI_CURVE_SHARED_TREE: return "shared with parent, whole tree";
+	default: return "?";
+	}
+}
+
+enum tui_curve tui_curve_other_measure(enum tui_curve c)
+{
+	return (enum tui_curve)((int)c ^ 1);
+}
+
+double tui_compare_span_s(const struct tui_model *m)
+{
+	double span = 0;
+	for (size_t i = 0; i < m->nsessions; i++) {
+		const struct tui_session *s = &m->sessions[i];
+		if (s->n && s->t_s[s->n - 1] > span)
+			span = s->t_s[s->n - 1];
+	}
+	return span;
+}
+
+uint64_t tui_compare_scale(const struct tui_model *m, enum tui_curve c)
+{
+	uint64_t scale = 0;
+	for (size_t i = 0; i < m->nsessions; i++) {
+		const struct tui_session *s = &m->sessions[i];
+		for (size_t j = 0; j < s->n; j++)
+			if (s->curve[c][j] > scale)
+				scale = s->curve[c][j];
+	}
+	return scale;
+}
+
+int tui_time_column(double t_s, double span_s, int w)
+{
+	if (w <= 0 || span_s <= 0 || t_s <= 0)
+		return 0;
+	double c = t_s * w / span_s;
+	return c >= w ? w - 1 : (int)c;
+}
+
+void tui_compare_columns(const struct tui_session *s, enum tui_curve c,
+			 double span_s, int w, uint64_t *out, bool *present)
+{
+	size_t j = 0;
+	bool seen = false;
+	int last = s->n ? tui_time_column(s->t_s[s->n - 1], span_s, w) : -1;
+	for (int col = 0; col < w; col++) {
+		while (j < s->n && tui_time_column(s->t_s[j], span_s, w) <= col) {
+			out[col] = s->curve[c][j];
+			seen = true;
+			j++;
+		}
+		if (!seen || col > last)
+			out[col] = 0;
+		else if (j > 0)
+			out[col] = s->curve[c][j - 1];
+		present[col] = seen && col <= last;
+	}
+}
+
+int tui_chart_level(uint64_t v, uint64_t scale, int h)
+{
+	if (scale == 0 || h <= 1)
+		return 0;
+	if (v >= scale)
+		return h - 1;
+	return (int)(((double)v * (h - 1)) / (double)scale + 0.5);
 }

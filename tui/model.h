@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "../profiler/analysis.h"
+#include "../profiler/report.h"
 #include "../profiler/session.h"
 
 enum tui_key {
@@ -47,6 +48,7 @@ enum tui_key {
 	TUI_KEY_SCREEN_3,
 	TUI_KEY_SCREEN_4,
 	TUI_KEY_SCREEN_5,
+	TUI_KEY_CURVE,           /* c: the compare screen's next curve */
 	/* live mode (top) only; the model ignores them */
 	TUI_KEY_PAUSE,           /* p: stop / resume following new samples */
 	TUI_KEY_INTERVAL_UP,     /* +: sample half as often */
@@ -58,6 +60,7 @@ enum tui_screen {
 	TUI_SCREEN_TIMELINE,
 	TUI_SCREEN_REGIONS,
 	TUI_SCREEN_CALLSITES,
+	TUI_SCREEN_COMPARE,
 	TUI_SCREEN_HELP,
 	TUI_NSCREENS,
 };
@@ -92,9 +95,48 @@ struct tui_region_row {
 	struct cow_figures fig;
 };
 
-struct tui_model {
+/* The curves of the compare screen, over time since the session's first
+ * fork: what workers (children of the root) share with their parent and
+ * what they copied, on average over the workers alive at a sample, or
+ * summed over the whole tree (every process but the root). */
+enum tui_curve {
+	TUI_CURVE_COPIED_WORKER,
+	TUI_CURVE_SHARED_WORKER,
+	TUI_CURVE_COPIED_TREE,
+	TUI_CURVE_SHARED_TREE,
+	TUI_NCURVES,
+};
+
+/* One session as given to the model: borrowed, replaced on reload. */
+struct tui_source {
+	const char *path;        /* as the user named it; NULL: "session" */
 	const struct session_data *d;
 	const struct analysis *a;
+};
+
+/* One session of the model, with its compare curves. */
+struct tui_session {
+	struct tui_source src;
+	char *label;             /* "name: target" (allocated) */
+	double fork_t;           /* its first child's fork, else its start */
+	size_t first;            /* its first sample at or after fork_t */
+	size_t n;                /* samples from first on */
+	double *t_s;             /* their times since fork_t */
+	uint64_t *curve[TUI_NCURVES];  /* their values, kB */
+	/* where the other screens were on it while another was shown */
+	int64_t sel_id;
+	size_t sample;
+	bool at_end;
+};
+
+struct tui_model {
+	const struct session_data *d;  /* the current session's */
+	const struct analysis *a;
+	struct tui_session *sessions;  /* every session given, in order */
+	struct report_column *cols;    /* their compare figures (cols[0]: base) */
+	size_t nsessions;
+	size_t cur;              /* the session the other screens show */
+	enum tui_curve curve;    /* the compare screen's curve */
 	struct tui_row *rows;    /* visible processes, in display order */
 	size_t nrows;
 	size_t sample;           /* time position; 0 when there are no samples */
@@ -118,6 +160,11 @@ struct tui_model {
 void tui_model_init(struct tui_model *m, const struct session_data *d,
 		    const struct analysis *a);
 
+/* Set up m on n >= 1 sessions (borrowed, as for tui_model_init) on the
+ * first one; on the compare screen when n > 1. */
+void tui_model_init_sessions(struct tui_model *m, const struct tui_source *src,
+			     size_t n);
+
 /* Free what m holds (not m, nor the session). */
 void tui_model_release(struct tui_model *m);
 
@@ -126,6 +173,15 @@ void tui_model_release(struct tui_model *m);
  * was there, else keeps the sample index (clamped). */
 void tui_model_set_data(struct tui_model *m, const struct session_data *d,
 			const struct analysis *a);
+
+/* Replace session i's data (a reload of its growing file), as
+ * tui_model_set_data does for the current one. */
+void tui_model_set_source(struct tui_model *m, size_t i,
+			  const struct session_data *d, const struct analysis *a);
+
+/* Make session i the one the tree, timeline and regions screens show; each
+ * session keeps its own selection and time position. */
+void tui_model_select_session(struct tui_model *m, size_t i);
 
 /* Apply one key. Returns true if anything shown may have changed. */
 bool tui_model_key(struct tui_model *m, enum tui_key key);
@@ -175,6 +231,36 @@ size_t tui_model_regions(const struct tui_model *m, struct tui_region_row **out)
  * true for the tree. */
 bool tui_model_series(const struct tui_model *m, uint64_t *lower,
 		      uint64_t *upper);
+
+/* ---- the compare screen ---- */
+
+/* "copied per worker (average)", "shared with parent, whole tree", ... */
+const char *tui_curve_name(enum tui_curve c);
+
+/* The same measure (copied or shared) of the other scope, and the other
+ * measure of the same scope. */
+enum tui_curve tui_curve_other_measure(enum tui_curve c);
+
+/* The longest session's time since its first fork, in seconds. */
+double tui_compare_span_s(const struct tui_model *m);
+
+/* The largest value of curve c in any session (the chart's scale). */
+uint64_t tui_compare_scale(const struct tui_model *m, enum tui_curve c);
+
+/* The column of time t_s (since fork) in w columns spanning span_s
+ * seconds: floor(t_s * w / span_s), clamped to [0, w). */
+int tui_time_column(double t_s, double span_s, int w);
+
+/* Session s's curve c in w columns spanning span_s seconds since fork:
+ * out[c] is the value of its last sample in a column at or before c, and
+ * present[c] is false before its first sample's column and after its
+ * last one's (a shorter session's curve ends there). */
+void tui_compare_columns(const struct tui_session *s, enum tui_curve c,
+			 double span_s, int w, uint64_t *out, bool *present);
+
+/* The chart line of v in h lines scaled so scale is the top one:
+ * round(v * (h - 1) / scale), 0 the bottom line; 0 when scale is 0. */
+int tui_chart_level(uint64_t v, uint64_t scale, int h);
 
 /* ---- pure helpers for drawing ---- */
 

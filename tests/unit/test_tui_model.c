@@ -296,6 +296,8 @@ static void test_screens_switch_by_key(void **state)
 	tui_model_key(m, TUI_KEY_TAB);
 	assert_int_equal(m->screen, TUI_SCREEN_CALLSITES);
 	tui_model_key(m, TUI_KEY_TAB);
+	assert_int_equal(m->screen, TUI_SCREEN_COMPARE);
+	tui_model_key(m, TUI_KEY_TAB);
 	assert_int_equal(m->screen, TUI_SCREEN_TREE);
 	tui_model_key(m, TUI_KEY_SCREEN_3);
 	assert_int_equal(m->screen, TUI_SCREEN_REGIONS);
@@ -304,7 +306,7 @@ static void test_screens_switch_by_key(void **state)
 	tui_model_key(m, TUI_KEY_HELP);
 	assert_int_equal(m->screen, TUI_SCREEN_REGIONS);
 	tui_model_key(m, TUI_KEY_SCREEN_5);
-	assert_int_equal(m->screen, TUI_SCREEN_HELP);
+	assert_int_equal(m->screen, TUI_SCREEN_COMPARE);
 	tui_model_key(m, TUI_KEY_SCREEN_1);
 	assert_int_equal(m->screen, TUI_SCREEN_TREE);
 	tui_model_key(m, TUI_KEY_ENTER);
@@ -421,13 +423,267 @@ static void test_empty_session_has_no_rows(void **state)
 	tui_model_init(&m, &d, &a);
 	assert_int_equal(m.nrows, 0);
 	assert_int_equal(tui_model_selected(&m), -1);
-	for (int k = TUI_KEY_NONE; k <= TUI_KEY_SCREEN_5; k++)
+	for (int k = TUI_KEY_NONE; k <= TUI_KEY_CURVE; k++)
 		tui_model_key(&m, (enum tui_key)k);
 	assert_false(tui_model_tick(&m, 1));
 	tui_model_release(&m);
 	analysis_release(&a);
 	session_data_release(&d);
 	sfx_remove(&x);
+}
+
+/* ---- compare ---- */
+
+/* Session A: samples at +0..+10 s, workers 501 and 502 forked at +2 s
+ * copying 10 and 30 kB a second of 1000 inherited; session B: samples at
+ * +0..+25 s, one worker forked at +5 s copying 20 kB a second, and a
+ * grandchild of it forked at +5 s copying 1 kB a second of 100. */
+struct two {
+	struct sfx xa, xb;
+	struct session_data da, db;
+	struct analysis aa, ab;
+	struct tui_model m;
+};
+
+static uint64_t since(double t, double fork, uint64_t per_s)
+{
+	return t > fork ? (uint64_t)((t - fork) * (double)per_s) : 0;
+}
+
+static void write_a(struct sfx *x)
+{
+	sfx_open(x);
+	sfx_meta(x, "target", "forktree -w 10,30");
+	sfx_proc(x, 0, 500, 1, -1, -5, "root");
+	sfx_proc(x, 1, 501, 500, 0, 2, "w1");
+	sfx_proc(x, 2, 502, 500, 0, 2, "w2");
+	for (int t = 0; t <= 10; t++) {
+		sfx_sample(x, t, t >= 2 ? 3 : 1, 3000, 2000);
+		sfx_point_cow(x, 0, 0, 0, 1000);
+		if (t >= 2) {
+			sfx_point_cow(x, 1, 1000 - since(t, 2, 10), since(t, 2, 10), 0);
+			sfx_point_cow(x, 2, 1000 - since(t, 2, 30), since(t, 2, 30), 0);
+		}
+		sfx_end_sample(x);
+	}
+}
+
+static void write_b(struct sfx *x)
+{
+	sfx_open(x);
+	sfx_meta(x, "target", "forktree -w 20");
+	sfx_proc(x, 0, 600, 1, -1, -5, "root");
+	sfx_proc(x, 1, 601, 600, 0, 5, "w");
+	sfx_proc(x, 2, 602, 601, 1, 5, "grandchild");
+	for (int t = 0; t <= 25; t++) {
+		sfx_sample(x, t, t >= 5 ? 3 : 1, 3000, 2000);
+		sfx_point_cow(x, 0, 0, 0, 1000);
+		if (t >= 5) {
+			sfx_point_cow(x, 1, 1000 - since(t, 5, 20), since(t, 5, 20), 0);
+			sfx_point_cow(x, 2, 100 - since(t, 5, 1), since(t, 5, 1), 0);
+		}
+		sfx_end_sample(x);
+	}
+}
+
+static int setup_two(void **state)
+{
+	struct two *w = xcalloc(1, sizeof(*w));
+	write_a(&w->xa);
+	write_b(&w->xb);
+	sfx_load(&w->xa, &w->da);
+	sfx_load(&w->xb, &w->db);
+	analysis_init(&w->aa, &w->da);
+	analysis_init(&w->ab, &w->db);
+	struct tui_source src[2] = {
+		{ "/some/where/a.db", &w->da, &w->aa },
+		{ "b.db", &w->db, &w->ab },
+	};
+	tui_model_init_sessions(&w->m, src, 2);
+	tui_model_set_page(&w->m, 10);
+	*state = w;
+	return 0;
+}
+
+static int teardown_two(void **state)
+{
+	struct two *w = *state;
+	tui_model_release(&w->m);
+	analysis_release(&w->aa);
+	analysis_release(&w->ab);
+	session_data_release(&w->da);
+	session_data_release(&w->db);
+	sfx_remove(&w->xa);
+	sfx_remove(&w->xb);
+	free(w);
+	return 0;
+}
+
+static void test_compare_opens_with_labels_and_figures(void **state)
+{
+	struct two *w = *state;
+	struct tui_model *m = &w->m;
+	assert_int_equal(m->nsessions, 2);
+	assert_int_equal(m->screen, TUI_SCREEN_COMPARE);
+	assert_int_equal(m->cur, 0);
+	assert_ptr_equal(m->d, &w->da);
+	assert_string_equal(m->sessions[0].label, "a: forktree -w 10,30");
+	assert_string_equal(m->sessions[1].label, "b: forktree -w 20");
+	/* the figures are compare's: the same strategy, the same cells */
+	struct analysis_strategy s;
+	analysis_strategy(&w->db, &s);
+	assert_true(m->cols[1].s.copied_kb_median == s.copied_kb_median);
+	assert_true(s.copied_kb_median == 400);
+	char *cell = report_compare_cell(REPORT_CMP_COPIED_MEDIAN, &m->cols[0],
+					 &m->cols[1]);
+	assert_string_equal(cell, "0.4 MiB");
+	free(cell);
+}
+
+static void test_compare_aligns_on_first_fork(void **state)
+{
+	struct two *w = *state;
+	const struct tui_session *a = &w->m.sessions[0], *b = &w->m.sessions[1];
+	assert_true(a->fork_t == SFX_T0 + 2);
+	assert_true(b->fork_t == SFX_T0 + 5);
+	assert_int_equal(a->first, 2);
+	assert_int_equal(b->first, 5);
+	assert_int_equal(a->n, 9);                     /* +2 .. +10 */
+	assert_int_equal(b->n, 21);                    /* +5 .. +25 */
+	assert_true(a->t_s[0] == 0 && b->t_s[0] == 0);
+	assert_true(a->t_s[8] == 8 && b->t_s[20] == 20);
+	/* 3 s after fork in each: A's workers average 20 kB/s, B's 20 kB/s */
+	assert_int_equal(a->curve[TUI_CURVE_COPIED_WORKER][3], 60);
+	assert_int_equal(b->curve[TUI_CURVE_COPIED_WORKER][3], 60);
+	assert_int_equal(a->curve[TUI_CURVE_SHARED_WORKER][3], 1000 - 60);
+	/* the tree sums every process but the root, grandchildren included */
+	assert_int_equal(a->curve[TUI_CURVE_COPIED_TREE][3], 30 + 90);
+	assert_int_equal(b->curve[TUI_CURVE_COPIED_TREE][3], 60 + 3);
+	assert_int_equal(b->curve[TUI_CURVE_SHARED_TREE][3], 940 + 97);
+	assert_true(tui_compare_span_s(&w->m) == 20);
+}
+
+static void test_compare_columns_of_sessions_of_different_lengths(void **state)
+{
+	struct two *w = *state;
+	const struct tui_session *a = &w->m.sessions[0], *b = &w->m.sessions[1];
+	double span = tui_compare_span_s(&w->m);
+	uint64_t v[20];
+	bool present[20];
+	/* 20 columns of 1 s: A (8 s) ends at column 8, B fills all 20 */
+	tui_compare_columns(a, TUI_CURVE_COPIED_WORKER, span, 20, v, present);
+	for (int c = 0; c < 20; c++) {
+		assert_true(present[c] == (c <= 8));
+		if (c <= 8)
+			assert_int_equal(v[c], 20 * (uint64_t)c);
+	}
+	tui_compare_columns(b, TUI_CURVE_COPIED_WORKER, span, 20, v, present);
+	for (int c = 0; c < 20; c++)
+		assert_true(present[c]);
+	assert_int_equal(v[0], 0);
+	assert_int_equal(v[10], 200);
+	assert_int_equal(v[19], 400);                  /* +19 and +20: the last */
+	/* 5 columns of 4 s: the last sample of each column */
+	tui_compare_columns(b, TUI_CURVE_COPIED_WORKER, span, 5, v, present);
+	assert_int_equal(v[0], 60);
+	assert_int_equal(v[4], 400);
+	tui_compare_columns(a, TUI_CURVE_COPIED_WORKER, span, 5, v, present);
+	assert_true(present[0] && present[1] && present[2]);
+	assert_false(present[3]);
+	assert_int_equal(v[2], 160);
+	/* more columns than samples: a sample holds until the next one */
+	uint64_t wide[100];
+	bool wp[100];
+	tui_compare_columns(a, TUI_CURVE_COPIED_WORKER, span, 100, wide, wp);
+	assert_true(wp[0] && wp[4] && wp[40] && !wp[41]);
+	assert_int_equal(wide[4], 0);
+	assert_int_equal(wide[5], 20);
+	assert_int_equal(wide[9], 20);
+	assert_int_equal(wide[40], 160);
+}
+
+static void test_compare_scales_every_curve_onto_one_chart(void **state)
+{
+	struct two *w = *state;
+	assert_int_equal(tui_compare_scale(&w->m, TUI_CURVE_COPIED_WORKER), 400);
+	assert_int_equal(tui_compare_scale(&w->m, TUI_CURVE_SHARED_WORKER), 1000);
+	assert_int_equal(tui_compare_scale(&w->m, TUI_CURVE_COPIED_TREE), 420);
+	assert_int_equal(tui_chart_level(400, 400, 10), 9);
+	assert_int_equal(tui_chart_level(0, 400, 10), 0);
+	assert_int_equal(tui_chart_level(100, 400, 10), 2);   /* 2.25 */
+	assert_int_equal(tui_chart_level(160, 400, 10), 4);   /* 3.6 */
+	assert_int_equal(tui_chart_level(500, 400, 10), 9);
+	assert_int_equal(tui_chart_level(5, 0, 10), 0);
+	assert_int_equal(tui_time_column(0, 20, 20), 0);
+	assert_int_equal(tui_time_column(19.99, 20, 20), 19);
+	assert_int_equal(tui_time_column(20, 20, 20), 19);
+	assert_int_equal(tui_time_column(5, 0, 20), 0);
+}
+
+static void test_compare_selects_curve_and_session(void **state)
+{
+	struct two *w = *state;
+	struct tui_model *m = &w->m;
+	assert_int_equal(m->curve, TUI_CURVE_COPIED_WORKER);
+	for (int c = 1; c <= TUI_NCURVES; c++) {
+		tui_model_key(m, TUI_KEY_CURVE);
+		assert_int_equal(m->curve, c % TUI_NCURVES);
+	}
+	assert_int_equal(tui_curve_other_measure(TUI_CURVE_COPIED_TREE),
+			 TUI_CURVE_SHARED_TREE);
+	/* down selects B: the other screens show it */
+	tui_model_key(m, TUI_KEY_DOWN);
+	assert_int_equal(m->cur, 1);
+	assert_ptr_equal(m->d, &w->db);
+	assert_int_equal(m->sample, 25);
+	assert_int_equal(selected_pid(m), 600);
+	tui_model_key(m, TUI_KEY_DOWN);                /* clamps */
+	assert_int_equal(m->cur, 1);
+	/* B's selection and time position stay B's */
+	tui_model_key(m, TUI_KEY_SCREEN_1);
+	select_pid(m, 602);
+	tui_model_seek(m, 7);
+	tui_model_key(m, TUI_KEY_SCREEN_5);
+	tui_model_key(m, TUI_KEY_UP);
+	assert_int_equal(m->cur, 0);
+	assert_int_equal(selected_pid(m), 500);
+	assert_int_equal(m->sample, 10);
+	tui_model_key(m, TUI_KEY_DOWN);
+	assert_int_equal(selected_pid(m), 602);
+	assert_int_equal(m->sample, 7);
+	/* Enter on compare: the selected session's tree */
+	tui_model_key(m, TUI_KEY_SCREEN_5);
+	tui_model_key(m, TUI_KEY_ENTER);
+	assert_int_equal(m->screen, TUI_SCREEN_TREE);
+}
+
+static void test_compare_reload_of_one_session(void **state)
+{
+	struct two *w = *state;
+	struct tui_model *m = &w->m;
+	tui_model_key(m, TUI_KEY_DOWN);                /* B current */
+	/* A grows by a sample: its curve follows; B stays current */
+	sfx_sample(&w->xa, 11, 3, 3000, 2000);
+	sfx_point_cow(&w->xa, 0, 0, 0, 1000);
+	sfx_point_cow(&w->xa, 1, 910, 90, 0);
+	sfx_point_cow(&w->xa, 2, 730, 270, 0);
+	sfx_end_sample(&w->xa);
+	struct session_data d2;
+	struct analysis a2;
+	sfx_load(&w->xa, &d2);
+	analysis_init(&a2, &d2);
+	tui_model_set_source(m, 0, &d2, &a2);
+	assert_int_equal(m->sessions[0].n, 10);
+	assert_int_equal(m->sessions[0].curve[TUI_CURVE_COPIED_WORKER][9], 180);
+	assert_ptr_equal(m->d, &w->db);
+	assert_string_equal(m->sessions[0].label, "a: forktree -w 10,30");
+	tui_model_key(m, TUI_KEY_UP);
+	assert_ptr_equal(m->d, &d2);
+	assert_int_equal(m->sample, 11);
+	/* back to the first data before freeing the new one */
+	tui_model_set_source(m, 0, &w->da, &w->aa);
+	analysis_release(&a2);
+	session_data_release(&d2);
 }
 
 /* ---- bars and charts ---- */
@@ -554,6 +810,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_series_of_process_and_tree, setup, teardown),
 		cmocka_unit_test(test_reload_keeps_selection_and_end),
 		cmocka_unit_test(test_empty_session_has_no_rows),
+		cmocka_unit_test_setup_teardown(test_compare_opens_with_labels_and_figures, setup_two, teardown_two),
+		cmocka_unit_test_setup_teardown(test_compare_aligns_on_first_fork, setup_two, teardown_two),
+		cmocka_unit_test_setup_teardown(test_compare_columns_of_sessions_of_different_lengths, setup_two, teardown_two),
+		cmocka_unit_test_setup_teardown(test_compare_scales_every_curve_onto_one_chart, setup_two, teardown_two),
+		cmocka_unit_test_setup_teardown(test_compare_selects_curve_and_session, setup_two, teardown_two),
+		cmocka_unit_test_setup_teardown(test_compare_reload_of_one_session, setup_two, teardown_two),
 		cmocka_unit_test(test_bar_split_parts_sum_to_filled_width),
 		cmocka_unit_test(test_downsample_max_and_last),
 		cmocka_unit_test(test_sample_column_matches_downsampling),
