@@ -276,7 +276,8 @@ int cmd_top(int argc, char **argv)
 	};
 	int vr = 0;
 	if (atomic_load(&t.sampled) && !view_signal())
-		vr = view_run(f.path, v, &o, verr, sizeof(verr));
+		vr = view_run((const char *const *)&f.path, 1, v, &o, verr,
+			      sizeof(verr));
 	free(title);
 
 	__atomic_store_n(&t.stop, 1, __ATOMIC_RELAXED);

@@ -2,6 +2,7 @@
 #include "analysis.h"
 #include "commands.h"
 #include "session.h"
+#include "../collectors/util.h"
 #include "../tui/model.h"
 #include "../tui/view.h"
 
@@ -14,12 +15,15 @@
 #include <time.h>
 
 static const char usage[] =
-	"usage: cowprof view FILE\n"
+	"usage: cowprof view FILE [FILE...]\n"
 	"\n"
 	"Replay a session recorded by 'cowprof record' or 'cowprof run' in the\n"
 	"terminal: the tree with what each process shares with its parent, what\n"
 	"it copied and how fast, at any time position of the recording; the\n"
 	"copy-on-write timeline of a process or of the whole tree; its regions.\n"
+	"With several files, it opens on the compare screen: their copy-on-write\n"
+	"curves aligned on time since fork, and the figures 'cowprof compare'\n"
+	"prints, side by side.\n"
 	"A session still being written is followed as it grows.\n"
 	"Needs a terminal of at least 80x24. Press ? for the keys, q to quit.\n"
 	"\n"
@@ -68,9 +72,8 @@ static int parse_args(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1)
 		return cmd_other_option("view", usage, c, argv);
-	if (optind != argc - 1) {
-		cmd_error(optind >= argc ? "view: missing FILE (see 'cowprof view "
-			  "--help')" : "view: too many arguments");
+	if (optind >= argc) {
+		cmd_error("view: missing FILE (see 'cowprof view --help')");
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -134,33 +137,45 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Reload the session if the file changed; a failed read (a write in
- * progress) keeps what is shown. cur and spare swap on success. */
-static bool maybe_reload(const char *path, struct file_stamp *stamp,
-			 struct loaded **cur, struct loaded **spare,
-			 struct tui_model *m)
+/* One followed file: its last stamp and two buffers, the one shown and a
+ * spare the next load goes into. */
+struct followed {
+	const char *path;
+	struct file_stamp stamp;
+	struct loaded bufs[2];
+	struct loaded *cur, *spare;
+};
+
+/* Reload file i if it changed; a failed read (a write in progress) keeps
+ * what is shown. cur and spare swap on success. */
+static bool maybe_reload(struct followed *f, size_t i, struct tui_model *m)
 {
 	struct file_stamp now;
 	char err[256];
-	stamp_of(path, &now);
-	if (stamp_equal(&now, stamp))
+	stamp_of(f->path, &now);
+	if (stamp_equal(&now, &f->stamp))
 		return false;
-	if (load(path, *spare, err, sizeof(err)) < 0)
+	if (load(f->path, f->spare, err, sizeof(err)) < 0)
 		return false;
-	*stamp = now;
-	tui_model_set_data(m, &(*spare)->d, &(*spare)->a);
-	unload(*cur);
-	struct loaded *t = *cur;
-	*cur = *spare;
-	*spare = t;
+	f->stamp = now;
+	tui_model_set_source(m, i, &f->spare->d, &f->spare->a);
+	unload(f->cur);
+	struct loaded *t = f->cur;
+	f->cur = f->spare;
+	f->spare = t;
 	return true;
 }
 
-static void run(struct tui_view *v, const char *path, const struct view_opts *o,
-		struct loaded **cur, struct loaded **spare, struct file_stamp *stamp)
+static void run(struct tui_view *v, const struct view_opts *o,
+		struct followed *files, size_t n)
 {
 	struct tui_model m;
-	tui_model_init(&m, &(*cur)->d, &(*cur)->a);
+	struct tui_source *src = xcalloc(n, sizeof(*src));
+	for (size_t i = 0; i < n; i++)
+		src[i] = (struct tui_source){ files[i].path, &files[i].cur->d,
+					      &files[i].cur->a };
+	tui_model_init_sessions(&m, src, n);
+	free(src);
 	double last = now_s(), checked = last, load_s = 0;
 	bool dirty = true, paused = false;
 	const char *status = NULL;
@@ -185,7 +200,8 @@ static void run(struct tui_view *v, const char *path, const struct view_opts *o,
 		/* a large session takes a while to load: leave the CPU to the
 		 * rest at least four times as long */
 		if (!paused && t - checked >= o->check_s && t - checked >= 4 * load_s) {
-			dirty |= maybe_reload(path, stamp, cur, spare, &m);
+			for (size_t i = 0; i < n; i++)
+				dirty |= maybe_reload(&files[i], i, &m);
 			checked = now_s();
 			load_s = checked - t;
 		}
@@ -193,27 +209,40 @@ static void run(struct tui_view *v, const char *path, const struct view_opts *o,
 	tui_model_release(&m);
 }
 
-int view_run(const char *path, struct tui_view *v, const struct view_opts *o,
-	     char *err, size_t errlen)
+int view_run(const char *const *paths, size_t n, struct tui_view *v,
+	     const struct view_opts *o, char *err, size_t errlen)
 {
-	struct loaded bufs[2], *cur = &bufs[0], *spare = &bufs[1];
-	struct file_stamp stamp;
-	stamp_of(path, &stamp);
-	if (load(path, cur, err, errlen) < 0)
-		return -1;
+	struct followed *files = xcalloc(n, sizeof(*files));
+	size_t loaded = 0;
+	int r = 0;
+	for (; loaded < n; loaded++) {
+		struct followed *f = &files[loaded];
+		f->path = paths[loaded];
+		f->cur = &f->bufs[0];
+		f->spare = &f->bufs[1];
+		stamp_of(f->path, &f->stamp);
+		if (load(f->path, f->cur, err, errlen) < 0) {
+			r = -1;
+			goto out;
+		}
+	}
 	struct tui_view *own = NULL;
 	if (!v) {
 		view_catch_signals();
 		if (tui_view_open(&own, "view", err, errlen) < 0) {
-			unload(cur);
-			return -1;
+			r = -1;
+			goto out;
 		}
 		v = own;
 	}
-	run(v, path, o, &cur, &spare, &stamp);
+	run(v, o, files, n);
 	tui_view_close(own);
-	unload(cur);
-	return stop_signal;
+	r = stop_signal;
+out:
+	for (size_t i = 0; i < loaded; i++)
+		unload(files[i].cur);
+	free(files);
+	return r;
 }
 
 int cmd_view(int argc, char **argv)
@@ -221,12 +250,18 @@ int cmd_view(int argc, char **argv)
 	int status = parse_args(argc, argv);
 	if (status >= 0)
 		return status;
-	const char *path = argv[optind];
-	char err[1024], *title = NULL;
-	if (asprintf(&title, "view %s", path) < 0)
-		return EXIT_RUNTIME;
+	size_t n = (size_t)(argc - optind);
+	char err[1024], *title = xstrdup("view");
+	for (size_t i = 0; i < n; i++) {
+		char *t;
+		if (asprintf(&t, "%s %s", title, argv[optind + (int)i]) < 0)
+			abort();
+		free(title);
+		title = t;
+	}
 	struct view_opts o = { .title = title, .check_s = RELOAD_CHECK_S };
-	int r = view_run(path, NULL, &o, err, sizeof(err));
+	int r = view_run((const char *const *)&argv[optind], n, NULL, &o, err,
+			 sizeof(err));
 	free(title);
 	if (r < 0) {
 		cmd_error("%s", err);

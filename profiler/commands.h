@@ -101,13 +101,14 @@ struct view_opts {
 void view_catch_signals(void);
 int view_signal(void);
 
-/* Load the session at path and run the TUI on it, following the file as
- * it grows, until q or a caught signal. With v NULL, the terminal is taken
- * after the session loaded and restored before returning; else v is used
- * and left open. Returns 0 after q, the signal's number after a signal, or
- * -1 with a one-line message in err (path is not a readable session, or
- * the terminal cannot be used) with the terminal untouched. */
-int view_run(const char *path, struct tui_view *v, const struct view_opts *o,
-	     char *err, size_t errlen);
+/* Load the sessions at paths[0..n) (n >= 1) and run the TUI on them,
+ * following each file as it grows, until q or a caught signal; with
+ * several, it opens on the compare screen. With v NULL, the terminal is
+ * taken after the sessions loaded and restored before returning; else v
+ * is used and left open. Returns 0 after q, the signal's number after a
+ * signal, or -1 with a one-line message in err (a path is not a readable
+ * session, or the terminal cannot be used) with the terminal untouched. */
+int view_run(const char *const *paths, size_t n, struct tui_view *v,
+	     const struct view_opts *o, char *err, size_t errlen);
 
 #endif

@@ -22,6 +22,14 @@ enum {
 	PAIR_GREY,
 	PAIR_BAR,                /* title and tabs */
 	PAIR_ACCENT,
+	PAIR_SESSION,            /* PAIR_SESSION + i % NSESSION_COLOURS */
+};
+
+/* The compare screen's curves: a colour and a character per session, so
+ * monochrome terminals tell them apart too. */
+#define NSESSION_COLOURS 6
+static const short session_colours[NSESSION_COLOURS] = {
+	COLOR_CYAN, COLOR_MAGENTA, COLOR_YELLOW, COLOR_GREEN, COLOR_RED, COLOR_BLUE,
 };
 
 /* Rows above and below the body of every screen. */
@@ -76,6 +84,8 @@ int tui_view_open(struct tui_view **out, const char *cmd, char *err,
 		init_pair(PAIR_NEW, COLOR_YELLOW, -1);
 		init_pair(PAIR_BAR, COLOR_BLACK, COLOR_CYAN);
 		init_pair(PAIR_ACCENT, COLOR_CYAN, -1);
+		for (int i = 0; i < NSESSION_COLOURS; i++)
+			init_pair((short)(PAIR_SESSION + i), session_colours[i], -1);
 		if (COLORS >= 16) {
 			init_pair(PAIR_GREY, 8, -1);
 			v->grey = COLOR_PAIR(PAIR_GREY);
@@ -234,14 +244,19 @@ static void draw_head(struct tui_view *v, const struct tui_model *m,
 	}
 
 	static const char *const names[TUI_NSCREENS] = {
-		"1 Tree", "2 Timeline", "3 Regions", "4 Call sites", "? Help",
+		"1 Tree", "2 Timeline", "3 Regions", "4 Call sites", "5 Compare",
+		"? Help",
 	};
+	static const char *const short_names[TUI_NSCREENS] = {
+		"1 Tree", "2 Time", "3 Regions", "4 Calls", "5 Compare", "? Help",
+	};
+	const char *const *tabs = COLS >= 100 ? names : short_names;
 	int x = 0;
 	for (int s = 0; s < TUI_NSCREENS; s++) {
 		attr_t at = (int)m->screen == s ? (v->colour ? COLOR_PAIR(PAIR_BAR) | A_BOLD
 							     : A_REVERSE) : A_NORMAL;
-		put(3, x, at, " %s ", names[s]);
-		x += (int)strlen(names[s]) + 3;
+		put(3, x, at, " %s ", tabs[s]);
+		x += (int)strlen(tabs[s]) + 3;
 	}
 	int w = (int)strlen(v->status);
 	if (w && COLS - w - 1 > x)
@@ -251,7 +266,7 @@ static void draw_head(struct tui_view *v, const struct tui_model *m,
 static void draw_foot(void)
 {
 	put(LINES - 1, 0, A_REVERSE, "%-*s", COLS,
-	    " q quit ? help Tab/1-4 screen <-/-> seek space play "
+	    " q quit ? help Tab/1-5 screen <-/-> seek space play "
 	    "[ ] speed g/G ends s sort");
 }
 
@@ -589,12 +604,14 @@ static void draw_help(void)
 		"[ ]              replay slower / faster (0.25x to 64x)",
 		"Enter            timeline of the selected process (again: back)",
 		"Tab              next screen",
-		"1 2 3 4          Tree, Timeline, Regions, Call sites",
-		"? 5 F1           this help (again: back)",
+		"1 2 3 4 5        Tree, Timeline, Regions, Call sites, Compare",
+		"? F1             this help (again: back)",
 		"s                sort: tree order, RSS, copied, copy rate",
 		"p                top: pause / resume following new samples",
 		"+ -              top: sample half / twice as often",
 		"q                quit",
+		"Compare (view FILE FILE...): up/down pick the session the other",
+		"screens show, c the curve, Enter that session's tree.",
 		"",
 		"Tree bars: = shared with parent, # copied, + new (scaled to the",
 		"largest process). Exited processes are grey with how they ended.",
@@ -603,6 +620,212 @@ static void draw_help(void)
 	put(HEAD_LINES + 1, 0, A_BOLD, "keys");
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		put(HEAD_LINES + 2 + (int)i, 2, A_NORMAL, "%s", text[i]);
+}
+
+/* ---- compare screen ---- */
+
+/* The character of session i's curve: its number, then letters. */
+static char session_char(size_t i)
+{
+	return i < 9 ? (char)('1' + i) : (char)('a' + (i - 9) % 26);
+}
+
+static attr_t session_attr(const struct tui_view *v, size_t i, bool sel)
+{
+	attr_t at = v->colour ? COLOR_PAIR(PAIR_SESSION + (int)(i % NSESSION_COLOURS))
+			      : A_NORMAL;
+	return sel ? at | A_BOLD : at;
+}
+
+/* One session's curve in the chart [x0, x0 + w) x [top, top + h): a mark
+ * per column at its value's line, joined to the previous column's. */
+static void draw_curve(struct tui_view *v, const struct tui_model *m, size_t i,
+		       enum tui_curve c, double span, uint64_t scale, int x0,
+		       int top, int w, int h)
+{
+	uint64_t *val = xcalloc((size_t)w, sizeof(*val));
+	bool *present = xcalloc((size_t)w, sizeof(*present));
+	tui_compare_columns(&m->sessions[i], c, span, w, val, present);
+	attrset(session_attr(v, i, i == m->cur));
+	char ch = session_char(i);
+	int prev = -1;
+	for (int col = 0; col < w; col++) {
+		if (!present[col]) {
+			prev = -1;
+			continue;
+		}
+		int lv = tui_chart_level(val[col], scale, h);
+		int lo = prev < 0 || prev >= lv ? lv : prev + 1;
+		int hi = prev < 0 || prev <= lv ? lv : prev - 1;
+		for (int l = lo; l <= hi; l++)
+			mvaddch(top + h - 1 - l, x0 + col, (chtype)ch);
+		prev = lv;
+	}
+	attrset(A_NORMAL);
+	free(val);
+	free(present);
+}
+
+/* A chart of curve c for every session (the current one on top), its
+ * scale at the left. */
+static void draw_compare_chart(struct tui_view *v, const struct tui_model *m,
+			       enum tui_curve c, int top, int h, int x0, int w,
+			       double span)
+{
+	char t1[32];
+	uint64_t scale = tui_compare_scale(m, c);
+	put(top, x0, A_BOLD, "%s", tui_curve_name(c));
+	top++;
+	h--;
+	for (int i = 0; i < h; i++)
+		put(top + i, x0 - 1, A_NORMAL, "|");
+	put(top, 0, A_NORMAL, "%7s", tui_format_size(scale, t1, sizeof(t1)));
+	if (h >= 5)
+		put(top + h / 2, 0, A_NORMAL, "%7s",
+		    tui_format_size((scale + 1) / 2, t1, sizeof(t1)));
+	put(top + h - 1, 0, A_NORMAL, "%7s", "0");
+	for (size_t i = 0; i < m->nsessions; i++)
+		if (i != m->cur)
+			draw_curve(v, m, i, c, span, scale, x0, top, w, h);
+	draw_curve(v, m, m->cur, c, span, scale, x0, top, w, h);
+}
+
+/* The time axis under the charts: its ends and the current session's
+ * position (^). */
+static void draw_time_axis(const struct tui_model *m, int y, int x0, int w,
+			   double span)
+{
+	char t[32];
+	int cur = -1;
+	const struct tui_session *s = &m->sessions[m->cur];
+	if (m->d->nsamples && m->sample >= s->first)
+		cur = tui_time_column(m->d->samples[m->sample].t - s->fork_t, span, w);
+	snprintf(t, sizeof(t), "+%.1fs", span);
+	int len = (int)strlen(t), right = w - len;
+	if (cur >= right - 1)           /* the labels step aside for the ^ */
+		right = cur - len - 1;
+	if (cur < 0 || cur > 4)
+		put(y, x0, A_NORMAL, "+0s");
+	if (right > 4)
+		put(y, x0 + right, A_NORMAL, "%s", t);
+	if (cur >= 0)
+		put(y, x0 + cur, A_BOLD, "^");
+}
+
+/* The rows of compare's table shown when not all fit: most telling first. */
+static const enum report_compare_row cmp_priority[] = {
+	REPORT_CMP_COPIED_MEDIAN, REPORT_CMP_SHARED_END, REPORT_CMP_INHERITED,
+	REPORT_CMP_WORKERS, REPORT_CMP_REAL_END, REPORT_CMP_SAVING,
+	REPORT_CMP_RATE, REPORT_CMP_COPIED_MAX, REPORT_CMP_SHARED_10S,
+	REPORT_CMP_SHARED_60S, REPORT_CMP_RSS_END, REPORT_CMP_DURATION,
+};
+#define CMP_TABLE_ROWS (sizeof(cmp_priority) / sizeof(cmp_priority[0]))
+#define CMP_LABEL_W 31
+#define CMP_CELL_MAX 24
+
+/* compare's figures, nrows of them (in compare's order), one column per
+ * session as far as the width allows. */
+static void draw_compare_table(struct tui_view *v, const struct tui_model *m,
+			       int y, int nrows)
+{
+	bool show[REPORT_CMP_NROWS] = { false };
+	for (int i = 0; i < nrows && (size_t)i < CMP_TABLE_ROWS; i++)
+		show[cmp_priority[i]] = true;
+	size_t n = m->nsessions;
+	char **cells = xcalloc(REPORT_CMP_NROWS * n, sizeof(*cells));
+	int *width = xcalloc(n, sizeof(*width));
+	for (size_t c = 0; c < n; c++) {
+		for (int r = 0; r < REPORT_CMP_NROWS; r++) {
+			if (!show[r] && r != REPORT_CMP_NAME)
+				continue;
+			char *cell = report_compare_cell(r, &m->cols[0], &m->cols[c]);
+			if (r == REPORT_CMP_NAME) {  /* "1 name", as in the legend */
+				char *named;
+				if (asprintf(&named, "%c %s", session_char(c), cell) < 0)
+					abort();
+				free(cell);
+				cell = named;
+			}
+			cells[r * n + c] = cell;
+			int len = (int)strlen(cell);
+			if (len > width[c])
+				width[c] = len > CMP_CELL_MAX ? CMP_CELL_MAX : len;
+		}
+	}
+	char buf[64];
+	size_t fit = 0;
+	for (int x = CMP_LABEL_W; fit < n && x + 2 + width[fit] <= COLS; fit++)
+		x += 2 + width[fit];
+	attr_t head = v->colour ? COLOR_PAIR(PAIR_ACCENT) | A_BOLD : A_BOLD;
+	for (int r = 0, line = 0; r < REPORT_CMP_NROWS; r++) {
+		if (!show[r] && r != REPORT_CMP_NAME)
+			continue;
+		put(y + line, 0, r == REPORT_CMP_NAME ? head : A_NORMAL, "%-*.*s",
+		    CMP_LABEL_W - 1, CMP_LABEL_W - 1,
+		    r == REPORT_CMP_NAME ? "as 'cowprof compare' prints"
+					 : report_compare_label(r));
+		int x = CMP_LABEL_W;
+		for (size_t c = 0; c < fit; c++) {
+			attr_t at = r == REPORT_CMP_NAME ? session_attr(v, c, true)
+				    : c == m->cur ? A_BOLD : A_NORMAL;
+			put(y + line, x + 2, at, "%*s", width[c],
+			    ascii(cells[r * n + c], buf, sizeof(buf), width[c]));
+			x += 2 + width[c];
+		}
+		if (fit < n && r == REPORT_CMP_NAME)
+			put(y + line, COLS - 12, A_NORMAL, " +%zu: wider", n - fit);
+		line++;
+	}
+	for (size_t k = 0; k < REPORT_CMP_NROWS * n; k++)
+		free(cells[k]);
+	free(cells);
+	free(width);
+}
+
+/* Rows of the compare screen's body, top to bottom: a line of keys, one
+ * legend line per session, the chart (or two when tall), the time axis,
+ * the table's header and as many of its rows as fit (at least six). */
+static void draw_compare(struct tui_view *v, struct tui_model *m)
+{
+	char label[512];
+	int y = HEAD_LINES;
+	int bottom = LINES - FOOT_LINES;          /* first line not ours */
+	size_t n = m->nsessions;
+	put(y, 0, A_BOLD, "%zu session%s, by time since the first fork",
+	    n, n == 1 ? " (view FILE FILE... compares)" : "s");
+	put(y, COLS - 36, A_NORMAL, "%36s", "up/down session  c curve  Enter tree");
+	y++;
+	int legend = (int)n > 6 ? 6 : (int)n;
+	for (int i = 0; i < legend; i++) {
+		size_t s = n > 6 && m->cur >= 6 ? m->cur - 5 + (size_t)i : (size_t)i;
+		bool sel = s == m->cur;
+		put(y + i, 0, sel ? A_BOLD : A_NORMAL, "%s", sel ? ">" : " ");
+		put(y + i, 2, session_attr(v, s, true), "%c", session_char(s));
+		put(y + i, 4, sel ? A_BOLD : A_NORMAL, "%s",
+		    ascii(m->sessions[s].label, label, sizeof(label), COLS - 4));
+	}
+	y += legend;
+	int room = bottom - y;                    /* charts, axis, table */
+	int table = room - 1 - 1 - 8;             /* axis, header, a chart of 8 */
+	if (table > (int)CMP_TABLE_ROWS)
+		table = (int)CMP_TABLE_ROWS;
+	if (table < 1)
+		table = 1;
+	int charts = room - 1 - 1 - table;
+	const int x0 = 8;
+	int w = COLS - x0 - 1;
+	double span = tui_compare_span_s(m);
+	if (charts >= 2 * 9) {
+		int h1 = charts / 2;
+		draw_compare_chart(v, m, m->curve, y, h1, x0, w, span);
+		draw_compare_chart(v, m, tui_curve_other_measure(m->curve), y + h1,
+				   charts - h1, x0, w, span);
+	} else {
+		draw_compare_chart(v, m, m->curve, y, charts, x0, w, span);
+	}
+	y += charts;
+	draw_time_axis(m, y, x0, w, span);
+	draw_compare_table(v, m, y + 1, table);
 }
 
 static void draw_too_small(void)
@@ -629,6 +852,7 @@ void tui_view_draw(struct tui_view *v, struct tui_model *m, const char *title)
 		case TUI_SCREEN_TIMELINE: draw_timeline(v, m); break;
 		case TUI_SCREEN_REGIONS: draw_regions(v, m); break;
 		case TUI_SCREEN_CALLSITES: draw_callsites(); break;
+		case TUI_SCREEN_COMPARE: draw_compare(v, m); break;
 		default: draw_help(); break;
 		}
 		draw_foot();
