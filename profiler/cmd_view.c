@@ -251,14 +251,10 @@ int cmd_view(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	size_t n = (size_t)(argc - optind);
-	char err[1024], *title = xstrdup("view");
-	for (size_t i = 0; i < n; i++) {
-		char *t;
-		if (asprintf(&t, "%s %s", title, argv[optind + (int)i]) < 0)
-			abort();
-		free(title);
-		title = t;
-	}
+	char err[1024], *title = NULL;
+	/* with several files the header names the one shown instead */
+	if (asprintf(&title, "view%s%s", n > 1 ? "" : " ", n > 1 ? "" : argv[optind]) < 0)
+		abort();
 	struct view_opts o = { .title = title, .check_s = RELOAD_CHECK_S };
 	int r = view_run((const char *const *)&argv[optind], n, NULL, &o, err,
 			 sizeof(err));

@@ -129,6 +129,7 @@ enum tui_key tui_view_read_key(struct tui_view *v, int timeout_ms,
 	case KEY_ENTER: case '\n': case '\r': return TUI_KEY_ENTER;
 	case '\t': return TUI_KEY_TAB;
 	case 's': return TUI_KEY_SORT;
+	case 'c': return TUI_KEY_CURVE;
 	case ' ': return TUI_KEY_PLAY;
 	case '[': return TUI_KEY_SLOWER;
 	case ']': return TUI_KEY_FASTER;
@@ -218,8 +219,13 @@ static void draw_head(struct tui_view *v, const struct tui_model *m,
 	char buf[512], t1[32], t2[32], t3[32];
 	attr_t bar = v->colour ? COLOR_PAIR(PAIR_BAR) : A_REVERSE;
 	fill_line(0, bar);
-	put(0, 0, bar, " cowprof %s  target: %s", title,
-	    ascii(target_of(d), buf, sizeof(buf), COLS));
+	if (m->nsessions > 1)  /* which one the screens other than compare show */
+		put(0, 0, bar, " cowprof %s  %zu/%zu %s", title, m->cur + 1,
+		    m->nsessions, ascii(m->sessions[m->cur].label, buf,
+					sizeof(buf), COLS));
+	else
+		put(0, 0, bar, " cowprof %s  target: %s", title,
+		    ascii(target_of(d), buf, sizeof(buf), COLS));
 
 	double span = a->end_time > a->start_time ? a->end_time - a->start_time : 0;
 	put(1, 0, A_BOLD, "time +%.1fs of %.1fs", tui_model_offset_s(m), span);

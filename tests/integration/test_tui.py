@@ -4,7 +4,9 @@ capture-pane) on a private server, and checked by content: every pid
 shows, a child's copied figure equals `report --format json` at the same
 time position (End = the last sample), the timeline screen, resizes
 (80x24 and 200x60 readable, 60x20 the too-small message), q exits 0;
-bad files, an unknown TERM and usage errors."""
+bad files, an unknown TERM and usage errors. `view A B` on two recordings
+of forktrees with different write schedules: the compare screen shows
+both labels and the figures `cowprof compare A B` prints."""
 import csv
 import io
 import json
@@ -33,6 +35,30 @@ def recorded():
         _session["pids"] = pids
         _session["report"] = json.loads(run("report", "--format", "json", path).stdout)
     return _session["path"], _session["report"]
+
+
+def two_recorded():
+    """Two 2 s recordings of forktrees writing 100 and 300 pages per child
+    once ("steady"), and the same then 64 more pages every 0.2 s
+    ("writing")."""
+    if "two" not in _session:
+        paths = []
+        for name, extra in (("steady", ()), ("writing", ("-k", "64", "-K", "200"))):
+            path = os.path.join(TMP, name + ".db")
+            with Forktree("-a", "16", "-n", "2", "-w", "100,300", *extra) as tree:
+                run("record", "-i", "0.2", "-d", "2", "-o", path, str(tree.pid))
+            paths.append(path)
+        _session["two"] = paths
+    return _session["two"]
+
+
+def compare_rows(paths):
+    """`cowprof compare` text: {row label: [cell per session]}."""
+    rows = {}
+    for line in run("compare", *paths).stdout.splitlines()[1:]:
+        parts = re.split(r"\s{2,}", line.strip())
+        rows[parts[0]] = parts[1:]
+    return rows
 
 
 def format_size(kb):
@@ -232,9 +258,9 @@ def test_view_bad_files():
 
 def test_view_usage():
     r = run("view", "--help")
-    assert "usage: cowprof view FILE" in r.stdout
+    assert "usage: cowprof view FILE [FILE...]" in r.stdout
     assert run("view", "--version").stdout.startswith("cowprof ")
-    for args in ([], ["a.db", "b.db"], ["--bogus", "a.db"]):
+    for args in ([], ["--bogus", "a.db"]):
         r = run("view", *args, check=False)
         assert r.returncode == 2, (args, r.returncode, r.stderr)
         assert r.stderr.startswith("cowprof: view: "), r.stderr
@@ -246,3 +272,76 @@ def test_view_needs_a_terminal():
     r = run("view", path, check=False)
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert r.stderr == "cowprof: view: needs a terminal (stdin and stdout)\n", r.stderr
+
+
+def check_compare(text, paths, rows, width):
+    """Both labels, and the copied figure of each session as compare
+    prints it."""
+    assert "terminal too small" not in text, text
+    assert max(len(l) for l in text.splitlines()) <= width, text
+    assert "2 sessions, by time since the first fork" in text, text
+    for i, name in enumerate(("steady", "writing")):
+        assert re.search(r"^[> ] %d %s: \S*forktree -a 16 -n 2 -w 100,300" % (i + 1, name),
+                         text, re.M), (name, text)
+    assert re.search(r"-k 64 -K 200", text), text
+    line = [l for l in text.splitlines() if l.startswith("copied per worker (median)")]
+    assert line, text
+    cells = re.split(r"\s{2,}", line[0].strip())[1:]
+    assert cells == rows["copied per worker (median)"], (cells, rows)
+    assert "copied per worker (average)" in text, text
+
+
+def test_view_compare_two_sessions():
+    paths = two_recorded()
+    rows = compare_rows(paths)
+    steady, writing = rows["copied per worker (median)"]
+    # the schedules differ: the writing tree copied more
+    assert float(writing.split()[0]) > float(steady.split()[0]), rows
+    with Tmux("%s view %s" % (COWPROF, " ".join(paths)), 120, 40) as t:
+        text = t.wait_for(r"sessions, by time since")
+        check_compare(text, paths, rows, 120)
+        assert "> 1 steady" in text, text
+        t.resize(80, 24)
+        time.sleep(0.5)
+        check_compare(t.wait_for(r"q quit"), paths, rows, 80)
+        t.resize(200, 60)
+        time.sleep(0.5)
+        text = t.wait_for(r"shared with parent per worker")
+        check_compare(text, paths, rows, 200)
+        # every row compare prints, both charts
+        for label, cells in rows.items():
+            if label in ("target",):
+                continue
+            line = [l for l in text.splitlines() if l.startswith(label)]
+            assert line and re.split(r"\s{2,}", line[0].strip())[1:] == cells, (label, text)
+        # c: the next curve; down: the second session, whose tree 1 shows
+        t.keys("c")
+        t.wait_for(r"(?s)shared with parent per worker.*copied per worker \(average\)")
+        t.keys("c")
+        t.wait_for(r"copied, whole tree")
+        t.keys("Down")
+        t.wait_for(r"> 2 writing")
+        t.keys("Enter")
+        text = t.wait_for(r"PROCESS")
+        assert "-k 64 -K 200" in text.splitlines()[0], text
+        t.keys("5")
+        t.wait_for(r"> 2 writing")
+        t.keys("q")
+        text = t.wait_for(r"EXIT=\d+")
+        assert "EXIT=0" in text, text
+
+
+def test_view_one_session_has_a_compare_screen():
+    path, _ = recorded()
+    with view(path) as t:
+        t.wait_for(r"sample \d+/\d+")
+        t.keys("5")
+        text = t.wait_for(r"1 session \(view FILE FILE\.\.\. compares\)")
+        assert "> 1 forktree: " in text, text
+
+
+def test_view_compare_bad_second_file():
+    path, _ = recorded()
+    r = run("view", path, os.path.join(TMP, "missing.db"), check=False)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert r.stderr.startswith("cowprof: ") and r.stderr.count("\n") == 1, r.stderr
