@@ -187,9 +187,13 @@ check-integration: build/cowprof $(SAMPLES)
 demo: build/cowprof $(SAMPLES) | deps-test
 	@samples/demo.sh
 
-bench: build/cowprof $(SAMPLES) build/bench_pagemap_raw | deps-test
+bench: build/cowprof $(SAMPLES) build/bench_pagemap_raw build/bench_view_reload | deps-test
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
+	@build/bench_view_reload
+
+build/bench_view_reload: tests/bench/view_reload.c build/libcowprof.a | deps
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 build/bench_pagemap_raw: tests/bench/pagemap_raw.c | deps
 	@mkdir -p build
