@@ -191,6 +191,8 @@ static void run(struct tui_view *v, const struct view_opts *o,
 		bool resized;
 		enum tui_key k = tui_view_read_key(v, FRAME_MS, &resized);
 		dirty = resized || tui_model_key(&m, k);
+		if (k == TUI_KEY_CLICK)
+			dirty |= tui_view_click(v, &m);
 		if (o->live_key && (k == TUI_KEY_PAUSE || k == TUI_KEY_INTERVAL_UP ||
 				    k == TUI_KEY_INTERVAL_DOWN))
 			paused = o->live_key(o->ctx, k);

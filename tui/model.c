@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,6 +514,17 @@ static void show(struct tui_model *m, enum tui_screen s)
 		m->back = m->screen;
 	}
 	m->screen = s;
+}
+
+void tui_model_select_row(struct tui_model *m, size_t row)
+{
+	select_row(m, row > (size_t)LONG_MAX ? LONG_MAX : (long)row);
+}
+
+void tui_model_show(struct tui_model *m, enum tui_screen s)
+{
+	if (s < TUI_NSCREENS)
+		show(m, s);
 }
 
 bool tui_model_key(struct tui_model *m, enum tui_key key)

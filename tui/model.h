@@ -49,6 +49,7 @@ enum tui_key {
 	TUI_KEY_SCREEN_4,
 	TUI_KEY_SCREEN_5,
 	TUI_KEY_CURVE,           /* c: the compare screen's next curve */
+	TUI_KEY_CLICK,           /* a mouse click: the view places it */
 	/* live mode (top) only; the model ignores them */
 	TUI_KEY_PAUSE,           /* p: stop / resume following new samples */
 	TUI_KEY_INTERVAL_UP,     /* +: sample half as often */
@@ -193,6 +194,13 @@ bool tui_model_tick(struct tui_model *m, double dt_s);
 
 /* Move the time position to sample k (clamped) and rebuild the rows. */
 void tui_model_seek(struct tui_model *m, size_t k);
+
+/* Select the process of row (clamped to the rows shown), as the cursor
+ * keys would. */
+void tui_model_select_row(struct tui_model *m, size_t row);
+
+/* Show screen s (help: as the help key does). */
+void tui_model_show(struct tui_model *m, enum tui_screen s);
 
 /* Tell the model how many rows the view shows; keeps the selection in view. */
 void tui_model_set_page(struct tui_model *m, size_t page_rows);

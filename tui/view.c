@@ -42,6 +42,12 @@ struct tui_view {
 	bool utf8;
 	attr_t grey;             /* how exited rows look */
 	char status[64];         /* at the right of the tabs line */
+	/* where the last frame put what a click can hit */
+	int tab_x[TUI_NSCREENS + 1];  /* tab s: [tab_x[s], tab_x[s + 1]) */
+	int rows_y0, rows_n;     /* tree rows shown: the line of row m->top */
+	int legend_y0, legend_n; /* compare legend lines */
+	size_t legend_first;     /* the session of its first line */
+	int click_x, click_y;    /* the last click */
 };
 
 /* ---- terminal ---- */
@@ -74,6 +80,10 @@ int tui_view_open(struct tui_view **out, const char *cmd, char *err,
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	set_escdelay(25);
+	/* clicks and the wheel; mouseinterval(0): a press is reported at
+	 * once, not held back to tell a click from a drag */
+	mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	mouseinterval(0);
 	v->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	v->grey = A_DIM;
 	if (has_colors()) {
@@ -110,10 +120,52 @@ void tui_view_set_status(struct tui_view *v, const char *status)
 	snprintf(v->status, sizeof(v->status), "%s", status ? status : "");
 }
 
+/* A mouse event: the wheel as up/down, a left press as a click the view
+ * places with tui_view_click. */
+static enum tui_key mouse_key(struct tui_view *v)
+{
+	MEVENT ev;
+	if (getmouse(&ev) != OK)
+		return TUI_KEY_NONE;
+	if (ev.bstate & BUTTON4_PRESSED)
+		return TUI_KEY_UP;
+	if (ev.bstate & BUTTON5_PRESSED)
+		return TUI_KEY_DOWN;
+	if (ev.bstate & BUTTON1_PRESSED) {
+		v->click_x = ev.x;
+		v->click_y = ev.y;
+		return TUI_KEY_CLICK;
+	}
+	return TUI_KEY_NONE;
+}
+
+bool tui_view_click(struct tui_view *v, struct tui_model *m)
+{
+	int x = v->click_x, y = v->click_y;
+	if (y == 3) {
+		for (int s = 0; s < TUI_NSCREENS; s++)
+			if (x >= v->tab_x[s] && x < v->tab_x[s + 1]) {
+				tui_model_show(m, (enum tui_screen)s);
+				return true;
+			}
+		return false;
+	}
+	if (m->screen == TUI_SCREEN_TREE && y >= v->rows_y0 &&
+	    y < v->rows_y0 + v->rows_n) {
+		tui_model_select_row(m, m->top + (size_t)(y - v->rows_y0));
+		return true;
+	}
+	if (m->screen == TUI_SCREEN_COMPARE && y >= v->legend_y0 &&
+	    y < v->legend_y0 + v->legend_n) {
+		tui_model_select_session(m, v->legend_first + (size_t)(y - v->legend_y0));
+		return true;
+	}
+	return false;
+}
+
 enum tui_key tui_view_read_key(struct tui_view *v, int timeout_ms,
 			       bool *resized)
 {
-	(void)v;
 	*resized = false;
 	timeout(timeout_ms);
 	int c = getch();
@@ -143,6 +195,7 @@ enum tui_key tui_view_read_key(struct tui_view *v, int timeout_ms,
 	case 'p': return TUI_KEY_PAUSE;
 	case '+': return TUI_KEY_INTERVAL_UP;
 	case '-': return TUI_KEY_INTERVAL_DOWN;
+	case KEY_MOUSE: return mouse_key(v);
 	case KEY_RESIZE: *resized = true; return TUI_KEY_NONE;
 	case 'L' & 0x1f:         /* Ctrl-L: redraw everything */
 		clearok(curscr, TRUE);
@@ -262,8 +315,10 @@ static void draw_head(struct tui_view *v, const struct tui_model *m,
 		attr_t at = (int)m->screen == s ? (v->colour ? COLOR_PAIR(PAIR_BAR) | A_BOLD
 							     : A_REVERSE) : A_NORMAL;
 		put(3, x, at, " %s ", tabs[s]);
+		v->tab_x[s] = x;
 		x += (int)strlen(tabs[s]) + 3;
 	}
+	v->tab_x[TUI_NSCREENS] = x;
 	int w = (int)strlen(v->status);
 	if (w && COLS - w - 1 > x)
 		put(3, COLS - w - 1, A_BOLD, "%s", v->status);
@@ -407,8 +462,12 @@ static void draw_tree(struct tui_view *v, struct tui_model *m)
 		if (t > scale)
 			scale = t;
 	}
-	for (int i = 0; i < page && m->top + (size_t)i < m->nrows; i++)
+	v->rows_y0 = y0;
+	v->rows_n = 0;
+	for (int i = 0; i < page && m->top + (size_t)i < m->nrows; i++) {
 		draw_row(v, m, &l, y0 + i, m->top + (size_t)i, scale);
+		v->rows_n++;
+	}
 	if (m->nrows == 0)
 		put(y0, 0, A_NORMAL, "no process recorded at this time");
 	draw_selected_line(m, LINES - FOOT_LINES - 1);
@@ -618,6 +677,8 @@ static void draw_help(void)
 		"q                quit",
 		"Compare (view FILE FILE...): up/down pick the session the other",
 		"screens show, c the curve, Enter that session's tree.",
+		"Mouse: a click selects a process or a session, or switches to a",
+		"tab; the wheel moves as up/down do.",
 		"",
 		"Tree bars: = shared with parent, # copied, + new (scaled to the",
 		"largest process). Exited processes are grey with how they ended.",
@@ -802,8 +863,11 @@ static void draw_compare(struct tui_view *v, struct tui_model *m)
 	put(y, COLS - 36, A_NORMAL, "%36s", "up/down session  c curve  Enter tree");
 	y++;
 	int legend = (int)n > 6 ? 6 : (int)n;
+	v->legend_y0 = y;
+	v->legend_n = legend;
+	v->legend_first = n > 6 && m->cur >= 6 ? m->cur - 5 : 0;
 	for (int i = 0; i < legend; i++) {
-		size_t s = n > 6 && m->cur >= 6 ? m->cur - 5 + (size_t)i : (size_t)i;
+		size_t s = v->legend_first + (size_t)i;
 		bool sel = s == m->cur;
 		put(y + i, 0, sel ? A_BOLD : A_NORMAL, "%s", sel ? ">" : " ");
 		put(y + i, 2, session_attr(v, s, true), "%c", session_char(s));
@@ -849,6 +913,9 @@ static void draw_too_small(void)
 void tui_view_draw(struct tui_view *v, struct tui_model *m, const char *title)
 {
 	erase();
+	/* nothing to click until this frame says where it is */
+	memset(v->tab_x, 0, sizeof(v->tab_x));
+	v->rows_n = v->legend_n = 0;
 	if (COLS < TUI_MIN_COLS || LINES < TUI_MIN_LINES) {
 		draw_too_small();
 	} else {

@@ -32,9 +32,17 @@ void tui_view_set_status(struct tui_view *v, const char *status);
 void tui_view_close(struct tui_view *v);
 
 /* Wait up to timeout_ms for a key. Returns its tui_key, TUI_KEY_NONE on
- * timeout, on a key without meaning, or after a resize (*resized set). */
+ * timeout, on a key without meaning, or after a resize (*resized set).
+ * The mouse wheel reads as TUI_KEY_UP and _DOWN, a left click as
+ * TUI_KEY_CLICK (see tui_view_click). */
 enum tui_key tui_view_read_key(struct tui_view *v, int timeout_ms,
 			       bool *resized);
+
+/* Apply the click tui_view_read_key returned TUI_KEY_CLICK for, where
+ * the last frame drew things: a screen tab shows that screen, a tree row
+ * selects its process, a compare legend line its session. Returns true
+ * if anything shown may have changed. */
+bool tui_view_click(struct tui_view *v, struct tui_model *m);
 
 /* Draw the model's current screen (or the too-small message) in one
  * update; title is the header's text after "cowprof " ("view FILE",

@@ -345,3 +345,31 @@ def test_view_compare_bad_second_file():
     r = run("view", path, os.path.join(TMP, "missing.db"), check=False)
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert r.stderr.startswith("cowprof: ") and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_view_mouse():
+    """A click on a legend line selects that session, on a tab switches to
+    it, on a tree row selects its process; the wheel moves the cursor."""
+    paths = two_recorded()
+    with Tmux("%s view %s" % (COWPROF, " ".join(paths)), 120, 40) as t:
+        text = t.wait_for(r"> 1 steady")
+        legend = [i for i, l in enumerate(text.splitlines()) if l.startswith("  2 writing")]
+        assert legend, text
+        t.mouse(4, legend[0])
+        t.wait_for(r"> 2 writing")
+        tabs = text.splitlines()[3]
+        t.mouse(tabs.index("1 Tree"), 3)
+        text = t.wait_for(r"PROCESS")
+        assert "2/2 writing" in text.splitlines()[0], text
+        lines = text.splitlines()
+        rows = [i for i, l in enumerate(lines) if re.match(r"\s*\d+ `- ", l)]
+        assert len(rows) == 2, text
+        pid = int(lines[rows[1]].split()[0])
+        t.mouse(10, rows[1])
+        t.wait_for(r"(?m)^pid %d worker" % pid)
+        t.mouse(10, rows[1], 64)             # wheel up: the row above
+        t.wait_for(r"(?m)^pid %s worker" % lines[rows[0]].split()[0])
+        t.mouse(tabs.index("2 Timeline"), 3)
+        t.wait_for(r"copied since fork")
+        t.keys("q")
+        assert "EXIT=0" in t.wait_for(r"EXIT=\d+")

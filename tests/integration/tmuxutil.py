@@ -27,6 +27,16 @@ class Tmux:
     def keys(self, *keys):
         self.tmux("send-keys", "-t", self.name, *keys)
 
+    def mouse(self, x, y, button=0):
+        """A mouse event at column x, line y (from 0) as an xterm sends it
+        (X10 encoding, which the tmux terminfo's kmous names): button 0 is
+        a left press (followed by its release), 64 and 65 the wheel up and
+        down."""
+        events = (button, 3) if button < 64 else (button,)
+        for b in events:
+            self.tmux("send-keys", "-t", self.name, "-l",
+                      "\x1b[M" + chr(32 + b) + chr(33 + x) + chr(33 + y))
+
     def screen(self):
         return self.tmux("capture-pane", "-p", "-t", self.name).stdout
 

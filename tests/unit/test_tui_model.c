@@ -432,6 +432,24 @@ static void test_empty_session_has_no_rows(void **state)
 	sfx_remove(&x);
 }
 
+/* ---- mouse ---- */
+
+static void test_click_selects_row_and_shows_screen(void **state)
+{
+	struct golden *g = *state;
+	struct tui_model *m = &g->m;
+	tui_model_select_row(m, 3);                    /* tree order: 1002 */
+	assert_int_equal(selected_pid(m), 1002);
+	tui_model_select_row(m, 99);                   /* clamps to the last */
+	assert_int_equal(selected_pid(m), 1004);
+	tui_model_show(m, TUI_SCREEN_COMPARE);
+	assert_int_equal(m->screen, TUI_SCREEN_COMPARE);
+	tui_model_show(m, TUI_SCREEN_HELP);
+	tui_model_show(m, TUI_SCREEN_HELP);            /* as ?: back */
+	assert_int_equal(m->screen, TUI_SCREEN_COMPARE);
+	assert_false(tui_model_key(m, TUI_KEY_CLICK)); /* the view places it */
+}
+
 /* ---- compare ---- */
 
 /* Session A: samples at +0..+10 s, workers 501 and 502 forked at +2 s
@@ -810,6 +828,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_series_of_process_and_tree, setup, teardown),
 		cmocka_unit_test(test_reload_keeps_selection_and_end),
 		cmocka_unit_test(test_empty_session_has_no_rows),
+		cmocka_unit_test_setup_teardown(test_click_selects_row_and_shows_screen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compare_opens_with_labels_and_figures, setup_two, teardown_two),
 		cmocka_unit_test_setup_teardown(test_compare_aligns_on_first_fork, setup_two, teardown_two),
 		cmocka_unit_test_setup_teardown(test_compare_columns_of_sessions_of_different_lengths, setup_two, teardown_two),
