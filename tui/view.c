@@ -675,18 +675,14 @@ static void draw_help(void)
 		"p                top: pause / resume following new samples",
 		"+ -              top: sample half / twice as often",
 		"q                quit",
-		"Compare (view FILE FILE...): up/down pick the session the other",
-		"screens show, c the curve, Enter that session's tree.",
-		"Mouse: a click selects a process or a session, or switches to a",
-		"tab; the wheel moves as up/down do.",
-		"",
+		"c                Compare: next curve (up/down: session, Enter: its tree)",
+		"mouse            click a row, a compare session or a tab; wheel: up/down",
 		"Tree bars: = shared with parent, # copied, + new (scaled to the",
 		"largest process). Exited processes are grey with how they ended.",
 		"Select the root for the whole tree's timeline.",
 	};
-	put(HEAD_LINES + 1, 0, A_BOLD, "keys");
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		put(HEAD_LINES + 2 + (int)i, 2, A_NORMAL, "%s", text[i]);
+		put(HEAD_LINES + (int)i, 2, A_NORMAL, "%s", text[i]);
 }
 
 /* ---- compare screen ---- */

@@ -201,6 +201,11 @@ def test_view_resizes():
         text = t.wait_for(r"q quit")
         check_readable(text, pids)
         assert max(len(l) for l in text.splitlines()) <= 80
+        t.keys("?")                          # the whole help fits 80x24
+        text = t.wait_for(r"Select the root for the whole tree's timeline")
+        assert "up/down, j/k" in text and "mouse " in text, text
+        t.keys("?")
+        t.wait_for(r"PROCESS")
         t.resize(200, 60)
         time.sleep(0.5)
         check_readable(t.wait_for(r"q quit"), pids)
