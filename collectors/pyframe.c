@@ -570,15 +570,14 @@ out:
 	return ret;
 }
 
-/* "3.10" from a path like /usr/lib/libpython3.10.so.1.0 or .../python3.10,
- * or false. */
-static bool version_from_name(const char *path, int *minor)
+/* The version in a file name like libpython3.10.so.1.0 or python2.7. */
+static bool version_from_name(const char *path, int *major, int *minor)
 {
 	const char *b = strrchr(path, '/');
 	b = b ? b + 1 : path;
 	if (!strncmp(b, "lib", 3))
 		b += 3;
-	return sscanf(b, "python3.%d", minor) == 1;
+	return sscanf(b, "python%d.%d", major, minor) == 2;
 }
 
 static bool looks_like_python(const char *path)
@@ -704,18 +703,25 @@ static int find_interp_file(const char *proc_root, pid_t pid,
 		return r;
 	}
 	r = -ENOENT;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && r != 0; i++) {
+		int major, minor;
 		if (m[i].offset != 0 || m[i].path[0] != '/' ||
 		    !looks_like_python(m[i].path) ||
 		    (i > 0 && !strcmp(m[i].path, m[i - 1].path)))
 			continue;
-		if (syms_of(proc_root, pid, m[i].path, s) < 0 ||
-		    !(s->has_runtime || s->has_version))
-			continue;
-		*file = xstrdup(m[i].path);
-		*bias = m[i].start - s->first_load_vaddr;
-		r = 0;
-		break;
+		if (syms_of(proc_root, pid, m[i].path, s) == 0 &&
+		    (s->has_runtime || s->has_version)) {
+			*file = xstrdup(m[i].path);
+			*bias = m[i].start - s->first_load_vaddr;
+			r = 0;
+		} else if (r == -ENOENT &&
+			   version_from_name(m[i].path, &major, &minor)) {
+			/* kept unless a later mapping defines the symbols: an
+			 * interpreter older than _PyRuntime (3.7) */
+			say(why, whylen, "%s is Python %d.%d: not 3.11",
+			    m[i].path, major, minor);
+			r = -ENOTSUP;
+		}
 	}
 	maps_free(m, n);
 	if (r == -ENOENT)
@@ -730,7 +736,7 @@ int pyframe_layout_find(const char *proc_root, pid_t pid,
 	struct py_syms s;
 	char *file = NULL;
 	uint64_t bias = 0;
-	int minor, r;
+	int major, minor, r;
 
 	if (!proc_root)
 		proc_root = "/proc";
@@ -742,9 +748,9 @@ int pyframe_layout_find(const char *proc_root, pid_t pid,
 		return r;
 	r = -ENOTSUP;
 	if (!s.has_version) {
-		if (version_from_name(file, &minor))
-			say(why, whylen, "%s is Python 3.%d (no Py_Version): "
-			    "not 3.11", file, minor);
+		if (version_from_name(file, &major, &minor))
+			say(why, whylen, "%s is Python %d.%d (no Py_Version): "
+			    "not 3.11", file, major, minor);
 		else
 			say(why, whylen, "%s has no Py_Version: not 3.11", file);
 		goto out;
