@@ -98,7 +98,7 @@ FUZZ_TARGETS = \
 	fuzz_pyframe_line
 
 SAMPLES = build/forktree
-TOOLS = build/pystack
+TOOLS = build/pystack build/libpyframe_inproc.so
 
 LIB_OBJS = $(LIB_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o)
@@ -150,6 +150,10 @@ build/cowprof: build/obj/profiler/main.o build/libcowprof.a
 
 build/pystack: tests/tools/pystack.c build/libcowprof.a
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
+
+build/libpyframe_inproc.so: tests/bench/pyframe_inproc.c collectors/pyframe.c \
+		collectors/maps.c collectors/util.c | deps
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -shared -fPIC -o $@ $^ $(LIBS)
 
 build/forktree: samples/forktree.c | deps
 	@mkdir -p build
@@ -206,9 +210,10 @@ check-integration: build/cowprof $(SAMPLES) $(TOOLS)
 demo: build/cowprof $(SAMPLES) | deps-test
 	@samples/demo.sh
 
-bench: build/cowprof $(SAMPLES) build/bench_pagemap_raw | deps-test
+bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw | deps-test
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
+	@$(PYTHON) tests/bench/bench_pyframe.py
 
 build/bench_pagemap_raw: tests/bench/pagemap_raw.c | deps
 	@mkdir -p build

@@ -149,22 +149,28 @@ struct lt_src {
 	size_t buf_start, buf_len;
 };
 
+/* Refill the chunk buffer at s->pos: false at the end or on a failed read. */
+static bool lt_refill(struct lt_src *s)
+{
+	size_t n = s->len - s->pos;
+	if (n > sizeof(s->buf))
+		n = sizeof(s->buf);
+	if (!s->rd(s->ctx, s->addr + s->pos, s->buf, n))
+		return false;
+	s->buf_start = s->pos;
+	s->buf_len = n;
+	return true;
+}
+
 /* The next byte, or -1 at the end of the table or on a failed read. */
-static int lt_next(struct lt_src *s)
+static inline int lt_next(struct lt_src *s)
 {
 	if (s->pos >= s->len)
 		return -1;
 	if (s->mem)
 		return s->mem[s->pos++];
-	if (s->pos >= s->buf_start + s->buf_len) {
-		size_t n = s->len - s->pos;
-		if (n > sizeof(s->buf))
-			n = sizeof(s->buf);
-		if (!s->rd(s->ctx, s->addr + s->pos, s->buf, n))
-			return -1;
-		s->buf_start = s->pos;
-		s->buf_len = n;
-	}
+	if (s->pos >= s->buf_start + s->buf_len && !lt_refill(s))
+		return -1;
 	return s->buf[s->pos++ - s->buf_start];
 }
 
@@ -288,6 +294,9 @@ static int code_line(const struct pyframe_layout *l, pyframe_read_fn rd,
 		return -1;
 	struct lt_src s = { .len = len, .rd = rd, .ctx = ctx,
 			    .addr = table + l->off_bytes_data };
+	/* in-process, the header just read proves the object is there */
+	if (rd == pyframe_read_self)
+		s.mem = (const uint8_t *)(uintptr_t)s.addr;
 	return lt_line(&s, first, lasti);
 }
 
@@ -417,6 +426,15 @@ static int copy_str(const struct pyframe_layout *l, pyframe_read_fn rd,
 		return -1;
 	if (len > outlen)
 		len = outlen;   /* at least one byte a character */
+	if (kind == 1 && state >> 6 & 1) {
+		/* ASCII: the bytes are the UTF-8 */
+		if (len >= outlen)
+			len = outlen - 1;
+		if (len && !rd(ctx, data, out, len))
+			return -1;
+		out[len] = 0;
+		return 0;
+	}
 	for (uint64_t i = 0; i < len;) {
 		uint64_t n = (len - i) * kind > sizeof(cb) ? sizeof(cb) / kind
 							   : len - i;

@@ -186,3 +186,62 @@ def test_other_versions_are_refused():
         finally:
             p.send_signal(signal.SIGKILL)
             p.wait()
+
+
+# The in-process path of the preload library's fault handler: the calling
+# thread reads its own frames (pyframe_read_self), with the GIL held (PyDLL)
+# or released (CDLL), in the main thread, a second thread and a fork child.
+INPROC = '''\
+import ctypes, os, sys, threading
+def stack(fr):
+    out = []
+    while fr:
+        out.append("%s %s:%d" % (fr.f_code.co_qualname, fr.f_code.co_filename, fr.f_lineno))
+        fr = fr.f_back
+    return out
+def walk(lib):
+    ns, buf = ctypes.c_double(), ctypes.create_string_buffer(1 << 16)
+    n = lib.pyframe_inproc_walk(1, 1, ctypes.byref(ns), buf, len(buf)); want = stack(sys._getframe())
+    got = buf.value.decode().splitlines()
+    assert n == len(got) == len(want) and got == want, (n, got, want)
+    return n
+def deep(lib, k):
+    return deep(lib, k - 1) if k else walk(lib)
+def run(what, loader):
+    lib = loader(sys.argv[1])
+    n = deep(lib, 10)
+    print(what, loader.__name__, n, flush=True)
+for loader in (ctypes.PyDLL, ctypes.CDLL):
+    run("main", loader)
+    t = threading.Thread(target=run, args=("thread", loader))
+    t.start(); t.join()
+pid = os.fork()
+if pid == 0:
+    run("child", ctypes.PyDLL)
+    os._exit(0)
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))
+'''
+
+
+def check_inproc(python):
+    lib = os.path.join(ROOT, "build", "libpyframe_inproc.so")
+    d = tempfile.mkdtemp(prefix="pyframe-")
+    try:
+        path = os.path.join(d, "inproc.py")
+        with open(path, "w") as f:
+            f.write(INPROC)
+        r = subprocess.run([python, path, lib], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (python, r.stdout, r.stderr)
+        lines = r.stdout.splitlines()
+        assert lines == ["main PyDLL 14", "thread PyDLL 16", "main CDLL 14",
+                         "thread CDLL 16", "child PyDLL 14"], lines
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_in_process_walk_matches_python():
+    check_inproc(PYTHON)
+    exe = other_311()
+    if exe:
+        check_inproc(exe)
