@@ -99,6 +99,55 @@ bool pyframe_read_pid(void *ctx, uint64_t addr, void *buf, size_t len)
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
 }
 
+void pyframe_cache_init(struct pyframe_cache *c, pid_t pid)
+{
+	c->pid = pid;
+	pyframe_cache_reset(c);
+}
+
+void pyframe_cache_reset(struct pyframe_cache *c)
+{
+	c->used = c->next = 0;
+}
+
+/* The cached copy of the page at page address pa, read in on a miss
+ * (replacing the oldest); NULL when the page cannot be read. */
+static const uint8_t *cache_page(struct pyframe_cache *c, uint64_t pa)
+{
+	for (unsigned i = 0; i < c->used; i++)
+		if (c->page[i] == pa)
+			return c->data[i];
+	unsigned slot = c->used < PYFRAME_CACHE_PAGES ? c->used++ : c->next++;
+	c->next %= PYFRAME_CACHE_PAGES;
+	if (!pyframe_read_pid(&c->pid, pa, c->data[slot], 4096)) {
+		c->page[slot] = 0;   /* no page is at 0: never matches */
+		return NULL;
+	}
+	c->page[slot] = pa;
+	return c->data[slot];
+}
+
+bool pyframe_read_cached(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct pyframe_cache *c = ctx;
+	uint8_t *out = buf;
+
+	if (!addr || addr + len < addr)
+		return false;
+	while (len) {
+		uint64_t pa = addr & ~4095ULL;
+		size_t in = addr - pa, n = 4096 - in < len ? 4096 - in : len;
+		const uint8_t *p = cache_page(c, pa);
+		if (!p)
+			return false;
+		memcpy(out, p + in, n);
+		out += n;
+		addr += n;
+		len -= n;
+	}
+	return true;
+}
+
 /* A pointer worth following: user space, non-null, 8-byte aligned. */
 static bool plausible(uint64_t p)
 {
@@ -343,7 +392,8 @@ int pyframe_walk(const struct pyframe_layout *l, pyframe_read_fn rd,
 	if (l->off_frame_owner >= sizeof(fb) ||
 	    l->off_frame_prev_instr + 8 > sizeof(fb))
 		return -1;
-	for (int visited = 0; frame && n < max && visited < max + MAX_SKIPPED;
+	for (int64_t visited = 0;
+	     frame && n < max && visited < (int64_t)max + MAX_SKIPPED;
 	     visited++) {
 		if (!plausible(frame) || !rd(ctx, frame, fb, sizeof(fb)))
 			return n ? n : -1;
@@ -422,7 +472,8 @@ static int copy_str(const struct pyframe_layout *l, pyframe_read_fn rd,
 	if (state >> 5 & 1)
 		data = obj + (state >> 6 & 1 ? l->off_unicode_ascii_data
 					     : l->off_unicode_compact_data);
-	else if (!rd(ctx, obj + l->off_unicode_compact_data, &data, 8))
+	else if (!rd(ctx, obj + l->off_unicode_compact_data, &data, 8) ||
+		 data < 4096 || data >= 1ULL << 47)
 		return -1;
 	if (len > outlen)
 		len = outlen;   /* at least one byte a character */

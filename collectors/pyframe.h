@@ -73,6 +73,25 @@ typedef bool (*pyframe_read_fn)(void *ctx, uint64_t addr, void *buf,
 bool pyframe_read_self(void *ctx, uint64_t addr, void *buf, size_t len);
 bool pyframe_read_pid(void *ctx, uint64_t addr, void *buf, size_t len);
 
+/* A reader of process pid that reads whole 4 KiB pages with
+ * process_vm_readv and keeps the last PYFRAME_CACHE_PAGES of them: a walk
+ * (frames sit next to each other in CPython's data stack, a recursion
+ * reuses its code objects) then costs a few system calls instead of about
+ * four a frame. The pages are a snapshot: init again (or
+ * pyframe_cache_reset) before each walk of a running process. The struct is
+ * large (~130 KiB): allocate it, don't put it on a signal stack. */
+#define PYFRAME_CACHE_PAGES 32
+struct pyframe_cache {
+	pid_t pid;
+	unsigned used, next;
+	uint64_t page[PYFRAME_CACHE_PAGES];
+	uint8_t data[PYFRAME_CACHE_PAGES][4096];
+};
+void pyframe_cache_init(struct pyframe_cache *c, pid_t pid);
+void pyframe_cache_reset(struct pyframe_cache *c);
+/* ctx is a struct pyframe_cache *. */
+bool pyframe_read_cached(void *ctx, uint64_t addr, void *buf, size_t len);
+
 /* Find the layout of process pid (0: this process) under proc root
  * proc_root (NULL: "/proc"): its python binary or libpython3.11 among its
  * mappings, _PyRuntime from that file's symbols plus the load bias, and a

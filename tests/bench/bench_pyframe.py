@@ -1,9 +1,12 @@
-"""Time one in-process walk of a 30-frame Python stack with collectors/
-pyframe.c, as the preload library's fault handler does it: thread state
-lookup, frame walk with line numbers, and optionally the names of every
-frame. Run by make bench with /usr/bin/python3 (3.11); prints figures."""
+"""Time one walk of a 30-frame Python stack with collectors/pyframe.c:
+in-process, as the preload library's fault handler does it (thread state
+lookup, frame walk with line numbers, optionally the names of every frame),
+and from outside with process_vm_readv (build/pystack -b), one system call
+a read or through the page cache. Run by make bench with /usr/bin/python3
+(3.11); prints figures."""
 import ctypes
 import os
+import subprocess
 import sys
 import traceback
 
@@ -48,5 +51,29 @@ def main():
                      runs[ROUNDS // 2][1] / 1000, runs[0][1] / 1000))
 
 
+# A process sleeping 30 frames deep (the module, d() 28 times, and the
+# innermost d() calling time.sleep).
+DEEP = """
+import sys, time
+def d(n):
+    return d(n - 1) if n else (print(1, flush=True), time.sleep(3600))
+d(28)
+"""
+
+
+def remote():
+    p = subprocess.Popen([sys.executable, "-c", DEEP], stdout=subprocess.PIPE)
+    try:
+        p.stdout.readline()
+        r = subprocess.run([os.path.join(ROOT, "build", "pystack"), "-b", "2000", str(p.pid)],
+                           capture_output=True, text=True, timeout=120)
+        for line in r.stderr.splitlines():
+            print("pyframe process_vm_readv " + line.split(": ", 1)[1])
+    finally:
+        p.kill()
+        p.wait()
+
+
 if __name__ == "__main__":
     main()
+    remote()

@@ -70,9 +70,12 @@ class Target:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def pystack(*args):
+def pystack(*args, nocache=False):
+    env = dict(os.environ)
+    if nocache:
+        env["PYSTACK_NOCACHE"] = "1"
     r = subprocess.run([PYSTACK] + [str(a) for a in args], capture_output=True,
-                       text=True, timeout=30)
+                       text=True, timeout=30, env=env)
     return r.returncode, r.stdout
 
 
@@ -109,6 +112,9 @@ def check_python(python):
         # one thread only
         rc, out = pystack(t.proc.pid, t.ready["thread"])
         assert rc == 0 and parse(out) == {t.ready["thread"]: want}, out
+        # one process_vm_readv a read instead of the page cache: the same
+        rc, out2 = pystack(t.proc.pid, nocache=True)
+        assert rc == 0 and parse(out2) == threads, (out, out2)
 
 
 def test_debian_python3():

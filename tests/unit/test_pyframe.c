@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -658,6 +659,44 @@ static void test_layout_find_refuses_a_process_without_python(void **state)
 			 -ESRCH);
 }
 
+/* The page-cache reader on this process: reads across pages, more pages
+ * than it keeps, and an unmapped address. */
+static void test_read_cached_reads_pages_of_a_process(void **state)
+{
+	(void)state;
+	size_t len = (PYFRAME_CACHE_PAGES + 8) * 4096;
+	uint8_t *mem = xmalloc(len), buf[9000];
+	struct pyframe_cache *c = xmalloc(sizeof(*c));
+	for (size_t i = 0; i < len; i++)
+		mem[i] = (uint8_t)(i * 7 + i / 4096);
+	pyframe_cache_init(c, getpid());
+	for (int round = 0; round < 2; round++) {
+		for (size_t off = 100; off + sizeof(buf) <= len; off += 3000) {
+			assert_true(pyframe_read_cached(c, (uintptr_t)mem + off,
+							buf, sizeof(buf)));
+			assert_memory_equal(buf, mem + off, sizeof(buf));
+		}
+	}
+	assert_true(c->used == PYFRAME_CACHE_PAGES);
+	assert_false(pyframe_read_cached(c, 8, buf, 8));
+	void *gone = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	assert_true(gone != MAP_FAILED);
+	munmap(gone, 4096);
+	assert_false(pyframe_read_cached(c, (uintptr_t)gone, buf, 8));
+	/* a snapshot until reset */
+	mem[5000] ^= 0xff;
+	assert_true(pyframe_read_cached(c, (uintptr_t)mem + 5000, buf, 1));
+	pyframe_cache_reset(c);
+	assert_true(pyframe_read_cached(c, (uintptr_t)mem + 5000, buf + 1, 1));
+	assert_int_equal(buf[1], mem[5000]);
+	pid_t self = getpid();
+	assert_true(pyframe_read_pid(&self, (uintptr_t)mem + 123, buf, 100));
+	assert_memory_equal(buf, mem + 123, 100);
+	free(c);
+	free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_code_names_encode_utf8_and_cut),
 		cmocka_unit_test(test_walk_lines_match_co_lines_through_reader),
 		cmocka_unit_test(test_layout_find_refuses_a_process_without_python),
+		cmocka_unit_test(test_read_cached_reads_pages_of_a_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
