@@ -39,9 +39,29 @@ struct pyframe_layout {
 	uint32_t off_code_linetable;
 	uint32_t off_code_firstlineno;
 	uint32_t off_code_code_adaptive;  /* first instruction (_PyCode_CODE) */
-	uint32_t off_bytes_size;
+	uint32_t off_bytes_size;          /* ob_size of any PyVarObject */
 	uint32_t off_bytes_data;
+	/* added after the first version of this header */
+	uint32_t off_runtime_tstate_current;  /* gilstate.tstate_current */
+	uint32_t off_interp_next;
+	uint32_t off_tstate_interp;
+	uint32_t off_code_firsttraceable;     /* _PyFrame_IsIncomplete needs it */
+	uint32_t off_object_type;             /* ob_type */
+	uint32_t off_unicode_length;          /* PyASCIIObject.length */
+	uint32_t off_unicode_state;           /* PyASCIIObject.state bits */
+	uint32_t off_unicode_ascii_data;      /* sizeof(PyASCIIObject) */
+	uint32_t off_unicode_compact_data;    /* sizeof(PyCompactUnicodeObject),
+					       * also PyUnicodeObject.data.any */
+	/* &PyCode_Type, &PyBytes_Type, &PyUnicode_Type in the process, checked
+	 * against ob_type before an object is trusted (0: not checked) */
+	uint64_t type_code;
+	uint64_t type_bytes;
+	uint64_t type_unicode;
 };
+
+/* Fill l with the 3.11 x86_64 offsets, runtime_addr and the type addresses
+ * 0 and version_hex 0x030b0000. */
+void pyframe_layout_init_311(struct pyframe_layout *l);
 
 /* Reads len bytes at addr of the process into buf: true on success. */
 typedef bool (*pyframe_read_fn)(void *ctx, uint64_t addr, void *buf,
@@ -53,18 +73,43 @@ typedef bool (*pyframe_read_fn)(void *ctx, uint64_t addr, void *buf,
 bool pyframe_read_self(void *ctx, uint64_t addr, void *buf, size_t len);
 bool pyframe_read_pid(void *ctx, uint64_t addr, void *buf, size_t len);
 
+/* A reader of process pid that reads whole 4 KiB pages with
+ * process_vm_readv and keeps the last PYFRAME_CACHE_PAGES of them: a walk
+ * (frames sit next to each other in CPython's data stack, a recursion
+ * reuses its code objects) then costs a few system calls instead of about
+ * four a frame. The pages are a snapshot: init again (or
+ * pyframe_cache_reset) before each walk of a running process. The struct is
+ * large (~130 KiB): allocate it, don't put it on a signal stack. */
+#define PYFRAME_CACHE_PAGES 32
+struct pyframe_cache {
+	pid_t pid;
+	unsigned used, next;
+	uint64_t page[PYFRAME_CACHE_PAGES];
+	uint8_t data[PYFRAME_CACHE_PAGES][4096];
+};
+void pyframe_cache_init(struct pyframe_cache *c, pid_t pid);
+void pyframe_cache_reset(struct pyframe_cache *c);
+/* ctx is a struct pyframe_cache *. */
+bool pyframe_read_cached(void *ctx, uint64_t addr, void *buf, size_t len);
+
 /* Find the layout of process pid (0: this process) under proc root
  * proc_root (NULL: "/proc"): its python binary or libpython3.11 among its
  * mappings, _PyRuntime from that file's symbols plus the load bias, and a
  * check against the live interpreter's memory. Returns 0, -ENOENT when the
  * process runs no CPython, -ENOTSUP when it is not a 3.11 whose layout we
- * know or the check fails (why says which, in one line), or another -errno.
+ * know or the check fails (why says which, in one line), -EAGAIN when the
+ * interpreter is not initialised yet (an LD_PRELOAD constructor runs before
+ * Py_Initialize: call again later, e.g. in a fork child), or another -errno
+ * (-ESRCH when the process vanished). why gets a line on every failure.
  * Not async-signal-safe (reads files, allocates). */
 int pyframe_layout_find(const char *proc_root, pid_t pid,
 			struct pyframe_layout *l, char *why, size_t whylen);
 
 /* The PyThreadState of thread tid (a kernel thread id) of the process, or 0
- * when the thread has none. Async-signal-safe. */
+ * when the thread has none. Tries the thread holding the GIL first (one
+ * read), then the interpreters' thread lists (bounded). Async-signal-safe;
+ * in-process, walking the list races with threads starting or ending, so
+ * a caller should cache the result per thread. */
 uint64_t pyframe_thread_state(const struct pyframe_layout *l,
 			      pyframe_read_fn rd, void *ctx, pid_t tid);
 
@@ -74,19 +119,26 @@ struct pyframe {
 	int32_t line;
 };
 
-/* The frames of thread state tstate, innermost first, at most max. Returns
- * how many, or -1 when the chain cannot be read. Async-signal-safe. */
+/* The frames of thread state tstate, innermost first, at most max.
+ * Incomplete frames (not yet at their first RESUME) are skipped, as CPython
+ * does. Returns how many, or -1 when the chain cannot be read at all; a
+ * chain that breaks further out (unreadable frame, a code object whose type
+ * is not code) ends the walk with the frames read so far. Never loops: at
+ * most max + 64 frames are visited. Async-signal-safe. */
 int pyframe_walk(const struct pyframe_layout *l, pyframe_read_fn rd,
 		 void *ctx, uint64_t tstate, struct pyframe *out, int max);
 
 /* The qualified name and file name of code object code, NUL-terminated and
- * cut to the buffer sizes. Returns 0 or -1. Async-signal-safe. */
+ * cut to the buffer sizes (UTF-8, never a partial character). Either buffer
+ * may be NULL. Returns 0 or -1. Async-signal-safe. */
 int pyframe_code_names(const struct pyframe_layout *l, pyframe_read_fn rd,
 		       void *ctx, uint64_t code, char *name, size_t namelen,
 		       char *file, size_t filelen);
 
 /* The line of instruction offset lasti (in code units) of code, from its
- * 3.11 location table given as bytes; -1 when not found. Pure. */
+ * 3.11 location table given as bytes (Objects/locations.md): as
+ * PyCode_Addr2Line, firstlineno when lasti < 0, -1 when the instruction has
+ * no line or is not in the table. Pure. */
 int pyframe_line_from_table(const uint8_t *table, size_t len,
 			    int firstlineno, int lasti);
 

@@ -18,6 +18,7 @@ seeds_of() {
 	fuzz_smaps) echo smaps smaps_rollup ;;
 	fuzz_stat)  echo stat cmdline ;;
 	fuzz_procevents) echo netlink ;;
+	fuzz_pyframe_line) echo pyframe ;;
 	esac
 }
 
@@ -27,6 +28,12 @@ make_corpus() {
 	rm -rf "$2" && mkdir -p "$2" || return 1
 	n=0
 	for name in $(seeds_of "$1"); do
+		if [ "$name" = pyframe ]; then
+			for f in tests/fixtures/python/fuzz/*.bin; do
+				cp "$f" "$2/" && n=$((n + 1))
+			done
+			continue
+		fi
 		if [ "$name" = netlink ]; then
 			for f in tests/fixtures/netlink/*.bin; do
 				cp "$f" "$2/" && n=$((n + 1))
