@@ -252,13 +252,20 @@ int session_set_meta(struct session *s, const char *key, const char *value)
 	return step(s, ST_META);
 }
 
-int session_begin_sample(struct session *s, double t, double duration_s,
-			 const struct cow_tree_figures *tree, size_t nprocs,
-			 int64_t *sample_id)
+int session_begin(struct session *s)
 {
 	if (!s->in_tx && exec_sql(s->db, "BEGIN") < 0)
 		return -EIO;
 	s->in_tx = true;
+	return 0;
+}
+
+int session_begin_sample(struct session *s, double t, double duration_s,
+			 const struct cow_tree_figures *tree, size_t nprocs,
+			 int64_t *sample_id)
+{
+	if (session_begin(s) < 0)
+		return -EIO;
 	sqlite3_stmt *st = s->st[ST_SAMPLE];
 	sqlite3_bind_double(st, 1, t);
 	sqlite3_bind_double(st, 2, duration_s);

@@ -38,6 +38,10 @@ int session_begin_sample(struct session *s, double t, double duration_s,
 			 int64_t *sample_id);
 int session_end_sample(struct session *s);
 
+/* Start a transaction without a sample (rows written after the last
+ * sample); session_end_sample commits it. */
+int session_begin(struct session *s);
+
 struct session_proc_info {
 	int pid, ppid;
 	int64_t parent_id;       /* session id of the parent process, 0 if none */

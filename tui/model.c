@@ -552,6 +552,9 @@ bool tui_model_key(struct tui_model *m, enum tui_key key)
 	case TUI_KEY_CURVE:
 		m->curve = (m->curve + 1) % TUI_NCURVES;
 		break;
+	case TUI_KEY_ALL:
+		m->sites_tree = !m->sites_tree;
+		break;
 	case TUI_KEY_SORT:
 		m->sort = (m->sort + 1) % TUI_NSORTS;
 		rebuild(m);
@@ -569,6 +572,16 @@ bool tui_model_key(struct tui_model *m, enum tui_key key)
 	default: return false;
 	}
 	return true;
+}
+
+/* ---- call sites ---- */
+
+size_t tui_model_callsites(const struct tui_model *m, bool python,
+			   struct callsite *out, size_t n, int *proc)
+{
+	int sel = tui_model_selected(m);
+	*proc = m->sites_tree || sel < 0 ? CALLSITES_TREE : sel;
+	return callsites_top(m->d, *proc, python, n, out);
 }
 
 /* ---- regions ---- */

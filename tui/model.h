@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "../profiler/analysis.h"
+#include "../profiler/callsites.h"
 #include "../profiler/report.h"
 #include "../profiler/session.h"
 
@@ -49,6 +50,7 @@ enum tui_key {
 	TUI_KEY_SCREEN_4,
 	TUI_KEY_SCREEN_5,
 	TUI_KEY_CURVE,           /* c: the compare screen's next curve */
+	TUI_KEY_ALL,             /* a: call sites of the whole tree / the process */
 	TUI_KEY_CLICK,           /* a mouse click: the view places it */
 	/* live mode (top) only; the model ignores them */
 	TUI_KEY_PAUSE,           /* p: stop / resume following new samples */
@@ -138,6 +140,7 @@ struct tui_model {
 	size_t nsessions;
 	size_t cur;              /* the session the other screens show */
 	enum tui_curve curve;    /* the compare screen's curve */
+	bool sites_tree;         /* call sites of the whole tree, not the selection */
 	struct tui_row *rows;    /* visible processes, in display order */
 	size_t nrows;
 	size_t sample;           /* time position; 0 when there are no samples */
@@ -230,6 +233,13 @@ const struct session_point *tui_point_at(const struct session_data *d,
  * at or before it), most copied first (ties: region order). Returns how
  * many; *out is allocated (the caller frees it), NULL when none. */
 size_t tui_model_regions(const struct tui_model *m, struct tui_region_row **out);
+
+/* The call sites the call-sites screen lists: of the whole tree when
+ * m->sites_tree, else of the selected process (proc set to it, or
+ * CALLSITES_TREE), by innermost Python or native frame, at most n. Returns
+ * how many were written to out (0 without fault data). */
+size_t tui_model_callsites(const struct tui_model *m, bool python,
+			   struct callsite *out, size_t n, int *proc);
 
 /* The timeline of the selected process, one value per sample (arrays of
  * d->nsamples): for a process with a parent, lower = shared with parent and

@@ -182,6 +182,7 @@ enum tui_key tui_view_read_key(struct tui_view *v, int timeout_ms,
 	case '\t': return TUI_KEY_TAB;
 	case 's': return TUI_KEY_SORT;
 	case 'c': return TUI_KEY_CURVE;
+	case 'a': return TUI_KEY_ALL;
 	case ' ': return TUI_KEY_PLAY;
 	case '[': return TUI_KEY_SLOWER;
 	case ']': return TUI_KEY_FASTER;
@@ -640,7 +641,7 @@ static void draw_regions(struct tui_view *v, struct tui_model *m)
 	free(rows);
 }
 
-static void draw_callsites(void)
+static void draw_no_faults(void)
 {
 	static const char *const text[] = {
 		"This session has no fault data: nothing says which code copied the pages.",
@@ -651,11 +652,77 @@ static void draw_callsites(void)
 		"",
 		"    cowprof run -o app.db -- CMD [ARG...]",
 		"",
-		"Fault attribution is not implemented yet (a later issue); until then",
-		"the Regions screen (3) shows where each process copied.",
+		"Meanwhile the Regions screen (3) shows where each process copied.",
 	};
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		put(HEAD_LINES + 1 + (int)i, 2, i == 0 ? A_BOLD : A_NORMAL, "%s", text[i]);
+}
+
+/* A frame as callsites_put_frame writes it, cut to fit len. */
+static const char *frame_label(const struct session_frame *fr, char *buf,
+			       size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+	buf[0] = 0;
+	if (f) {
+		callsites_put_frame(f, fr);
+		if (!fr->python && *fr->function)
+			fprintf(f, "  %s", fr->module);
+		fclose(f);
+	}
+	buf[len - 1] = 0;
+	return buf;
+}
+
+#define VIEW_SITES 32
+
+/* One table of call sites from line y; returns the next free line. */
+static int draw_site_table(struct tui_view *v, struct tui_model *m, int y,
+			   bool python, int rows)
+{
+	struct callsite top[VIEW_SITES];
+	int proc;
+	size_t n = tui_model_callsites(m, python, top, rows < VIEW_SITES ?
+				       (size_t)(rows > 0 ? rows : 0) : VIEW_SITES, &proc);
+	attr_t head = v->colour ? COLOR_PAIR(PAIR_ACCENT) | A_BOLD : A_BOLD;
+	put(y++, 0, head, "%8s %8s %5s  %s", "PAGES", "SIZE", "PROCS",
+	    python ? "PYTHON LINE (innermost Python frame)"
+		   : "NATIVE FUNCTION (innermost frame)");
+	char size[16], label[512];
+	uint64_t page_kb = callsites_page_kb(m->d);
+	for (size_t i = 0; i < n; i++) {
+		tui_format_size(top[i].pages * page_kb, size, sizeof(size));
+		put(y++, 0, A_NORMAL, "%8" PRIu64 " %8s %5zu  %s", top[i].pages, size,
+		    top[i].nprocs, frame_label(&m->d->frames[top[i].frame], label,
+					       sizeof(label)));
+	}
+	if (!n)
+		put(y++, 0, v->grey, "%8s  no %s stacks", "", python ? "Python" : "native");
+	return y;
+}
+
+static void draw_callsites(struct tui_view *v, struct tui_model *m)
+{
+	if (!callsites_recorded(m->d)) {
+		draw_no_faults();
+		return;
+	}
+	struct callsite dummy;
+	int proc, y = HEAD_LINES;
+	tui_model_callsites(m, true, &dummy, 0, &proc);
+	char cmd[128];
+	uint64_t pages = callsites_pages(m->d, proc);
+	if (proc == CALLSITES_TREE)
+		put(y++, 0, A_BOLD, "call sites of the whole tree: %" PRIu64 " pages "
+		    "copied with their stacks   (a: selected process)", pages);
+	else
+		put(y++, 0, A_BOLD, "call sites of pid %d (%s): %" PRIu64 " pages, "
+		    "%" PRIu64 " dropped   (a: whole tree)", m->d->procs[proc].pid,
+		    ascii(m->d->procs[proc].cmd, cmd, sizeof(cmd), 40), pages,
+		    m->d->procs[proc].fault_dropped);
+	int rows = (LINES - y - FOOT_LINES - 3) / 2;
+	y = draw_site_table(v, m, y, true, rows);
+	draw_site_table(v, m, y + 1, false, rows);
 }
 
 static void draw_help(void)
@@ -920,7 +987,7 @@ void tui_view_draw(struct tui_view *v, struct tui_model *m, const char *title)
 		case TUI_SCREEN_TREE: draw_tree(v, m); break;
 		case TUI_SCREEN_TIMELINE: draw_timeline(v, m); break;
 		case TUI_SCREEN_REGIONS: draw_regions(v, m); break;
-		case TUI_SCREEN_CALLSITES: draw_callsites(); break;
+		case TUI_SCREEN_CALLSITES: draw_callsites(v, m); break;
 		case TUI_SCREEN_COMPARE: draw_compare(v, m); break;
 		default: draw_help(); break;
 		}

@@ -299,11 +299,26 @@ def check_every_format(path):
     check_html(out["html"].stdout)
     fams = check_openmetrics(out["openmetrics"].stdout)
     folded = out["folded"]
-    assert folded.stdout == "", folded.stdout
-    lines = folded.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cowprof: ") and \
-        "no fault attribution" in lines[0], folded.stderr
+    if d["faults"] is None:
+        # no fault attribution: empty (valid folded input) and one note
+        assert folded.stdout == "", folded.stdout
+        lines = folded.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("cowprof: ") and \
+            "no fault attribution" in lines[0], folded.stderr
+    else:
+        check_folded(folded.stdout, d["faults"]["pages"])
     return d, fams
+
+
+def check_folded(text, pages):
+    """Lines of "frame;frame;... COUNT", counts adding up to the pages."""
+    total = 0
+    for line in text.splitlines():
+        stack, _, n = line.rpartition(" ")
+        assert stack and n.isdigit() and int(n) > 0, line
+        assert all(stack.split(";")), line
+        total += int(n)
+    assert total == pages, (total, pages)
 
 
 def test_recorded_session_in_every_format():

@@ -342,6 +342,31 @@ static void test_regions_at_time_most_copied_first(void **state)
 	free(r);
 }
 
+/* The call-sites screen lists the selected process's sites; a: the tree. */
+static void test_callsites_of_selection_and_tree(void **state)
+{
+	struct golden *g = *state;
+	struct callsite top[4];
+	int proc;
+	select_pid(&g->m, 1001);
+	assert_int_equal(tui_model_callsites(&g->m, true, top, 4, &proc), 2);
+	assert_int_equal(g->d.procs[proc].pid, 1001);
+	assert_string_equal(g->d.frames[top[0].frame].function, "handler");
+	assert_int_equal(top[0].pages, 40);
+	assert_int_equal(tui_model_callsites(&g->m, false, top, 4, &proc), 2);
+	assert_int_equal(top[1].pages, 10);
+	tui_model_key(&g->m, TUI_KEY_ALL);
+	assert_int_equal(tui_model_callsites(&g->m, true, top, 4, &proc), 2);
+	assert_int_equal(proc, CALLSITES_TREE);
+	assert_int_equal(top[0].pages, 45);
+	assert_int_equal(top[0].nprocs, 2);
+	tui_model_key(&g->m, TUI_KEY_ALL);
+	select_pid(&g->m, 1003);
+	assert_int_equal(tui_model_callsites(&g->m, true, top, 4, &proc), 0);
+	assert_int_equal(tui_model_callsites(&g->m, false, top, 4, &proc), 1);
+	assert_int_equal(top[0].pages, 25);
+}
+
 static void test_series_of_process_and_tree(void **state)
 {
 	struct golden *g = *state;
@@ -825,6 +850,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_speed_clamps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_screens_switch_by_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regions_at_time_most_copied_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callsites_of_selection_and_tree,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_series_of_process_and_tree, setup, teardown),
 		cmocka_unit_test(test_reload_keeps_selection_and_end),
 		cmocka_unit_test(test_empty_session_has_no_rows),
