@@ -743,10 +743,10 @@ static void draw_help(void)
 		"+ -              top: sample half / twice as often",
 		"q                quit",
 		"c                Compare: next curve (up/down: session, Enter: its tree)",
+		"a                Call sites: whole tree / selected process",
 		"mouse            click a row, a compare session or a tab; wheel: up/down",
 		"Tree bars: = shared with parent, # copied, + new (scaled to the",
-		"largest process). Exited processes are grey with how they ended.",
-		"Select the root for the whole tree's timeline.",
+		"largest process); exited processes grey. Root: the tree's timeline.",
 	};
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		put(HEAD_LINES + (int)i, 2, A_NORMAL, "%s", text[i]);
