@@ -39,6 +39,7 @@ LIB_SRCS = \
 	collectors/pagemap.c \
 	collectors/kpage.c \
 	collectors/pagescan.c \
+	collectors/procstate.c \
 	profiler/pfntab.c \
 	profiler/cow.c \
 	profiler/snapshot.c \
@@ -98,7 +99,7 @@ FUZZ_TARGETS = \
 	fuzz_pyframe_line
 
 SAMPLES = build/forktree
-TOOLS = build/pystack build/libpyframe_inproc.so
+TOOLS = build/pystack build/libpyframe_inproc.so build/procwait
 
 LIB_OBJS = $(LIB_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o)
@@ -158,6 +159,10 @@ build/libpyframe_inproc.so: tests/bench/pyframe_inproc.c collectors/pyframe.c \
 build/forktree: samples/forktree.c | deps
 	@mkdir -p build
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+
+# Test tools: small programs the integration tests and benchmarks run.
+build/procwait: tests/tools/procwait.c build/libcowprof.a
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 # Unit tests: one binary per module, plain and with ASan+UBSan.
 build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libcowprof.a
