@@ -79,6 +79,7 @@ UNIT_TESTS = \
 	test_pagemap \
 	test_kpage \
 	test_pagescan \
+	test_procstate \
 	test_pfntab \
 	test_cow \
 	test_json \
