@@ -96,6 +96,11 @@ FUZZ_TARGETS = \
 	fuzz_maps \
 	fuzz_smaps \
 	fuzz_stat \
+	fuzz_procstate_syscall \
+	fuzz_fdlink \
+	fuzz_net_unix \
+	fuzz_net_inet \
+	fuzz_unix_diag \
 	fuzz_procevents \
 	fuzz_pyframe_line
 

@@ -19,6 +19,11 @@ seeds_of() {
 	fuzz_stat)  echo stat cmdline ;;
 	fuzz_procevents) echo netlink ;;
 	fuzz_pyframe_line) echo pyframe ;;
+	fuzz_procstate_syscall) echo syscall wchan ;;
+	fuzz_fdlink) echo fdlinks ;;
+	fuzz_net_unix) echo net/unix ;;
+	fuzz_net_inet) echo net/tcp net/tcp6 net/udp ;;
+	fuzz_unix_diag) echo unix_diag ;;
 	esac
 }
 
@@ -34,17 +39,25 @@ make_corpus() {
 			done
 			continue
 		fi
-		if [ "$name" = netlink ]; then
-			for f in tests/fixtures/netlink/*.bin; do
+		if [ "$name" = netlink ] || [ "$name" = unix_diag ]; then
+			glob='*'; [ "$name" = unix_diag ] && glob='unix_diag*'
+			for f in tests/fixtures/netlink/$glob.bin; do
 				cp "$f" "$2/" && n=$((n + 1))
+			done
+			continue
+		fi
+		if [ "$name" = fdlinks ]; then  # the text of each captured fd link
+			for f in "$fixtures"/*/*/fd/*; do
+				[ -L "$f" ] || continue
+				readlink "$f" >"$2/link-$n" && n=$((n + 1))
 			done
 			continue
 		fi
 		for f in "$fixtures"/*/*/"$name"; do
 			[ -f "$f" ] || continue
-			pid_dir=${f%/*}
+			pid_dir=${f%/"$name"}
 			case_dir=${pid_dir%/*}
-			cp "$f" "$2/${case_dir##*/}-${pid_dir##*/}-$name"
+			cp "$f" "$2/${case_dir##*/}-${pid_dir##*/}-$(echo "$name" | tr / -)"
 			n=$((n + 1))
 		done
 	done

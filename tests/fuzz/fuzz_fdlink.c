@@ -1,0 +1,21 @@
+/* fuzz_fdlink.c - libFuzzer target for the /proc/PID/fd/N link parser */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../../collectors/procstate.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct procstate_fdlink l;
+	if (procstate_fdlink_parse((const char *)data, size, &l) == 0) {
+		if (!l.name || strlen(l.name) > size)
+			__builtin_trap();
+		if ((l.kind == PROCSTATE_FD_PIPE || l.kind == PROCSTATE_FD_SOCKET) && l.name[0])
+			__builtin_trap();
+		procstate_fdlink_release(&l);
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* fuzz_unix_diag.c - libFuzzer target for the NETLINK_SOCK_DIAG unix reply
+ * parser */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../../collectors/procstate.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct procstate_unix_diag_list l = { 0 };
+	bool done;
+	procstate_unix_diag_parse(data, size, &l, &done);
+	for (size_t i = 0; i < l.n; i++) {
+		if (!l.items[i].name || strlen(l.items[i].name) > size)
+			__builtin_trap();
+		if (l.items[i].nicons * 4 > size)
+			__builtin_trap();
+	}
+	procstate_unix_diag_list_release(&l);
+	return 0;
+}
