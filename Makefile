@@ -221,11 +221,16 @@ check-integration: build/cowprof $(SAMPLES) $(TOOLS)
 demo: build/cowprof $(SAMPLES) | deps-test
 	@samples/demo.sh
 
-bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_view_reload | deps-test
+bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_view_reload \
+		build/bench_procstate | deps-test
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
 	@$(PYTHON) tests/bench/bench_pyframe.py
 	@build/bench_view_reload
+	@$(PYTHON) tests/bench/bench_procstate.py
+
+build/bench_procstate: tests/bench/procstate_cost.c build/libcowprof.a | deps
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 build/bench_view_reload: tests/bench/view_reload.c build/libcowprof.a | deps
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)

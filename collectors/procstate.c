@@ -944,6 +944,19 @@ static void read_wait_target(const char *root, struct procstate *ps)
 
 int procstate_read(const char *root, int pid, struct procstate *out)
 {
+	struct proc_stat st;
+	int r = proctree_read_stat(root, pid, &st);
+	if (r < 0) {
+		memset(out, 0, sizeof(*out));
+		return r;
+	}
+	return procstate_read_with_stat(root, &st, out);
+}
+
+int procstate_read_with_stat(const char *root, const struct proc_stat *st,
+			     struct procstate *out)
+{
+	int pid = st->pid;
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
 	out->fd = -1;
@@ -951,19 +964,20 @@ int procstate_read(const char *root, int pid, struct procstate *out)
 	out->wait_pid = -1;
 	out->sc.kind = PROCSTATE_SC_NONE;
 	out->sc.nr = -1;
-	struct proc_stat st;
-	int r = proctree_read_stat(root, pid, &st);
-	if (r < 0)
-		return r;
-	snprintf(out->comm, sizeof(out->comm), "%s", st.comm);
-	out->state = st.state;
-	out->flags = st.flags;
-	out->exiting = (st.flags & PF_EXITING_FLAG) != 0;
-	out->cpu_ticks = st.utime_ticks + st.stime_ticks;
+	snprintf(out->comm, sizeof(out->comm), "%s", st->comm);
+	out->state = st->state;
+	out->flags = st->flags;
+	out->exiting = (st->flags & PF_EXITING_FLAG) != 0;
+	out->cpu_ticks = st->utime_ticks + st->stime_ticks;
 
 	char *buf;
 	size_t len;
-	if (procfs_read(root, pid, "wchan", &buf, &len) == 0) {
+	if (st->state == 'Z' || st->state == 'X') {
+		out->sc.nr = -2;  /* nothing to read: no syscall, no wchan */
+		return 0;
+	}
+	/* a running task's wchan always reads "0" */
+	if (st->state != 'R' && procfs_read(root, pid, "wchan", &buf, &len) == 0) {
 		out->wchan = procstate_wchan_parse(buf, len);
 		free(buf);
 	}

@@ -22,7 +22,9 @@ enum procstate_sc_kind {
 
 struct procstate_syscall {
 	enum procstate_sc_kind kind;
-	long nr;                 /* -1 unless kind is PROCSTATE_SC_IN */
+	long nr;                 /* -1 unless kind is PROCSTATE_SC_IN; in
+				  * struct procstate, -2 when the file could
+				  * not be read (no ptrace access, zombie) */
 	uint64_t args[6];
 	uint64_t sp, pc;
 };
@@ -246,6 +248,15 @@ struct procstate {
  * process is gone, or -errno. Unreadable details (wchan, syscall without
  * ptrace access) are left empty, not errors. */
 int procstate_read(const char *root, int pid, struct procstate *out);
+
+struct proc_stat;
+
+/* The same, from a stat the caller has just read (the recorder reads every
+ * process's stat each sample already): saves one of the three reads.
+ * Returns 0 or -errno; -ESRCH is not detected here (the later reads of a
+ * vanished process just come back empty). */
+int procstate_read_with_stat(const char *root, const struct proc_stat *st,
+			     struct procstate *out);
 
 /* Find who is at the other end of what ps waits on, among the processes of
  * tab (scanned by the caller, once per sample, for the tree's pids): the
