@@ -200,3 +200,39 @@ def test_gone_pid_is_an_error():
     p.wait()
     r = subprocess.run([PROCWAIT, str(p.pid)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "no such process" in r.stderr, (r.returncode, r.stderr)
+
+
+def test_manager_hang_names_the_listener_and_the_master():
+    # samples/mp/manager_gunicorn.py: the killed worker's atexit ends the
+    # Manager's data process; the replacement's post_fork connects to the
+    # Manager's listener (still held by the master and the workers) and
+    # waits for an answer nobody will send
+    p = subprocess.Popen([PYTHON, os.path.join(ROOT, "samples", "mp", "manager_gunicorn.py"),
+                          "--pause", "0.5", "--watch", "4"], stdout=subprocess.PIPE, text=True)
+    try:
+        master = new = None
+        for line in p.stdout:
+            if line.startswith("gunicorn master "):
+                master = int(line.split()[2])
+            if line.startswith("replacement worker "):
+                new = int(line.split()[2].rstrip(";"))
+            if new and "wchan unix_stream_read_generic" in line:
+                break
+        assert master and new, (master, new)
+        r = subprocess.run([PROCWAIT, "-T", str(master), str(new)], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        w = json.loads(r.stdout)
+        print("      %d: %s" % (new, w["describe"]))
+        assert (w["syscall_name"], w["fd_kind"], w["sock"], w["peer"]) == \
+            ("read", "socket", "unix", "unix_queued"), w
+        assert master in w["peer_pids"] and new in w["peer_pids"], w
+        assert w["describe"].startswith("read(fd %d) on unix stream socket, connection never "
+                                        "accepted: queued on listener %s held by %d (python3)"
+                                        % (w["fd"], w["listener"], master)), w
+        p.stdout.read()
+        assert p.wait(60) == 0
+    finally:
+        if p.poll() is None:
+            p.terminate()  # the driver ends everything it started, by pid
+            p.wait(30)
