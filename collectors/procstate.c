@@ -1093,6 +1093,21 @@ static int resolve_unix(const char *root, struct procstate *ps,
 	return r;
 }
 
+/* The listening socket of the table that a connection to addr:port not yet
+ * accepted waits in: same port, same address or a wildcard one. */
+static const struct procstate_inet_sock *
+find_listener(const struct procstate_inet_sock *v, size_t n, int family,
+	      const uint8_t *addr, uint16_t port)
+{
+	static const uint8_t any[16];
+	size_t alen = family == AF_INET6 ? 16 : 4;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].state == 10 /* TCP_LISTEN */ && v[i].local_port == port &&
+		    (memcmp(v[i].local, addr, alen) == 0 || memcmp(v[i].local, any, alen) == 0))
+			return &v[i];
+	return NULL;
+}
+
 static void resolve_tcp(const char *root, struct procstate *ps,
 			const struct procstate_fdtab *tab)
 {
@@ -1112,10 +1127,22 @@ static void resolve_tcp(const char *root, struct procstate *ps,
 			if (v[i].local_port != me->remote_port ||
 			    v[i].remote_port != me->local_port ||
 			    memcmp(v[i].local, me->remote, alen) != 0 ||
-			    memcmp(v[i].remote, me->local, alen) != 0 || !v[i].inode)
+			    memcmp(v[i].remote, me->local, alen) != 0)
 				continue;
-			ps->peer = PROCSTATE_PEER_INET;
-			holders_of(root, ps, tab, PROCSTATE_FD_SOCKET, v[i].inode, -1);
+			if (v[i].inode) {
+				ps->peer = PROCSTATE_PEER_INET;
+				holders_of(root, ps, tab, PROCSTATE_FD_SOCKET, v[i].inode, -1);
+				break;
+			}
+			/* the other end has no inode until accept() gives
+			 * it a file: it is queued on a listener */
+			const struct procstate_inet_sock *l =
+				find_listener(v, n, me->family, me->remote, me->remote_port);
+			if (!l)
+				break;
+			ps->peer = PROCSTATE_PEER_INET_QUEUED;
+			ps->listener = procstate_inet_addr(l->family, l->local, l->local_port);
+			holders_of(root, ps, tab, PROCSTATE_FD_SOCKET, l->inode, -1);
 			break;
 		}
 		free(v);
@@ -1226,7 +1253,8 @@ static void sb_fd_target(struct sbuf *b, const struct procstate *ps)
 			sb_printf(b, ", peer held by no process of the tree");
 		break;
 	case PROCSTATE_PEER_UNIX_QUEUED:
-		sb_printf(b, ", connection never accepted: queued on listener %s",
+	case PROCSTATE_PEER_INET_QUEUED:
+		sb_printf(b, ", connection not accepted yet: queued on listener %s",
 			  ps->listener && ps->listener[0] ? ps->listener : "(unnamed)");
 		if (ps->nrefs) {
 			sb_printf(b, " held by ");

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proctree.h"
+
 /* ---- /proc/PID/wchan and /proc/PID/syscall ------------------------------ */
 
 /* Parse /proc/PID/wchan: a kernel symbol, or "0" when the process is not
@@ -180,7 +182,7 @@ struct procstate_fdtab {
 /* Read the fd/ links of each of pids[0..npids) under proc root (NULL for
  * /proc) and append their pipes and sockets to t (zeroed by the caller).
  * Processes that vanish or refuse are skipped. Costs one getdents and one
- * readlink per fd. Returns 0 or -ENOMEM-like -errno. */
+ * readlink per fd. Returns 0. */
 int procstate_fdtab_scan(const char *root, const int *pids, size_t npids,
 			 struct procstate_fdtab *t);
 void procstate_fdtab_release(struct procstate_fdtab *t);
@@ -204,12 +206,14 @@ enum procstate_peer {
 	PROCSTATE_PEER_NONE,         /* not resolved, or nothing to resolve */
 	PROCSTATE_PEER_PIPE,         /* refs: holders of the pipe's other end */
 	PROCSTATE_PEER_UNIX,         /* refs: holders of the peer socket */
-	PROCSTATE_PEER_UNIX_QUEUED,  /* connected, never accepted: refs hold the
-				      * listener it is queued on (listener) */
+	PROCSTATE_PEER_UNIX_QUEUED,  /* connected, not accepted yet: refs hold
+				      * the listener it is queued on (listener) */
 	PROCSTATE_PEER_UNIX_GONE,    /* a connected unix socket whose peer no
 				      * longer exists (peer inode unknown) */
 	PROCSTATE_PEER_INET,         /* refs: holders of the other end of a
 				      * loopback TCP connection */
+	PROCSTATE_PEER_INET_QUEUED,  /* loopback TCP, not accepted yet: refs
+				      * hold the listener (listener: its address) */
 	PROCSTATE_PEER_CHILDREN,     /* refs: the children waited for */
 };
 
@@ -236,7 +240,7 @@ struct procstate {
 	enum procstate_peer peer;
 	struct procstate_ref *refs;  /* owned */
 	size_t nrefs;
-	char *listener;          /* owned; PEER_UNIX_QUEUED: the listener's name */
+	char *listener;          /* owned; PEER_*_QUEUED: the listener's name or address */
 	int wait_pid;            /* wait4/waitid: the pid argument (-1: any child) */
 };
 
@@ -249,8 +253,6 @@ struct procstate {
  * ptrace access) are left empty, not errors. */
 int procstate_read(const char *root, int pid, struct procstate *out);
 
-struct proc_stat;
-
 /* The same, from a stat the caller has just read (the recorder reads every
  * process's stat each sample already): saves one of the three reads.
  * Returns 0 or -errno; -ESRCH is not detected here (the later reads of a
@@ -262,8 +264,8 @@ int procstate_read_with_stat(const char *root, const struct proc_stat *st,
  * tab (scanned by the caller, once per sample, for the tree's pids): the
  * other end of a pipe (the fds opened for writing when ps reads, for reading
  * when it writes; from fdinfo), the peer of a unix socket (sock_diag; for a
- * connection never accepted, the listener it is queued on), the other end of
- * a loopback TCP connection. Fills ps->peer, refs and listener. Returns 0
+ * connection not accepted yet, the listener it is queued on), the other end of
+ * a loopback TCP connection (or the listener it waits in). Fills ps->peer, refs and listener. Returns 0
  * or -errno (sock_diag refused: ps->peer stays PROCSTATE_PEER_NONE). */
 int procstate_resolve_peer(const char *root, struct procstate *ps,
 			   const struct procstate_fdtab *tab);

@@ -42,15 +42,16 @@ class Scenario:
         self.root = self.pids[0]
         self.wait_in(nr)
 
-    def wait_in(self, nr, timeout=10.0):
+    def wait_in(self, nr, pid=None, timeout=10.0):
+        pid = pid or self.root
         end = time.time() + timeout
         while time.time() < end:
-            with open("/proc/%d/syscall" % self.root) as f:
+            with open("/proc/%d/syscall" % pid) as f:
                 words = f.read().split()
             if words and words[0] == str(nr):
                 return
             time.sleep(0.02)
-        raise AssertionError("pid %d not in syscall %d: %s" % (self.root, nr, words))
+        raise AssertionError("pid %d not in syscall %d: %s" % (pid, nr, words))
 
     def procwait(self, pid=None):
         r = subprocess.run([PROCWAIT, "-T", str(self.root), str(pid or self.root)],
@@ -72,16 +73,19 @@ class Scenario:
 
 
 def test_pipe_read_names_the_child_holding_the_write_end():
+    # one child holds only the read end (not a writer), the other only the
+    # write end
     code = """
 r, w = os.pipe()
-c = kid()
+c1 = kid(lambda: os.close(w))
+c2 = kid(lambda: os.close(r))
 os.close(w)
-ready(c)
+ready(c1, c2)
 os.read(r, 1)
 """
     with Scenario(code, 0) as s:
         w = s.procwait()
-        child = s.pids[1]
+        child = s.pids[2]
         assert (w["syscall"], w["syscall_name"], w["fd_kind"], w["peer"]) == \
             (0, "read", "pipe", "pipe"), w
         assert w["peer_pids"] == [child], w
@@ -152,8 +156,9 @@ ready(c)
 s.recv(10)
 """
     with Scenario(code, 45) as s:
-        w = s.procwait()
         child = s.pids[1]
+        s.wait_in(230, child)  # accepted, now sleeping
+        w = s.procwait()
         assert (w["syscall_name"], w["sock"], w["peer"]) == ("recvfrom", "tcp", "inet"), w
         assert w["peer_pids"] == [child], w
         assert w["describe"].startswith("recvfrom(fd %d) on TCP 127.0.0.1:" % w["fd"]), w
@@ -191,8 +196,28 @@ s.recv(10)
         assert (w["syscall_name"], w["sock"], w["peer"]) == ("recvfrom", "unix", "unix_queued"), w
         assert sorted(w["peer_pids"]) == sorted(s.pids), w
         assert w["listener"].endswith("/listener"), w
-        assert "connection never accepted: queued on listener %s held by " % w["listener"] \
+        assert "connection not accepted yet: queued on listener %s held by " % w["listener"] \
             in w["describe"], w
+
+
+def test_tcp_connection_not_accepted_names_the_listener_holder():
+    code = """
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+port = l.getsockname()[1]
+c = kid()
+l.close()
+s = socket.create_connection(("127.0.0.1", port))
+ready(c)
+s.recv(10)
+"""
+    with Scenario(code, 45) as s:
+        w = s.procwait()
+        child = s.pids[1]
+        assert (w["syscall_name"], w["sock"], w["peer"]) == ("recvfrom", "tcp", "inet_queued"), w
+        assert w["peer_pids"] == [child], w
+        assert w["describe"].endswith(", connection not accepted yet: queued on listener %s "
+                                      "held by %d (python3)" % (w["listener"], child)), w
+        assert w["listener"].startswith("127.0.0.1:"), w
 
 
 def test_gone_pid_is_an_error():
@@ -227,8 +252,8 @@ def test_manager_hang_names_the_listener_and_the_master():
         assert (w["syscall_name"], w["fd_kind"], w["sock"], w["peer"]) == \
             ("read", "socket", "unix", "unix_queued"), w
         assert master in w["peer_pids"] and new in w["peer_pids"], w
-        assert w["describe"].startswith("read(fd %d) on unix stream socket, connection never "
-                                        "accepted: queued on listener %s held by %d (python3)"
+        assert w["describe"].startswith("read(fd %d) on unix stream socket, connection not "
+                                        "accepted yet: queued on listener %s held by %d (python3)"
                                         % (w["fd"], w["listener"], master)), w
         p.stdout.read()
         assert p.wait(60) == 0

@@ -30,7 +30,7 @@ static const char *fd_kind_name(enum procstate_fd_kind k)
 static const char *peer_name(enum procstate_peer p)
 {
 	static const char *const n[] = { "none", "pipe", "unix", "unix_queued",
-					 "unix_gone", "inet", "children" };
+					 "unix_gone", "inet", "inet_queued", "children" };
 	return n[p];
 }
 

@@ -398,6 +398,44 @@ static void test_read_pipe_names_the_writer(void **state)
 	procstate_release(&ps);
 }
 
+static void test_read_pipe_without_writer_in_the_tree(void **state)
+{
+	(void)state;
+	struct procstate ps;
+	const int tree[] = { 29236 };
+	char *d = describe_case("wait_pipe", 29236, tree, 1, &ps);
+	assert_string_equal(d, "read(fd 0) on pipe, write end held by no process of the tree");
+	free(d);
+	procstate_release(&ps);
+}
+
+static void test_read_with_stat_matches_read(void **state)
+{
+	(void)state;
+	struct proc_stat st;
+	struct procstate a, b;
+	const char *root = PROC "wait_wait4";
+	assert_int_equal(proctree_read_stat(root, 29261, &st), 0);
+	assert_int_equal(procstate_read_with_stat(root, &st, &a), 0);
+	assert_int_equal(procstate_read(root, 29261, &b), 0);
+	char *da = procstate_describe_wait(&a), *db = procstate_describe_wait(&b);
+	assert_string_equal(da, db);
+	assert_int_equal(a.cpu_ticks, b.cpu_ticks);
+	assert_int_equal(a.nrefs, 2);
+	free(da);
+	free(db);
+	procstate_release(&a);
+	procstate_release(&b);
+	/* a zombie: nothing more is read */
+	st.state = 'Z';
+	assert_int_equal(procstate_read_with_stat(root, &st, &a), 0);
+	assert_null(a.wchan);
+	da = procstate_describe_wait(&a);
+	assert_string_equal(da, "zombie (exited, not reaped)");
+	free(da);
+	procstate_release(&a);
+}
+
 static void test_read_tcp_recv_names_the_other_end(void **state)
 {
 	(void)state;
@@ -498,6 +536,8 @@ int main(void)
 		cmocka_unit_test(test_unix_diag_listener_lists_queued_client),
 		cmocka_unit_test(test_unix_diag_error_reply_is_enoent),
 		cmocka_unit_test(test_read_pipe_names_the_writer),
+		cmocka_unit_test(test_read_pipe_without_writer_in_the_tree),
+		cmocka_unit_test(test_read_with_stat_matches_read),
 		cmocka_unit_test(test_read_tcp_recv_names_the_other_end),
 		cmocka_unit_test(test_read_each_captured_wait),
 		cmocka_unit_test(test_read_vanished_is_esrch),
