@@ -888,7 +888,7 @@ static void read_children(const char *root, struct procstate *ps)
 		return;
 	}
 	char name[48];
-	snprintf(name, sizeof(name), "task/%d/children", ps->pid);
+	snprintf(name, sizeof(name), "task/%d/children", ps->tid);
 	char *buf;
 	size_t len;
 	ps->peer = PROCSTATE_PEER_CHILDREN;
@@ -953,12 +953,24 @@ int procstate_read(const char *root, int pid, struct procstate *out)
 	return procstate_read_with_stat(root, &st, out);
 }
 
-int procstate_read_with_stat(const char *root, const struct proc_stat *st,
-			     struct procstate *out)
+/* The file name of tid's own copy of a per-thread file: /proc/PID/name for
+ * the main thread (so fixtures need no task/ folder), task/TID/name else. */
+static const char *task_file(char *buf, size_t size, int pid, int tid,
+			     const char *name)
 {
-	int pid = st->pid;
+	if (tid == pid)
+		return name;
+	snprintf(buf, size, "task/%d/%s", tid, name);
+	return buf;
+}
+
+static int read_common(const char *root, int pid, int tid,
+		       const struct proc_stat *st, struct procstate *out)
+{
+	char fname[64];
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
+	out->tid = tid;
 	out->fd = -1;
 	out->nfds = -1;
 	out->wait_pid = -1;
@@ -977,12 +989,15 @@ int procstate_read_with_stat(const char *root, const struct proc_stat *st,
 		return 0;
 	}
 	/* a running task's wchan always reads "0" */
-	if (st->state != 'R' && procfs_read(root, pid, "wchan", &buf, &len) == 0) {
+	if (st->state != 'R' &&
+	    procfs_read(root, pid, task_file(fname, sizeof(fname), pid, tid, "wchan"),
+			&buf, &len) == 0) {
 		out->wchan = procstate_wchan_parse(buf, len);
 		free(buf);
 	}
 	bool have_sc = false;
-	if (procfs_read(root, pid, "syscall", &buf, &len) == 0) {
+	if (procfs_read(root, pid, task_file(fname, sizeof(fname), pid, tid, "syscall"),
+			&buf, &len) == 0) {
 		have_sc = procstate_syscall_parse(buf, len, &out->sc) == 0;
 		free(buf);
 	}
@@ -995,6 +1010,66 @@ int procstate_read_with_stat(const char *root, const struct proc_stat *st,
 	}
 	if (out->sc.kind == PROCSTATE_SC_IN)
 		read_wait_target(root, out);
+	return 0;
+}
+
+int procstate_read_with_stat(const char *root, const struct proc_stat *st,
+			     struct procstate *out)
+{
+	return read_common(root, st->pid, st->pid, st, out);
+}
+
+int procstate_read_thread(const char *root, int pid, int tid,
+			  struct procstate *out)
+{
+	char name[48];
+	snprintf(name, sizeof(name), "task/%d/stat", tid);
+	char *buf;
+	size_t len;
+	struct proc_stat st;
+	int r = procfs_read(root, pid, name, &buf, &len);
+	if (r == 0) {
+		r = proc_stat_parse(buf, len, &st);
+		free(buf);
+	}
+	if (r < 0) {
+		memset(out, 0, sizeof(*out));
+		return r;
+	}
+	return read_common(root, pid, tid, &st, out);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+int procstate_list_threads(const char *root, int pid, int **tids, size_t *n)
+{
+	*tids = NULL;
+	*n = 0;
+	int dfd = procfs_open(root, pid, "task", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		int r = -errno;
+		close(dfd);
+		return r;
+	}
+	size_t cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long v = strtol(e->d_name, &end, 10);
+		if (*end || v <= 0 || v > INT_MAX)
+			continue;
+		util_grow((void **)tids, &cap, *n + 1, sizeof(**tids));
+		(*tids)[(*n)++] = (int)v;
+	}
+	closedir(d);
+	qsort(*tids, *n, sizeof(**tids), cmp_int);
 	return 0;
 }
 

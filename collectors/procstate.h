@@ -219,6 +219,7 @@ enum procstate_peer {
 
 struct procstate {
 	int pid;
+	int tid;                 /* the thread read: pid for the main thread */
 	char comm[64];
 	char state;              /* R S D T t Z X I */
 	bool exiting;            /* PF_EXITING (0x4) in stat's flags */
@@ -259,6 +260,17 @@ int procstate_read(const char *root, int pid, struct procstate *out);
  * vanished process just come back empty). */
 int procstate_read_with_stat(const char *root, const struct proc_stat *st,
 			     struct procstate *out);
+
+/* The same for one thread tid of process pid (task/TID/{stat,wchan,syscall};
+ * fds are the process's): in a Python program the main thread often waits
+ * in futex on a condition that another thread, blocked in read, would
+ * signal. Returns 0, -ESRCH when the thread is gone, or -errno. */
+int procstate_read_thread(const char *root, int pid, int tid,
+			  struct procstate *out);
+
+/* The thread ids of pid (its task/ folder), in increasing order, into a
+ * new array the caller frees. Returns 0, -ESRCH, or -errno. */
+int procstate_list_threads(const char *root, int pid, int **tids, size_t *n);
 
 /* Find who is at the other end of what ps waits on, among the processes of
  * tab (scanned by the caller, once per sample, for the tree's pids): the

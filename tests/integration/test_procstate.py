@@ -60,11 +60,18 @@ class Scenario:
         (line,) = r.stdout.splitlines()
         return json.loads(line)
 
+    def threads(self, pid=None):
+        """tid -> procwait -a record of each thread of pid (the root)."""
+        r = subprocess.run([PROCWAIT, "-a", "-T", str(self.root), str(pid or self.root)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return {w["tid"]: w for w in map(json.loads, r.stdout.splitlines())}
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        for pid in reversed(self.pids):
+        for pid in self.pids:  # the root first: it sees no reset from its children
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -218,6 +225,35 @@ s.recv(10)
         assert w["describe"].endswith(", connection not accepted yet: queued on listener %s "
                                       "held by %d (python3)" % (w["listener"], child)), w
         assert w["listener"].startswith("127.0.0.1:"), w
+
+
+def test_thread_blocked_on_a_pipe_while_the_main_thread_joins():
+    # the multiprocessing.Pool shape: the main thread waits on a condition,
+    # a helper thread is the one blocked on the pipe
+    code = """
+import threading
+r, w = os.pipe()
+c = kid(lambda: os.close(r))
+os.close(w)
+t = threading.Thread(target=os.read, args=(r, 1)); t.start()
+ready(c)
+t.join()
+"""
+    with Scenario(code, 202) as s:
+        child = s.pids[1]
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            ts = s.threads()
+            if len(ts) == 2 and all(t["syscall"] is not None for t in ts.values()):
+                others = [t for tid, t in ts.items() if tid != s.root]
+                if others[0]["syscall"] == 0:
+                    break
+            time.sleep(0.02)
+        assert s.root in ts and len(ts) == 2, ts
+        assert ts[s.root]["describe"] == "futex wait (a lock or condition)", ts
+        (other,) = [t for tid, t in ts.items() if tid != s.root]
+        assert other["describe"] == "read(fd %d) on pipe, write end held by %d (python3)" \
+            % (other["fd"], child), other
 
 
 def test_gone_pid_is_an_error():

@@ -1,15 +1,17 @@
 /* procwait.c - print what each given process waits on, as JSON lines
  *
- *   procwait [-r PROCROOT] [-T ROOTPID | -t PID,PID...] [-n RUNS] PID...
+ *   procwait [-r PROCROOT] [-T ROOTPID | -t PID,PID...] [-n RUNS] [-a] PID...
  *
  * For each PID: procstate_read, then (when it waits on a pipe or socket)
  * procstate_resolve_peer against the fd table of the tree (-T: the tree
  * under ROOTPID; -t: the pids listed; neither: the PIDs given), then one
  * JSON object per line with the raw facts and procstate_describe_wait.
  * -n RUNS repeats the whole read RUNS times and prints, on stderr, the best
- * time per run (used by tests/bench). Exit status 0, 1 when a pid is gone,
+ * time per run (used by tests/bench). -a prints every thread of each PID
+ * (its "tid"), not only the main thread. Exit status 0, 1 when a pid is gone,
  * 2 on a usage error. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,7 @@ static void print_one(const struct procstate *ps)
 	json_init(&j, stdout);
 	json_object_begin(&j);
 	json_kv_int(&j, "pid", ps->pid);
+	json_kv_int(&j, "tid", ps->tid);
 	char st[2] = { ps->state, 0 };
 	json_kv_string(&j, "state", st);
 	json_kv_string(&j, "comm", ps->comm);
@@ -159,9 +162,10 @@ int main(int argc, char **argv)
 {
 	const char *root = NULL;
 	int tree_root = 0, runs = 0, opt;
+	bool all_threads = false;
 	int *tree = NULL;
 	size_t ntree = 0;
-	while ((opt = getopt(argc, argv, "r:T:t:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:T:t:n:a")) != -1) {
 		switch (opt) {
 		case 'r': root = optarg; break;
 		case 'T': tree_root = atoi(optarg); break;
@@ -172,14 +176,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'n': runs = atoi(optarg); break;
+		case 'a': all_threads = true; break;
 		default:
-			fprintf(stderr, "usage: procwait [-r PROCROOT] [-T ROOTPID | -t PID,...] [-n RUNS] PID...\n");
+			fprintf(stderr, "usage: procwait [-r PROCROOT] [-T ROOTPID | -t PID,...] [-n RUNS] [-a] PID...\n");
 			return 2;
 		}
 	}
 	size_t n = (size_t)(argc - optind);
 	if (n == 0) {
-		fprintf(stderr, "usage: procwait [-r PROCROOT] [-T ROOTPID | -t PID,...] [-n RUNS] PID...\n");
+		fprintf(stderr, "usage: procwait [-r PROCROOT] [-T ROOTPID | -t PID,...] [-n RUNS] [-a] PID...\n");
 		return 2;
 	}
 	int *pids = xcalloc(n, sizeof(*pids));
@@ -224,6 +229,35 @@ int main(int argc, char **argv)
 		fprintf(stderr, "procwait: %zu pids, best of %d: read %.3f ms (fd table %s), "
 			"fd table of %zu pids %.3f ms\n", n, runs, best * 1e3,
 			scanned ? "scanned" : "not needed", ntree, best_scan * 1e3);
+	}
+	if (all_threads) {
+		/* each thread of each pid, peers resolved against the tree */
+		struct procstate_fdtab tab = { 0 };
+		procstate_fdtab_scan(root, tree, ntree, &tab);
+		int gone = 0;
+		for (size_t i = 0; i < n; i++) {
+			int *tids;
+			size_t nt;
+			if (procstate_list_threads(root, pids[i], &tids, &nt) < 0) {
+				fprintf(stderr, "procwait: pid %d: no such process\n", pids[i]);
+				gone++;
+				continue;
+			}
+			for (size_t k = 0; k < nt; k++) {
+				struct procstate t;
+				if (procstate_read_thread(root, pids[i], tids[k], &t) == 0) {
+					procstate_resolve_peer(root, &t, &tab);
+					print_one(&t);
+				}
+				procstate_release(&t);
+			}
+			free(tids);
+		}
+		procstate_fdtab_release(&tab);
+		free(ps);
+		free(pids);
+		free(tree);
+		return gone ? 1 : 0;
 	}
 	int gone = read_all(root, pids, n, tree, ntree, ps, &scanned);
 	for (size_t i = 0; i < n; i++) {

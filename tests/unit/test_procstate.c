@@ -436,6 +436,40 @@ static void test_read_with_stat_matches_read(void **state)
 	procstate_release(&a);
 }
 
+static void test_read_thread_blocked_while_main_joins(void **state)
+{
+	(void)state;
+	const char *root = PROC "wait_thread";
+	int *tids;
+	size_t n;
+	assert_int_equal(procstate_list_threads(root, 27550, &tids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(tids[0], 27550);
+	assert_int_equal(tids[1], 27571);
+	free(tids);
+	struct procstate ps;
+	assert_int_equal(procstate_read_thread(root, 27550, 27571, &ps), 0);
+	assert_int_equal(ps.pid, 27550);
+	assert_int_equal(ps.tid, 27571);
+	assert_string_equal(ps.wchan, "anon_pipe_read");
+	const int tree[] = { 27550, 27570 };
+	struct procstate_fdtab tab = { 0 };
+	procstate_fdtab_scan(root, tree, 2, &tab);
+	assert_int_equal(procstate_resolve_peer(root, &ps, &tab), 0);
+	char *d = procstate_describe_wait(&ps);
+	assert_string_equal(d, "read(fd 3) on pipe, write end held by 27570 (python3)");
+	free(d);
+	procstate_release(&ps);
+	/* the main thread, read either way */
+	assert_int_equal(procstate_read_thread(root, 27550, 27550, &ps), 0);
+	d = procstate_describe_wait(&ps);
+	assert_string_equal(d, "futex wait (a lock or condition)");
+	free(d);
+	procstate_release(&ps);
+	procstate_fdtab_release(&tab);
+	assert_int_equal(procstate_read_thread(root, 27550, 4242, &ps), -ESRCH);
+}
+
 static void test_read_tcp_recv_names_the_other_end(void **state)
 {
 	(void)state;
@@ -538,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_read_pipe_names_the_writer),
 		cmocka_unit_test(test_read_pipe_without_writer_in_the_tree),
 		cmocka_unit_test(test_read_with_stat_matches_read),
+		cmocka_unit_test(test_read_thread_blocked_while_main_joins),
 		cmocka_unit_test(test_read_tcp_recv_names_the_other_end),
 		cmocka_unit_test(test_read_each_captured_wait),
 		cmocka_unit_test(test_read_vanished_is_esrch),
