@@ -256,8 +256,8 @@ int procstate_read(const char *root, int pid, struct procstate *out);
 
 /* The same, from a stat the caller has just read (the recorder reads every
  * process's stat each sample already): saves one of the three reads.
- * Returns 0 or -errno; -ESRCH is not detected here (the later reads of a
- * vanished process just come back empty). */
+ * Returns 0: a vanished process is not detected here (the later reads
+ * just come back empty). */
 int procstate_read_with_stat(const char *root, const struct proc_stat *st,
 			     struct procstate *out);
 
@@ -273,12 +273,14 @@ int procstate_read_thread(const char *root, int pid, int tid,
 int procstate_list_threads(const char *root, int pid, int **tids, size_t *n);
 
 /* Find who is at the other end of what ps waits on, among the processes of
- * tab (scanned by the caller, once per sample, for the tree's pids): the
- * other end of a pipe (the fds opened for writing when ps reads, for reading
- * when it writes; from fdinfo), the peer of a unix socket (sock_diag; for a
- * connection not accepted yet, the listener it is queued on), the other end of
- * a loopback TCP connection (or the listener it waits in). Fills ps->peer, refs and listener. Returns 0
- * or -errno (sock_diag refused: ps->peer stays PROCSTATE_PEER_NONE). */
+ * tab (scanned by the caller, once per sample, for the tree's pids, and only
+ * when procstate_needs_fdtab is true of some process): the other end of a
+ * pipe (the fds opened for writing when ps reads, for reading when it
+ * writes, from fdinfo), the peer of a unix socket (sock_diag, in cowprof's
+ * network namespace; for a connection not accepted yet, the listener it is
+ * queued on), the other end of a loopback TCP connection (or the listener
+ * it waits in). Fills ps->peer, refs and listener. Returns 0 or -errno
+ * (sock_diag refused or another namespace: ps->peer stays NONE). */
 int procstate_resolve_peer(const char *root, struct procstate *ps,
 			   const struct procstate_fdtab *tab);
 
@@ -287,10 +289,14 @@ int procstate_resolve_peer(const char *root, struct procstate *ps,
 bool procstate_needs_fdtab(const struct procstate *ps);
 
 /* One line saying what ps waits on, into a new string the caller frees:
- * "read(fd 7) on unix socket, peer held by 1234 (python3)",
- * "read(fd 3) on pipe, write end held by 88 (sleep)",
- * "recvfrom(fd 5) on TCP 127.0.0.1:8000 <- 127.0.0.1:51234",
- * "futex wait (a lock or condition)", "wait4 (children 12, 13)", "running". */
+ * "read(fd 7) on unix stream socket, peer held by 1234 (python3)",
+ * "read(fd 3) on pipe, write end held by 88 (sleep), 90 (itself)",
+ * "recvfrom(fd 5) on TCP 127.0.0.1:41132 <- 127.0.0.1:8000, peer held by 12 (python3)",
+ * "read(fd 10) on unix stream socket, connection not accepted yet: queued on
+ * listener /tmp/x/data.sock held by 731 (python3)", "epoll_wait(fd 5) on 2 fds",
+ * "futex wait (a lock or condition)", "wait4 (children 12 (sh), 13 (sh))",
+ * "sleeping (clock_nanosleep)", "running", "zombie (exited, not reaped)".
+ * Pure: reads nothing. */
 char *procstate_describe_wait(const struct procstate *ps);
 
 void procstate_release(struct procstate *ps);
