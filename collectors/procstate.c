@@ -1399,7 +1399,7 @@ static void sb_syscall(struct sbuf *b, const struct procstate *ps)
 char *procstate_describe_wait(const struct procstate *ps)
 {
 	struct sbuf b = { 0 };
-	sb_printf(&b, "%s", "");
+	sb_printf(&b, "%s", "");  /* never NULL, even if nothing matches below */
 	if (ps->state == 'Z' || ps->state == 'X')
 		sb_printf(&b, "zombie (exited, not reaped)");
 	else if (ps->state == 'T')
