@@ -202,7 +202,7 @@ def test_view_resizes():
         check_readable(text, pids)
         assert max(len(l) for l in text.splitlines()) <= 80
         t.keys("?")                          # the whole help fits 80x24
-        text = t.wait_for(r"Select the root for the whole tree's timeline")
+        text = t.wait_for(r"Root: the tree's timeline")
         assert "up/down, j/k" in text and "mouse " in text, text
         t.keys("?")
         t.wait_for(r"PROCESS")
