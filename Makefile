@@ -238,6 +238,7 @@ bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_vie
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
 	@$(PYTHON) tests/bench/bench_pyframe.py
+	@$(PYTHON) tests/bench/bench_sigtrace.py
 	@build/bench_view_reload
 	@$(PYTHON) tests/bench/bench_procstate.py
 

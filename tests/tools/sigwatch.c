@@ -6,8 +6,8 @@
  * prints {"ready":...} once the events are open, then one JSON object per
  * signal whose target or sender is one of the PIDs (every signal if none
  * given), per OOM kill of one of them, and per kmsg OOM line. On SIGTERM or
- * SIGINT it prints {"end":...} with the counts and exits 0. --quiet prints
- * no events (for benchmarks). --raw DIR writes each printed perf record,
+ * SIGINT it prints {"end":...} with the counts and exits 0. --quiet keeps
+ * and prints no events, only the counts (for benchmarks). --raw DIR writes each printed perf record,
  * byte-exact, to DIR/signal-N.bin or DIR/oom-N.bin (fixture capture).
  * Exit 1 with {"error":"reason"} if nothing could be opened.
  */
@@ -54,17 +54,19 @@ static bool keep(const struct sigtrace_event *ev)
 	case SIGTRACE_OOM:
 		return watched(ev->oom.victim_pid);
 	case SIGTRACE_EXIT:
-		return npids && watched(ev->exit.pid) && ev->exit.group_dead;
+		return watched(ev->exit.pid) && ev->exit.group_dead;
 	default:
 		return true;
 	}
 }
 
+/* --quiet keeps nothing: like a recorder whose tree sees none of the
+ * system's signals, it only pays for decoding and filtering. */
 static int want(const struct sigtrace_event *ev, void *ctx)
 {
 	(void)ctx;
 	records++;
-	return keep(ev);
+	return !quiet && keep(ev);
 }
 
 static void json_str(const char *s)
