@@ -399,7 +399,7 @@ static int open_follower(struct sigtrace *st, struct ring *r, int id, int cpu,
 }
 
 static int open_ring(struct sigtrace *st, struct ring *r, int cpu, size_t pages,
-		     unsigned wakeup, char *err, size_t errlen)
+		     unsigned wakeup, const char *filter, char *err, size_t errlen)
 {
 	struct perf_event_attr a;
 	r->sig_fd = r->oom_fd = r->exit_fd = -1;
@@ -408,6 +408,11 @@ static int open_ring(struct sigtrace *st, struct ring *r, int cpu, size_t pages,
 	if (fd < 0)
 		return reason(fd, err, errlen, "signal:signal_generate");
 	r->sig_fd = fd;
+	if (filter && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "signal_generate filter \"%s\": %s", filter, strerror(e));
+		return -e;
+	}
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	r->map_len = (pages + 1) * page;
 	void *m = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -494,7 +499,8 @@ static int open_all(struct sigtrace *st, const struct sigtrace_opts *o,
 	st->rings = xcalloc((size_t)n, sizeof(*st->rings));
 	int r = 0;
 	for (int i = 0; i < n && r == 0; i++) {
-		r = open_ring(st, &st->rings[i], cpus[i], pages, wakeup, err, errlen);
+		r = open_ring(st, &st->rings[i], cpus[i], pages, wakeup, o->signal_filter,
+			      err, errlen);
 		st->nrings = (size_t)i + 1;
 	}
 	free(cpus);

@@ -137,13 +137,21 @@ struct sigtrace_opts {
 	bool no_oom;                 /* do not open mark_victim */
 	bool no_exit;                /* do not open sched_process_exit (senders'
 				      * comms then come from /proc only) */
+	/* A kernel-side filter on signal_generate: an ftrace filter
+	 * expression over its fields (Documentation/trace/events.rst, "Event
+	 * filtering"), e.g. SIGTRACE_FILTER_NO_FAULTS or "sig == 15 || sig ==
+	 * 9". Rejected records cost nearly nothing and never fill the ring.
+	 * The kernel lets a perf event's filter be set only once (EEXIST
+	 * after), so it is fixed at open. NULL: every signal. */
+	const char *signal_filter;
 };
 
 /* Read the formats from tracefs and open the tracepoints on every online
  * CPU. o may be NULL. Returns 0 and sets *out, or -errno with a one-line
  * reason in err for the caller to print once (-EACCES/-EPERM: not root;
- * -ENOENT: no such tracepoint; -ENODEV: no tracefs). A kernel without
- * mark_victim still opens (sigtrace_has_oom() says so). */
+ * -ENOENT: no such tracepoint; -ENODEV: no tracefs; -EINVAL: a
+ * signal_filter the kernel refuses). A kernel without mark_victim still
+ * opens (sigtrace_has_oom() says so). */
 int sigtrace_open(const struct sigtrace_opts *o, struct sigtrace **out,
 		  char *err, size_t errlen);
 
@@ -162,6 +170,14 @@ bool sigtrace_has_oom(const struct sigtrace *st);
  * false if they are CLOCK_MONOTONIC shifted by the offset measured at open
  * (wrong by the size of any clock step made since). */
 bool sigtrace_realtime(const struct sigtrace *st);
+
+/* Drop the signals the kernel sends a task for its own faults (SIGSEGV,
+ * SIGBUS, SIGILL, SIGFPE, SIGTRAP with a positive si_code): a program that
+ * catches its page faults on purpose (a write barrier, cowprof's preload
+ * library) raises one per fault. A fault that kills still shows as the exit
+ * signal in the proc connector's exit event. */
+#define SIGTRACE_FILTER_NO_FAULTS \
+	"!(code > 0 && (sig == 11 || sig == 7 || sig == 4 || sig == 8 || sig == 5))"
 
 /* Return 1 to keep the event, 0 to drop it. */
 typedef int (*sigtrace_want_fn)(const struct sigtrace_event *ev, void *ctx);

@@ -1,6 +1,6 @@
 /* sigwatch.c - print the signal and OOM records of given pids as JSON lines
  *
- *   sigwatch [--kmsg] [--no-perf] [--quiet] [--raw DIR] [PID...]
+ *   sigwatch [--kmsg] [--no-perf] [--quiet] [--raw DIR] [--filter EXPR] [PID...]
  *
  * Opens collectors/sigtrace (and with --kmsg the /dev/kmsg OOM reader),
  * prints {"ready":...} once the events are open, then one JSON object per
@@ -9,7 +9,8 @@
  * SIGINT it prints {"end":...} with the counts and exits 0. --quiet keeps
  * and prints no events, only the counts (for benchmarks). --raw DIR writes each printed perf record,
  * byte-exact, to DIR/signal-N.bin or DIR/oom-N.bin (fixture capture).
- * Exit 1 with {"error":"reason"} if nothing could be opened.
+ * --filter sets a kernel-side signal_generate filter (sigtrace_opts). Exit 1
+ * with {"error":"reason"} if nothing could be opened.
  */
 #include <errno.h>
 #include <poll.h>
@@ -201,6 +202,7 @@ static void drain(struct sigtrace *st, int kfd)
 int main(int argc, char **argv)
 {
 	bool use_kmsg = false, use_perf = true;
+	const char *filter = NULL;
 	pids = calloc((size_t)argc, sizeof(int));
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--kmsg") == 0)
@@ -211,10 +213,13 @@ int main(int argc, char **argv)
 			quiet = true;
 		else if (strcmp(argv[i], "--raw") == 0 && i + 1 < argc)
 			raw_dir = argv[++i];
+		else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
+			filter = argv[++i];
 		else if (atoi(argv[i]) > 0)
 			pids[npids++] = atoi(argv[i]);
 		else {
-			fprintf(stderr, "usage: sigwatch [--kmsg] [--no-perf] [--quiet] [--raw DIR] [PID...]\n");
+			fprintf(stderr, "usage: sigwatch [--kmsg] [--no-perf] [--quiet] [--raw DIR] "
+				"[--filter EXPR] [PID...]\n");
 			return 2;
 		}
 	}
@@ -223,7 +228,8 @@ int main(int argc, char **argv)
 	struct sigtrace *st = NULL;
 	char err[256] = "";
 	if (use_perf) {
-		struct sigtrace_opts o = { .wakeup_bytes = quiet ? 0 : 1 };
+		struct sigtrace_opts o = { .wakeup_bytes = quiet ? 0 : 1,
+					   .signal_filter = filter };
 		if (sigtrace_open(&o, &st, err, sizeof(err)) < 0)
 			st = NULL;
 		else if (raw_dir)

@@ -232,6 +232,43 @@ static void test_sigtrace_live_kill(void **state)
 	sigtrace_free(st);
 }
 
+/* A kernel-side filter: only SIGUSR1 reaches the ring. */
+static void test_sigtrace_live_signal_filter(void **state)
+{
+	(void)state;
+	struct sigtrace *st;
+	char err[256];
+	struct sigtrace_opts o = { .wakeup_bytes = 1, .signal_filter = "sig == 10" };
+	if (sigtrace_open(&o, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "skipped: %s\n", err);
+		skip();
+	}
+	pid_t child = fork();
+	if (child == 0) {
+		signal(SIGUSR2, SIG_IGN);
+		for (;;)
+			pause();
+	}
+	usleep(100000);
+	kill(child, SIGUSR2);
+	kill(child, SIGUSR1);
+	waitpid(child, NULL, 0);
+	struct sigtrace_event ev[16];
+	int n = 0, got = 0;
+	for (int tries = 0; tries < 20; tries++) {
+		struct pollfd p = { sigtrace_fd(st), POLLIN, 0 };
+		poll(&p, 1, 20);
+		n = sigtrace_read(st, ev + got, 16 - (size_t)got, only_ours, &child);
+		got += n;
+	}
+	assert_int_equal(got, 1);
+	assert_int_equal(ev[0].signal.sig, SIGUSR1);
+	sigtrace_free(st);
+	struct sigtrace_opts bad = { .signal_filter = "sig ==" };
+	assert_int_equal(sigtrace_open(&bad, &st, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "filter"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_sigtrace_layout_needs_its_fields),
 		cmocka_unit_test(test_sigtrace_lost_and_truncated_records),
 		cmocka_unit_test(test_sigtrace_live_kill),
+		cmocka_unit_test(test_sigtrace_live_signal_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
