@@ -269,6 +269,48 @@ static void test_sigtrace_live_signal_filter(void **state)
 	assert_non_null(strstr(err, "filter"));
 }
 
+/* A one-page ring: 88-byte records wrap its end mid-record; every one must
+ * come out whole. */
+static void test_sigtrace_live_small_ring_wraps(void **state)
+{
+	(void)state;
+	struct sigtrace *st;
+	char err[256];
+	struct sigtrace_opts o = { .ring_pages = 1, .wakeup_bytes = 1,
+				   .signal_filter = "sig == 12", .no_exit = true };
+	if (sigtrace_open(&o, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "skipped: %s\n", err);
+		skip();
+	}
+	pid_t child = fork();
+	if (child == 0) {
+		signal(SIGUSR2, SIG_IGN);
+		for (;;)
+			pause();
+	}
+	usleep(100000);
+	struct sigtrace_event ev[64];
+	int total = 0;
+	for (int round = 0; round < 10; round++) {
+		for (int i = 0; i < 30; i++)
+			kill(child, SIGUSR2);
+		int n;
+		while ((n = sigtrace_read(st, ev, 64, only_ours, &child)) > 0) {
+			for (int i = 0; i < n; i++) {
+				assert_int_equal(ev[i].kind, SIGTRACE_SIGNAL);
+				assert_int_equal(ev[i].signal.sig, SIGUSR2);
+				assert_int_equal(ev[i].signal.sender_pid, getpid());
+			}
+			total += n;
+		}
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_int_equal(sigtrace_lost(st), 0);
+	assert_int_equal(total, 300);
+	sigtrace_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_sigtrace_lost_and_truncated_records),
 		cmocka_unit_test(test_sigtrace_live_kill),
 		cmocka_unit_test(test_sigtrace_live_signal_filter),
+		cmocka_unit_test(test_sigtrace_live_small_ring_wraps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
