@@ -49,6 +49,9 @@ LIB_SRCS = \
 	profiler/cmd_snapshot.c \
 	profiler/session.c \
 	collectors/procevents.c \
+	collectors/tracefs.c \
+	collectors/sigtrace.c \
+	collectors/kmsg.c \
 	profiler/recorder.c \
 	profiler/cmd_record.c \
 	profiler/analysis.c \
@@ -85,6 +88,9 @@ UNIT_TESTS = \
 	test_json \
 	test_format \
 	test_procevents \
+	test_tracefs \
+	test_sigtrace \
+	test_kmsg \
 	test_session \
 	test_analysis \
 	test_report \
@@ -102,10 +108,13 @@ FUZZ_TARGETS = \
 	fuzz_net_inet \
 	fuzz_unix_diag \
 	fuzz_procevents \
-	fuzz_pyframe_line
+	fuzz_pyframe_line \
+	fuzz_tracefs \
+	fuzz_sigtrace \
+	fuzz_kmsg
 
 SAMPLES = build/forktree
-TOOLS = build/pystack build/libpyframe_inproc.so build/procwait
+TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch
 
 LIB_OBJS = $(LIB_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o)
@@ -170,6 +179,9 @@ build/forktree: samples/forktree.c | deps
 build/procwait: tests/tools/procwait.c build/libcowprof.a
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
+build/sigwatch: tests/tools/sigwatch.c build/libcowprof.a
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
+
 # Unit tests: one binary per module, plain and with ASan+UBSan.
 build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libcowprof.a
 	@mkdir -p build/tests
@@ -226,6 +238,7 @@ bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_vie
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
 	@$(PYTHON) tests/bench/bench_pyframe.py
+	@$(PYTHON) tests/bench/bench_sigtrace.py
 	@build/bench_view_reload
 	@$(PYTHON) tests/bench/bench_procstate.py
 

@@ -24,6 +24,9 @@ seeds_of() {
 	fuzz_net_unix) echo net/unix ;;
 	fuzz_net_inet) echo net/tcp net/tcp6 net/udp ;;
 	fuzz_unix_diag) echo unix_diag ;;
+	fuzz_tracefs) echo 'files:tests/fixtures/tracefs/events/*/*/format' ;;
+	fuzz_sigtrace) echo 'files:tests/fixtures/perf/*.bin' ;;
+	fuzz_kmsg) echo 'files:tests/fixtures/kmsg/*.txt' ;;
 	esac
 }
 
@@ -39,6 +42,14 @@ make_corpus() {
 			done
 			continue
 		fi
+		case $name in files:*)
+			k=0
+			for f in ${name#files:}; do
+				k=$((k + 1))
+				cp "$f" "$2/$k-${f##*/}" && n=$((n + 1))
+			done
+			continue ;;
+		esac
 		if [ "$name" = netlink ] || [ "$name" = unix_diag ]; then
 			glob='*'; [ "$name" = unix_diag ] && glob='unix_diag*'
 			for f in tests/fixtures/netlink/$glob.bin; do
