@@ -52,6 +52,7 @@ LIB_SRCS = \
 	collectors/tracefs.c \
 	collectors/sigtrace.c \
 	collectors/kmsg.c \
+	collectors/faultring.c \
 	profiler/recorder.c \
 	profiler/cmd_record.c \
 	profiler/analysis.c \
@@ -96,7 +97,8 @@ UNIT_TESTS = \
 	test_report \
 	test_idmap \
 	test_tui_model \
-	test_pyframe
+	test_pyframe \
+	test_faultring
 
 FUZZ_TARGETS = \
 	fuzz_maps \
@@ -111,10 +113,15 @@ FUZZ_TARGETS = \
 	fuzz_pyframe_line \
 	fuzz_tracefs \
 	fuzz_sigtrace \
-	fuzz_kmsg
+	fuzz_kmsg \
+	fuzz_faultring
 
-SAMPLES = build/forktree
+SAMPLES = build/forktree build/cowwriters
 TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch
+
+# The preload library runs inside the target (collectors/preload/).
+PRELOAD_SRCS = collectors/preload/preload.c collectors/faultring.c \
+	collectors/pyframe.c collectors/maps.c collectors/util.c
 
 LIB_OBJS = $(LIB_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o)
@@ -129,7 +136,10 @@ ASAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 .PHONY: all deps deps-test check check-unit check-asan check-fuzz \
         check-integration demo bench install clean
 
-all: build/cowprof $(SAMPLES) $(TOOLS)
+# Programs the preload tests and benchmarks run.
+PRELOAD_TOOLS = build/libcowprof_preload.so build/faultring_dump build/preload_cases
+
+all: build/cowprof $(PRELOAD_TOOLS) $(SAMPLES) $(TOOLS)
 
 deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null; then \
@@ -174,6 +184,24 @@ build/libpyframe_inproc.so: tests/bench/pyframe_inproc.c collectors/pyframe.c \
 build/forktree: samples/forktree.c | deps
 	@mkdir -p build
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+
+build/libcowprof_preload.so: $(PRELOAD_SRCS) collectors/faultring.h collectors/pyframe.h | deps
+	@mkdir -p build
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -fPIC -fvisibility=hidden \
+	  -shared -Wl,-z,defs $(shell pkg-config --cflags libunwind libelf) -o $@ $(PRELOAD_SRCS) \
+	  $(shell pkg-config --libs libunwind libelf) -ldl -pthread
+
+build/cowwriters: samples/cowwriters.c | deps
+	@mkdir -p build
+	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+
+build/preload_cases: tests/tools/preload_cases.c | deps
+	@mkdir -p build
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -pthread -o $@ $<
+
+build/faultring_dump: tests/tools/faultring_dump.c build/libcowprof.a
+	@mkdir -p build
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 # Test tools: small programs the integration tests and benchmarks run.
 build/procwait: tests/tools/procwait.c build/libcowprof.a
@@ -227,20 +255,21 @@ check-asan: $(UNIT_TESTS:%=build/tests-asan/%)
 check-fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
 	@tests/fuzz/run.sh build/fuzz $(FUZZ_TARGETS)
 
-check-integration: build/cowprof $(SAMPLES) $(TOOLS)
+check-integration: build/cowprof $(PRELOAD_TOOLS) $(SAMPLES) $(TOOLS)
 	@$(PYTHON) tests/integration/run.py
 
 demo: build/cowprof $(SAMPLES) | deps-test
 	@samples/demo.sh
 
 bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_view_reload \
-		build/bench_procstate | deps-test
+		build/bench_procstate build/bench_faults $(PRELOAD_TOOLS) | deps-test
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
 	@$(PYTHON) tests/bench/bench_pyframe.py
 	@$(PYTHON) tests/bench/bench_sigtrace.py
 	@build/bench_view_reload
 	@$(PYTHON) tests/bench/bench_procstate.py
+	@$(PYTHON) tests/bench/bench_faults.py
 
 build/bench_procstate: tests/bench/procstate_cost.c build/libcowprof.a | deps
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
@@ -248,13 +277,19 @@ build/bench_procstate: tests/bench/procstate_cost.c build/libcowprof.a | deps
 build/bench_view_reload: tests/bench/view_reload.c build/libcowprof.a | deps
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
+build/bench_faults: tests/bench/bench_faults.c | deps
+	@mkdir -p build
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $<
+
 build/bench_pagemap_raw: tests/bench/pagemap_raw.c | deps
 	@mkdir -p build
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $<
 
-install: build/cowprof
+install: build/cowprof build/libcowprof_preload.so
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 build/cowprof $(DESTDIR)$(PREFIX)/bin/cowprof
+	install -d $(DESTDIR)$(PREFIX)/lib/cowprof
+	install -m 644 build/libcowprof_preload.so $(DESTDIR)$(PREFIX)/lib/cowprof/libcowprof_preload.so
 
 clean:
 	rm -rf build

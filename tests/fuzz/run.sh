@@ -27,6 +27,7 @@ seeds_of() {
 	fuzz_tracefs) echo 'files:tests/fixtures/tracefs/events/*/*/format' ;;
 	fuzz_sigtrace) echo 'files:tests/fixtures/perf/*.bin' ;;
 	fuzz_kmsg) echo 'files:tests/fixtures/kmsg/*.txt' ;;
+	fuzz_faultring) echo 'files:tests/fixtures/faultring/*.bin' ;;
 	esac
 }
 

@@ -1,0 +1,119 @@
+/* cowwriters.c - forked children that write inherited pages from known
+ * functions, for checking fault attribution
+ *
+ *   cowwriters [CHILDREN [THREADS]]
+ *
+ * The parent maps a private region of 1000 pages and fills it, then forks
+ * CHILDREN children (default 2) one after the other. In each child,
+ * writer_alpha writes the first 300 pages and writer_beta the other 700
+ * (one store per page: exactly 300 and 700 first writes). With THREADS > 1
+ * each writer runs in THREADS threads at once, each on its share of the
+ * pages. Every child prints its checksum on stdout (deterministic) and exits
+ * 0; the addresses of the two writers go to stderr, for resolving stacks.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGES 1000
+#define ALPHA_PAGES 300
+
+static unsigned char *region;
+static size_t page;
+
+struct share {
+	size_t first, end;
+	unsigned char value;
+};
+
+__attribute__((noinline)) static void *writer_alpha(void *arg)
+{
+	struct share *s = arg;
+	for (size_t i = s->first; i < s->end; i++)
+		((volatile unsigned char *)region)[i * page + 7] = s->value;
+	return NULL;
+}
+
+__attribute__((noinline)) static void *writer_beta(void *arg)
+{
+	struct share *s = arg;
+	for (size_t i = s->first; i < s->end; i++)
+		((volatile unsigned char *)region)[i * page + 11] = s->value;
+	return NULL;
+}
+
+/* Run writer over pages [first, end) in nthreads threads (the calling
+ * thread alone when 1). */
+static void run(void *(*writer)(void *), size_t first, size_t end,
+		int nthreads, unsigned char value)
+{
+	if (nthreads <= 1) {
+		struct share s = { first, end, value };
+		writer(&s);
+		return;
+	}
+	pthread_t t[64];
+	struct share s[64];
+	size_t n = end - first;
+	for (int i = 0; i < nthreads; i++) {
+		s[i].first = first + n * (size_t)i / (size_t)nthreads;
+		s[i].end = first + n * (size_t)(i + 1) / (size_t)nthreads;
+		s[i].value = value;
+		if (pthread_create(&t[i], NULL, writer, &s[i]) != 0)
+			exit(3);
+	}
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+}
+
+static uint64_t checksum(void)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < (size_t)PAGES * page; i += 7)
+		sum = sum * 31 + region[i];
+	return sum;
+}
+
+int main(int argc, char **argv)
+{
+	int children = argc > 1 ? atoi(argv[1]) : 2;
+	int threads = argc > 2 ? atoi(argv[2]) : 1;
+	if (children < 0 || threads < 1 || threads > 64) {
+		fprintf(stderr, "usage: cowwriters [CHILDREN [THREADS<=64]]\n");
+		return 2;
+	}
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	region = mmap(NULL, PAGES * page, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (region == MAP_FAILED)
+		return 1;
+	for (size_t i = 0; i < (size_t)PAGES * page; i++)
+		region[i] = (unsigned char)(i * 13);
+	fprintf(stderr, "cowwriters: writer_alpha=%p writer_beta=%p\n",
+		(void *)writer_alpha, (void *)writer_beta);
+	printf("parent: checksum %016llx\n", (unsigned long long)checksum());
+	for (int c = 0; c < children; c++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid == 0) {
+			run(writer_alpha, 0, ALPHA_PAGES, threads, (unsigned char)(c + 1));
+			run(writer_beta, ALPHA_PAGES, PAGES, threads, (unsigned char)(c + 101));
+			printf("child %d: checksum %016llx\n", c,
+			       (unsigned long long)checksum());
+			fflush(stdout);
+			_exit(0);
+		}
+		int st;
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+			return 1;
+	}
+	printf("parent: checksum %016llx\n", (unsigned long long)checksum());
+	return 0;
+}
