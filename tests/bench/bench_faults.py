@@ -27,14 +27,17 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 PY_CHILD = r"""
 import os, sys, time
 n = int(sys.argv[1])
+depth = int(sys.argv[2])
 buf = bytearray(b"x" * (n * 4096))
 def touch(b, v):
     for i in range(0, len(b), 4096):
         b[i] = v
-def level2(b, v):
+def level2(b, v, d):
+    if d > 0:
+        return level2(b, v, d - 1)
     touch(b, v)
 def level1(b, v):
-    t0 = time.perf_counter(); level2(b, v); return time.perf_counter() - t0
+    t0 = time.perf_counter(); level2(b, v, depth); return time.perf_counter() - t0
 sys.stdout.flush()
 pid = os.fork()
 if pid == 0:
@@ -80,7 +83,8 @@ def main():
         print("bench_faults: build first (make)", file=sys.stderr)
         return 1
     c = [BENCH, "plain", str(PAGES)]
-    py = [PYTHON, "-c", PY_CHILD, str(PAGES)]
+    py = [PYTHON, "-c", PY_CHILD, str(PAGES), "0"]
+    deep = [PYTHON, "-c", PY_CHILD, str(PAGES), "30"]
     setups = [
         ("C plain fork-child write", c, None),
         ("C mprotect + SIGSEGV (raw, sequential)", [BENCH, "mprotect", str(PAGES)], None),
@@ -92,6 +96,9 @@ def main():
         ("Python library, no stacks", py, "none"),
         ("Python library, native stacks", py, "native"),
         ("Python library, native + Python stacks", py, "all"),
+        ("Python 30 calls deeper, plain", deep, None),
+        ("Python 30 calls deeper, native stacks", deep, "native"),
+        ("Python 30 calls deeper, native + Python", deep, "all"),
     ]
     best = {}
     events = {}
@@ -109,13 +116,14 @@ def main():
     print("first write to an inherited page, %d pages, best of %d rounds (us per page)"
           % (PAGES, ROUNDS))
     base = {"C": best["C plain fork-child write"],
-            "Python": best["Python plain fork-child write"]}
+            "Python": best["Python plain fork-child write"],
+            "Python 30": best["Python 30 calls deeper, plain"]}
     for name, _, _ in setups:
         us = best[name]
         if us is None:
             print("  %-42s failed: %s" % (name, events[name]))
             continue
-        b = base[name.split()[0]]
+        b = base["Python 30" if name.startswith("Python 30") else name.split()[0]]
         ev = events[name]
         print("  %-42s %7.2f us  +%6.2f us  x%5.2f%s" % (
             name, us, us - b, us / b if b > 0 else 0,
