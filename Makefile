@@ -120,7 +120,8 @@ SAMPLES = build/forktree build/cowwriters
 TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch
 
 # The preload library runs inside the target (collectors/preload/).
-PRELOAD_SRCS = collectors/preload/preload.c collectors/faultring.c \
+PRELOAD_SRCS = collectors/preload/preload.c collectors/preload/record.c \
+	collectors/preload/wrappers.c collectors/faultring.c \
 	collectors/pyframe.c collectors/maps.c collectors/util.c
 
 LIB_OBJS = $(LIB_SRCS:%.c=build/obj/%.o)
@@ -185,7 +186,8 @@ build/forktree: samples/forktree.c | deps
 	@mkdir -p build
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
 
-build/libcowprof_preload.so: $(PRELOAD_SRCS) collectors/faultring.h collectors/pyframe.h | deps
+build/libcowprof_preload.so: $(PRELOAD_SRCS) collectors/preload/preload.h collectors/faultring.h \
+		collectors/pyframe.h | deps
 	@mkdir -p build
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -fPIC -fvisibility=hidden \
 	  -shared -Wl,-z,defs $(shell pkg-config --cflags libunwind libelf) -o $@ $(PRELOAD_SRCS) \

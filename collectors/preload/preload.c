@@ -19,734 +19,67 @@
  * (Python code objects named per process, default 4096), COWPROF_FILE_DATA=0
  * (leave private file mappings alone).
  */
-#include <dirent.h>
-#include <dlfcn.h>
-#include <errno.h>
+#include "preload.h"
+
 #include <fcntl.h>
 #include <link.h>
-#include <linux/userfaultfd.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
+struct preload_state g = { .uffd = -1 };
 
-#include "../faultring.h"
-#include "../pyframe.h"
+TLS int in_handler;
+TLS uint64_t last_spurious;
+TLS pid_t tid_cache;
+TLS uint64_t tstate_cache;   /* this thread's PyThreadState, once found */
+TLS sigjmp_buf *walk_jmp;    /* set while reading Python frames */
 
-#define EXPORT __attribute__((visibility("default")))
-#define TLS __thread __attribute__((tls_model("initial-exec")))
-#define PAGE 4096ul
-#define MAX_EXCL 96
 
-enum stacks { STACKS_NONE, STACKS_NATIVE, STACKS_ALL };
-
-/* An armed range: [start, end), a mapping at fork; bit0 is the index of its
- * first page in the bitmaps (still protected, present at fork). */
-struct range {
-	uint64_t start, end, bit0;
-	bool mprot;   /* protected with mprotect (file-backed), not userfaultfd */
-	bool dead;    /* the program changed it (mprotect, munmap): not ours */
-	int prot;     /* its protection, for mprot ranges */
-};
-
-struct span {
-	uint64_t start, end;
-};
-
-static struct {
-	bool enabled;
-	enum stacks stacks;
-	bool file_data;     /* arm private file mappings with mprotect */
-	uint32_t nslots, ncodes;
-	char spool[4096];
-	/* RW segments of the objects the handler itself writes (this library,
-	 * libunwind, ld.so): never armed */
-	struct span own[16];
-	int nown;
-	struct span text;   /* this library's code */
-	struct span unw_text;
-	/* static TLS blocks of this library and libunwind, from the thread
-	 * pointer (the same offsets in every thread) */
-	struct { int64_t off; uint64_t size; } tls[4];
-	int ntls;
-	/* the kernel writes each thread's rseq area on every return to user
-	 * space, and kills the thread if it cannot */
-	ptrdiff_t rseq_off;
-	unsigned int rseq_size;
-	/* memory libunwind mapped (its caches): it writes there with every
-	 * signal blocked, where a fault of ours would kill the process */
-	struct span unw_mem[32];
-	int nunw_mem;
-	/* Python, looked up once before the first fork */
-	bool py_looked, py_ok;
-	struct pyframe_layout py;
-	char py_status[FAULTRING_STATUS_MAX];
-	/* the program's SIGBUS and SIGSEGV actions while we own the real ones
-	 * (SIGSEGV only when some mapping is protected with mprotect) */
-	struct sigaction prog_bus, prog_segv;
-	bool segv_owned;
-	/* per process, reset in each child */
-	volatile bool armed;
-	int uffd;
-	struct faultring_writer ring;
-	struct range *ranges;
-	size_t nranges, ranges_size;
-	uint64_t *bits;      /* pages still protected */
-	uint64_t *present;   /* pages present at fork: a first write copies */
-	size_t bits_size;
-} g = { .uffd = -1 };
-
-static TLS int in_handler;
-static TLS uint64_t last_spurious;
-static TLS pid_t tid_cache;
-static TLS uint64_t tstate_cache;   /* this thread's PyThreadState, once found */
-static TLS sigjmp_buf *walk_jmp;    /* set while reading Python frames */
-
-static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
-static sighandler_t (*real_signal)(int, sighandler_t);
-static ssize_t (*real_read)(int, void *, size_t);
-static ssize_t (*real_pread)(int, void *, size_t, off_t);
-static ssize_t (*real_readv)(int, const struct iovec *, int);
-static ssize_t (*real_preadv)(int, const struct iovec *, int, off_t);
-static ssize_t (*real_recv)(int, void *, size_t, int);
-static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *,
+int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+sighandler_t (*real_signal)(int, sighandler_t);
+ssize_t (*real_read)(int, void *, size_t);
+ssize_t (*real_pread)(int, void *, size_t, off_t);
+ssize_t (*real_readv)(int, const struct iovec *, int);
+ssize_t (*real_preadv)(int, const struct iovec *, int, off_t);
+ssize_t (*real_recv)(int, void *, size_t, int);
+ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *,
 				socklen_t *);
-static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
-static size_t (*real_fread)(void *, size_t, size_t, FILE *);
-static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
-static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
-static int (*real_pthread_sigmask)(int, const sigset_t *, sigset_t *);
-static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
-static int (*real_epoll_pwait)(int, struct epoll_event *, int, int,
+ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+size_t (*real_fread)(void *, size_t, size_t, FILE *);
+void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
+int (*real_pthread_sigmask)(int, const sigset_t *, sigset_t *);
+int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+int (*real_epoll_pwait)(int, struct epoll_event *, int, int,
 			       const sigset_t *);
-static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned int, int,
+int (*real_recvmmsg)(int, struct mmsghdr *, unsigned int, int,
 			    struct timespec *);
-static DIR *(*real_opendir)(const char *);
-static DIR *(*real_fdopendir)(int);
-static ssize_t (*real_getdents64)(int, void *, size_t);
+DIR *(*real_opendir)(const char *);
+DIR *(*real_fdopendir)(int);
+ssize_t (*real_getdents64)(int, void *, size_t);
 
-static void *next_sym(const char *name)
+void *preload_next_sym(const char *name)
 {
 	return dlsym(RTLD_NEXT, name);
 }
 
-/* The next definition of a symbol we wrap, looked up on first use when a
- * wrapper runs before our constructor. */
-static void **resolved(void **slot, const char *name)
+void **preload_resolved(void **slot, const char *name)
 {
 	if (!*slot)
-		*slot = next_sym(name);
+		*slot = preload_next_sym(name);
 	return slot;
 }
 
-#define REAL(fn) (*(__typeof__(real_##fn) *)resolved((void **)&real_##fn, #fn))
-
-static pid_t my_tid(void)
+pid_t preload_my_tid(void)
 {
 	if (!tid_cache)
 		tid_cache = (pid_t)syscall(SYS_gettid);
 	return tid_cache;
-}
-
-/* ---- the armed ranges ---- */
-
-/* The range holding addr, or NULL. */
-static struct range *range_of(uint64_t addr)
-{
-	size_t lo = 0, hi = g.nranges;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (addr < g.ranges[mid].start)
-			hi = mid;
-		else if (addr >= g.ranges[mid].end)
-			lo = mid + 1;
-		else
-			return &g.ranges[mid];
-	}
-	return NULL;
-}
-
-static void set_bit(uint64_t *map, uint64_t b, bool on)
-{
-	if (on)
-		map[b / 64] |= 1ull << (b % 64);
-	else
-		map[b / 64] &= ~(1ull << (b % 64));
-}
-
-/* Clear the bit of page addr of r: true if it was set (still protected). */
-static bool take_page(const struct range *r, uint64_t addr)
-{
-	uint64_t b = r->bit0 + (addr - r->start) / PAGE;
-	uint64_t m = 1ull << (b % 64);
-	return __atomic_fetch_and(&g.bits[b / 64], ~m, __ATOMIC_ACQ_REL) & m;
-}
-
-static bool was_present(const struct range *r, uint64_t addr)
-{
-	uint64_t b = r->bit0 + (addr - r->start) / PAGE;
-	return g.present[b / 64] >> (b % 64) & 1;
-}
-
-/* mprotect without our wrapper */
-static int sys_mprotect(uint64_t start, uint64_t len, int prot)
-{
-	return (int)syscall(SYS_mprotect, start, len, prot);
-}
-
-static int unprotect(const struct range *r, uint64_t start, uint64_t len)
-{
-	if (r->mprot)
-		return sys_mprotect(start, len, r->prot);
-	struct uffdio_writeprotect wp = {
-		.range = { .start = start, .len = len }, .mode = 0 };
-	return ioctl(g.uffd, UFFDIO_WRITEPROTECT, &wp);
-}
-
-/* ---- recording ---- */
-
-/* The walk reads the interpreter's memory with plain loads. Should a
- * pointer be stale (a frame chain in flux, a thread state freed since we
- * cached it), the read faults: on_fault jumps back here and the event goes
- * without Python frames instead of killing the program. */
-static void record_python(struct faultring_slot *s, pid_t tid)
-{
-	struct pyframe fr[FAULTRING_MAX_PY];
-	sigjmp_buf jb;
-	struct faultring_code *volatile pending = NULL;
-	if (sigsetjmp(jb, 0)) {
-		walk_jmp = NULL;
-		tstate_cache = 0;
-		if (pending) {
-			memcpy(pending->name, "?", 2);
-			pending->file[0] = '\0';
-			faultring_writer_code_done(pending);
-		}
-		s->npy = 0;
-		return;
-	}
-	walk_jmp = &jb;
-	uint64_t ts = tstate_cache;
-	if (!ts)
-		ts = tstate_cache = pyframe_thread_state(&g.py, pyframe_read_self,
-							 NULL, tid);
-	int n = ts ? pyframe_walk(&g.py, pyframe_read_self, NULL, ts, fr,
-				  FAULTRING_MAX_PY) : 0;
-	for (int i = 0; i < n; i++) {
-		s->py_code[i] = fr[i].code;
-		s->py_line[i] = fr[i].line;
-		struct faultring_code *c =
-			faultring_writer_code_claim(&g.ring, fr[i].code);
-		if (!c)
-			continue;
-		pending = c;
-		if (pyframe_code_names(&g.py, pyframe_read_self, NULL, fr[i].code,
-				       c->name, sizeof(c->name), c->file,
-				       sizeof(c->file)) < 0) {
-			memcpy(c->name, "?", 2);
-			c->file[0] = '\0';
-		}
-		faultring_writer_code_done(c);
-		pending = NULL;
-	}
-	walk_jmp = NULL;
-	s->npy = (uint8_t)(n > 0 ? n : 0);
-}
-
-/* Record one event for page addr. uc is the signal context (the stack then
- * starts at the faulting instruction), or NULL for a syscall wrapper (the
- * stack starts at the wrapper's caller). */
-static void record(uint64_t addr, ucontext_t *uc, uint16_t flags)
-{
-	uint64_t idx;
-	struct faultring_slot *s = faultring_writer_reserve(&g.ring, &idx);
-	if (!s)
-		return;
-	pid_t tid = my_tid();
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s->t_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	s->addr = addr;
-	s->tid = tid;
-	s->flags = flags;
-	s->nnative = 0;
-	s->npy = 0;
-	if (g.stacks >= STACKS_NATIVE) {
-		unw_cursor_t cur;
-		unw_context_t ctx;
-		int rc;
-		if (uc) {
-			rc = unw_init_local2(&cur, (unw_context_t *)uc,
-					     UNW_INIT_SIGNAL_FRAME);
-		} else {
-			unw_getcontext(&ctx);
-			rc = unw_init_local(&cur, &ctx);
-			/* skip this library's frames: start at the caller */
-			unw_word_t ip = 0;
-			while (rc == 0 && unw_get_reg(&cur, UNW_REG_IP, &ip) == 0 &&
-			       ip >= g.text.start && ip < g.text.end)
-				if (unw_step(&cur) <= 0)
-					rc = -1;
-		}
-		int n = 0;
-		while (rc == 0 && n < FAULTRING_MAX_NATIVE) {
-			unw_word_t ip;
-			if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || !ip)
-				break;
-			s->native[n++] = ip;
-			if (unw_step(&cur) <= 0)
-				break;
-		}
-		s->nnative = (uint8_t)n;
-	}
-	if (g.stacks == STACKS_ALL && g.py_ok)
-		record_python(s, tid);
-	faultring_writer_commit(&g.ring, s, idx);
-}
-
-/* ---- the fault handler ---- */
-
-static struct sigaction *prog_of(int sig)
-{
-	return sig == SIGSEGV ? &g.prog_segv : &g.prog_bus;
-}
-
-static bool owned(int sig)
-{
-	return g.armed && (sig == SIGBUS || (sig == SIGSEGV && g.segv_owned));
-}
-
-/* Hand a SIGBUS or SIGSEGV that is not ours to what the program asked for. */
-static void chain(int sig, siginfo_t *si, void *uc)
-{
-	struct sigaction p = *prog_of(sig);
-	if (!(p.sa_flags & SA_SIGINFO) && p.sa_handler == SIG_IGN &&
-	    si->si_code <= 0)
-		return;
-	if ((p.sa_flags & SA_SIGINFO) ? !p.sa_sigaction
-				      : (p.sa_handler == SIG_DFL ||
-					 p.sa_handler == SIG_IGN)) {
-		/* default action: a fault re-executes and dies with a core; a
-		 * sent signal is sent again */
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
-		sigemptyset(&dfl.sa_mask);
-		*prog_of(sig) = dfl;
-		REAL(sigaction)(sig, &dfl, NULL);
-		if (si->si_code <= 0)
-			raise(sig);
-		return;
-	}
-	sigset_t old, mask = p.sa_mask;
-	sigdelset(&mask, SIGBUS);
-	if (g.segv_owned)
-		sigdelset(&mask, SIGSEGV);
-	REAL(pthread_sigmask)(SIG_BLOCK, &mask, &old);
-	if (p.sa_flags & SA_RESETHAND) {
-		memset(prog_of(sig), 0, sizeof(p));
-		prog_of(sig)->sa_handler = SIG_DFL;
-	}
-	if (p.sa_flags & SA_SIGINFO)
-		p.sa_sigaction(sig, si, uc);
-	else
-		p.sa_handler(sig);
-	REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
-}
-
-/* SIGBUS (userfaultfd) and SIGSEGV (mprotect) of a first write. */
-static void on_fault(int sig, siginfo_t *si, void *uc)
-{
-	int saved = errno;
-	uint64_t addr = (uint64_t)si->si_addr;
-	uint64_t page = addr & ~(PAGE - 1);
-	struct range *r = NULL;
-	if (g.armed && ((sig == SIGBUS && si->si_code == BUS_ADRERR) ||
-			(sig == SIGSEGV && si->si_code == SEGV_ACCERR))) {
-		r = range_of(addr);
-		if (r && (r->dead || r->mprot != (sig == SIGSEGV)))
-			r = NULL;
-	}
-	if (!r) {
-		if (walk_jmp && si->si_code > 0)
-			siglongjmp(*walk_jmp, 1);
-		chain(sig, si, uc);
-		errno = saved;
-		return;
-	}
-	if (in_handler) {
-		/* the handler itself wrote a protected page (libunwind's or
-		 * libc's state): let it through, uncounted as an event */
-		if (take_page(r, page) && was_present(r, page))
-			faultring_writer_count(&g.ring.h->self_faults, 1);
-		unprotect(r, page, PAGE);
-		errno = saved;
-		return;
-	}
-	in_handler = 1;
-	if (take_page(r, page)) {
-		last_spurious = 0;
-		/* a page absent at fork (mprotect covers those too) is new, not
-		 * a copy */
-		if (was_present(r, page))
-			record(addr, uc, 0);
-		unprotect(r, page, PAGE);
-	} else if (last_spurious == page) {
-		/* the page is no longer ours and still faults: a SIGBUS of the
-		 * program's own */
-		last_spurious = 0;
-		in_handler = 0;
-		chain(sig, si, uc);
-		errno = saved;
-		return;
-	} else {
-		/* another thread took this page and is about to lift the
-		 * protection: retry the write */
-		last_spurious = page;
-	}
-	in_handler = 0;
-	errno = saved;
-}
-
-/* ---- syscall buffers ---- */
-
-/* The kernel cannot take our SIGBUS: its write to a protected page fails
- * with EFAULT. Before a call that makes the kernel write into [buf, +len),
- * lift the protection of the pages still protected, recording each as an
- * event at the caller. */
-static void prepare_buffer(uintptr_t buf, size_t len)
-{
-	if (!g.armed || !len || in_handler)
-		return;
-	uint64_t a = buf & ~(PAGE - 1);
-	uint64_t end = buf + len;
-	int saved = errno;
-	in_handler = 1;
-	while (a < end) {
-		struct range *r = range_of(a);
-		if (!r) {
-			a += PAGE;
-			continue;
-		}
-		for (; a < end && a < r->end; a += PAGE) {
-			if (!take_page(r, a))
-				continue;
-			if (was_present(r, a)) {
-				record(a, NULL, FAULTRING_SLOT_KERNEL);
-				faultring_writer_count(&g.ring.h->kernel_writes, 1);
-			}
-			unprotect(r, a, PAGE);
-		}
-	}
-	in_handler = 0;
-	errno = saved;
-}
-
-static void prepare_iov(const struct iovec *iov, int n)
-{
-	for (int i = 0; g.armed && iov && i < n; i++)
-		prepare_buffer((uintptr_t)iov[i].iov_base, iov[i].iov_len);
-}
-
-EXPORT ssize_t read(int fd, void *buf, size_t n)
-{
-	prepare_buffer((uintptr_t)buf, n);
-	return REAL(read)(fd, buf, n);
-}
-
-EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
-{
-	prepare_buffer((uintptr_t)buf, n);
-	return REAL(pread)(fd, buf, n, off);
-}
-
-EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
-{
-	prepare_buffer((uintptr_t)buf, n);
-	return REAL(pread)(fd, buf, n, off);
-}
-
-EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
-{
-	prepare_iov(iov, n);
-	return REAL(readv)(fd, iov, n);
-}
-
-EXPORT ssize_t preadv(int fd, const struct iovec *iov, int n, off_t off)
-{
-	prepare_iov(iov, n);
-	return REAL(preadv)(fd, iov, n, off);
-}
-
-EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
-{
-	prepare_buffer((uintptr_t)buf, n);
-	return REAL(recv)(fd, buf, n, flags);
-}
-
-EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
-			struct sockaddr *from, socklen_t *fromlen)
-{
-	prepare_buffer((uintptr_t)buf, n);
-	prepare_buffer((uintptr_t)from, fromlen ? *fromlen : 0);
-	return REAL(recvfrom)(fd, buf, n, flags, from, fromlen);
-}
-
-EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
-{
-	if (m) {
-		prepare_iov(m->msg_iov, (int)m->msg_iovlen);
-		prepare_buffer((uintptr_t)m->msg_name, m->msg_namelen);
-		prepare_buffer((uintptr_t)m->msg_control, m->msg_controllen);
-	}
-	return REAL(recvmsg)(fd, m, flags);
-}
-
-EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
-		    struct timespec *timeout)
-{
-	for (unsigned int i = 0; g.armed && v && i < n; i++) {
-		prepare_iov(v[i].msg_hdr.msg_iov, (int)v[i].msg_hdr.msg_iovlen);
-		prepare_buffer((uintptr_t)v[i].msg_hdr.msg_name, v[i].msg_hdr.msg_namelen);
-		prepare_buffer((uintptr_t)v[i].msg_hdr.msg_control,
-			       v[i].msg_hdr.msg_controllen);
-	}
-	return REAL(recvmmsg)(fd, v, n, flags, timeout);
-}
-
-EXPORT int epoll_wait(int fd, struct epoll_event *ev, int n, int timeout)
-{
-	if (n > 0)
-		prepare_buffer((uintptr_t)ev, (size_t)n * sizeof(*ev));
-	return REAL(epoll_wait)(fd, ev, n, timeout);
-}
-
-EXPORT int epoll_pwait(int fd, struct epoll_event *ev, int n, int timeout,
-		       const sigset_t *mask)
-{
-	if (n > 0)
-		prepare_buffer((uintptr_t)ev, (size_t)n * sizeof(*ev));
-	return REAL(epoll_pwait)(fd, ev, n, timeout, mask);
-}
-
-EXPORT ssize_t getdents64(int fd, void *buf, size_t n)
-{
-	prepare_buffer((uintptr_t)buf, n);
-	return REAL(getdents64)(fd, buf, n);
-}
-
-/* readdir fills the DIR's buffer with getdents64 from inside libc, where no
- * wrapper sees it: prepare the whole DIR when it is made. glibc's DIR starts
- * with int fd, a lock word and size_t allocation, the buffer's size. */
-static DIR *prepare_dir(DIR *d)
-{
-	if (d && g.armed) {
-		size_t alloc;
-		memcpy(&alloc, (char *)d + 8, sizeof(alloc));
-		if (alloc < 4096 || alloc > (1u << 20))
-			alloc = 32768;
-		prepare_buffer((uintptr_t)d, alloc + 64);
-	}
-	return d;
-}
-
-EXPORT DIR *opendir(const char *name)
-{
-	return prepare_dir(REAL(opendir)(name));
-}
-
-EXPORT DIR *fdopendir(int fd)
-{
-	return prepare_dir(REAL(fdopendir)(fd));
-}
-
-EXPORT size_t fread(void *p, size_t size, size_t n, FILE *f)
-{
-	if (size && n <= SIZE_MAX / size)
-		prepare_buffer((uintptr_t)p, size * n);
-	return REAL(fread)(p, size, n, f);
-}
-
-/* ---- mappings protected with mprotect ---- */
-
-/* Give the still-protected pages of r their protection back (protect
- * false) or take it again (true); with forget, clear their bits too. */
-static void mprot_pages(struct range *r, bool protect, bool forget)
-{
-	uint64_t run = 0;
-	for (uint64_t a = r->start; a <= r->end; a += PAGE) {
-		bool on = false;
-		if (a < r->end) {
-			uint64_t b = r->bit0 + (a - r->start) / PAGE;
-			on = g.bits[b / 64] >> (b % 64) & 1;
-			if (on && forget)
-				set_bit(g.bits, b, false);
-		}
-		if (on && !run)
-			run = a;
-		if (!on && run) {
-			sys_mprotect(run, a - run,
-				     protect ? r->prot & ~PROT_WRITE : r->prot);
-			run = 0;
-		}
-	}
-}
-
-/* The program changes [addr, +len) itself (mprotect, munmap, mremap,
- * mmap over it): the mprotect ranges it touches are no longer ours. */
-static void release(uint64_t addr, uint64_t len)
-{
-	if (!g.armed || !g.segv_owned)
-		return;
-	for (size_t i = 0; i < g.nranges; i++) {
-		struct range *r = &g.ranges[i];
-		if (!r->mprot || r->dead || addr >= r->end || addr + len <= r->start)
-			continue;
-		mprot_pages(r, false, true);
-		r->dead = true;
-	}
-}
-
-/* Around a fork of an armed process: the child must not inherit pages
- * that only our handler here knows are protected. */
-static void mprot_all(bool protect)
-{
-	if (!g.armed || !g.segv_owned)
-		return;
-	for (size_t i = 0; i < g.nranges; i++)
-		if (g.ranges[i].mprot && !g.ranges[i].dead)
-			mprot_pages(&g.ranges[i], protect, false);
-}
-
-EXPORT int mprotect(void *addr, size_t len, int prot)
-{
-	release((uint64_t)addr, len);
-	return sys_mprotect((uint64_t)addr, len, prot);
-}
-
-EXPORT int munmap(void *addr, size_t len)
-{
-	release((uint64_t)addr, len);
-	return (int)syscall(SYS_munmap, addr, len);
-}
-
-EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
-{
-	void *target = NULL;
-	if (flags & MREMAP_FIXED) {
-		va_list ap;
-		va_start(ap, flags);
-		target = va_arg(ap, void *);
-		va_end(ap);
-		release((uint64_t)target, new_len);
-	}
-	release((uint64_t)old, old_len);
-	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, target);
-}
-
-/* ---- libunwind's memory ---- */
-
-EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	if (flags & MAP_FIXED)
-		release((uint64_t)addr, len);
-	void *p = REAL(mmap)(addr, len, prot, flags, fd, off);
-	uint64_t ra = (uint64_t)__builtin_return_address(0);
-	if (p != MAP_FAILED && ra >= g.unw_text.start && ra < g.unw_text.end) {
-		int i = __atomic_fetch_add(&g.nunw_mem, 1, __ATOMIC_RELAXED);
-		if (i < (int)(sizeof(g.unw_mem) / sizeof(g.unw_mem[0]))) {
-			g.unw_mem[i].start = (uint64_t)p;
-			g.unw_mem[i].end = (uint64_t)p + len;
-		}
-	}
-	return p;
-}
-
-EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	return mmap(addr, len, prot, flags, fd, off);
-}
-
-/* A synchronous SIGBUS (or our SIGSEGV) that finds itself blocked kills the
- * process (the kernel resets it to the default action): while armed, no
- * thread may block them, nor any handler's mask hold them. Returns set, or
- * keep holding set without them. */
-static const sigset_t *strip_mask(int how, const sigset_t *set, sigset_t *keep)
-{
-	if (!g.armed || !set || how == SIG_UNBLOCK)
-		return set;
-	*keep = *set;
-	sigdelset(keep, SIGBUS);
-	if (g.segv_owned)
-		sigdelset(keep, SIGSEGV);
-	return keep;
-}
-
-/* libunwind blocks every signal around each use of its caches: two system
- * calls per frame, most of the cost of a stack. Inside our handler that
- * protects nothing (the only signal that can come is our own SIGBUS, whose
- * nested path never unwinds), so there it is skipped; its mutex stays. */
-EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
-{
-	uint64_t ra = (uint64_t)__builtin_return_address(0);
-	if (in_handler && ra >= g.unw_text.start && ra < g.unw_text.end) {
-		if (old)
-			memset(old, 0, sizeof(*old));
-		return 0;
-	}
-	sigset_t keep;
-	return REAL(sigprocmask)(how, strip_mask(how, set, &keep), old);
-}
-
-EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-{
-	sigset_t keep;
-	return REAL(pthread_sigmask)(how, strip_mask(how, set, &keep), old);
-}
-
-/* ---- the program's signal handlers ---- */
-
-EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-	if (!owned(sig)) {
-		if (!g.armed || !act)
-			return REAL(sigaction)(sig, act, old);
-		struct sigaction keep = *act;
-		strip_mask(SIG_BLOCK, &act->sa_mask, &keep.sa_mask);
-		return REAL(sigaction)(sig, &keep, old);
-	}
-	if (old)
-		*old = *prog_of(sig);
-	if (act)
-		*prog_of(sig) = *act;
-	return 0;
-}
-
-EXPORT sighandler_t signal(int sig, sighandler_t h)
-{
-	if (!owned(sig))
-		return REAL(signal)(sig, h);
-	/* glibc's signal(): BSD semantics */
-	struct sigaction act = { .sa_handler = h, .sa_flags = SA_RESTART }, old;
-	sigemptyset(&act.sa_mask);
-	sigaddset(&act.sa_mask, sig);
-	sigaction(sig, &act, &old);
-	return (old.sa_flags & SA_SIGINFO) ? (sighandler_t)(void (*)(void))old.sa_sigaction
-					   : old.sa_handler;
 }
 
 /* ---- arming, in the fork child ---- */
@@ -897,16 +230,16 @@ static uint64_t protect_span(int pm, const struct range *r, uint64_t start,
 			if (!(e[i] >> 62))
 				continue;
 			uint64_t b = bit0 + (a + i * PAGE - rstart) / PAGE;
-			set_bit(g.present, b, true);
-			set_bit(g.bits, b, true);
+			preload_set_bit(g.present, b, true);
+			preload_set_bit(g.bits, b, true);
 			n++;
 		}
 		a += cnt * PAGE;
 	}
 	if (r->mprot) {
 		for (uint64_t a = start; a < end; a += PAGE)
-			set_bit(g.bits, bit0 + (a - rstart) / PAGE, true);
-		if (sys_mprotect(start, end - start, r->prot & ~PROT_WRITE) == 0)
+			preload_set_bit(g.bits, bit0 + (a - rstart) / PAGE, true);
+		if (preload_sys_mprotect(start, end - start, r->prot & ~PROT_WRITE) == 0)
 			return n;
 		n = 0;
 	}
@@ -916,8 +249,8 @@ static uint64_t protect_span(int pm, const struct range *r, uint64_t start,
 	if (!n || (!r->mprot && ioctl(g.uffd, UFFDIO_WRITEPROTECT, &wp) < 0)) {
 		/* nothing protected: clear what we set */
 		for (uint64_t a = start; a < end; a += PAGE) {
-			set_bit(g.bits, bit0 + (a - rstart) / PAGE, false);
-			set_bit(g.present, bit0 + (a - rstart) / PAGE, false);
+			preload_set_bit(g.bits, bit0 + (a - rstart) / PAGE, false);
+			preload_set_bit(g.present, bit0 + (a - rstart) / PAGE, false);
 		}
 		return 0;
 	}
@@ -1081,7 +414,7 @@ static void arm(void)
 	/* our handlers first, then the protection. SIGSEGV runs on the
 	 * program's alternate stack when it has one, so that a stack
 	 * overflow still reaches the program's own handler. */
-	struct sigaction act = { .sa_sigaction = on_fault,
+	struct sigaction act = { .sa_sigaction = preload_on_fault,
 				 .sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESTART };
 	sigemptyset(&act.sa_mask);
 	if (REAL(sigaction)(SIGBUS, &act, &g.prog_bus) < 0)
@@ -1187,12 +520,12 @@ out:
  * then, and we ask again at the next fork). */
 static void atfork_parent(void)
 {
-	mprot_all(true);
+	preload_mprot_all(true);
 }
 
 static void atfork_prepare(void)
 {
-	mprot_all(false);
+	preload_mprot_all(false);
 	if (!g.enabled || g.py_looked || g.stacks != STACKS_ALL)
 		return;
 	int saved = errno;
@@ -1239,7 +572,7 @@ static int own_segments(struct dl_phdr_info *info, size_t size, void *data)
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uint64_t a = info->dlpi_addr + ph->p_vaddr;
-		uint64_t fn = (uint64_t)&record;
+		uint64_t fn = (uint64_t)&preload_record;
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
 		if (fn >= a && fn < a + ph->p_memsz) {
@@ -1294,27 +627,27 @@ __attribute__((constructor)) static void preload_init(void)
 			g.ncodes = (uint32_t)v;
 	}
 	snprintf(g.py_status, sizeof(g.py_status), "no CPython");
-	real_sigaction = next_sym("sigaction");
-	real_signal = next_sym("signal");
-	real_read = next_sym("read");
-	real_pread = next_sym("pread");
-	real_readv = next_sym("readv");
-	real_preadv = next_sym("preadv");
-	real_recv = next_sym("recv");
-	real_recvfrom = next_sym("recvfrom");
-	real_recvmsg = next_sym("recvmsg");
-	real_fread = next_sym("fread");
-	real_mmap = next_sym("mmap");
-	real_sigprocmask = next_sym("sigprocmask");
-	real_pthread_sigmask = next_sym("pthread_sigmask");
-	real_epoll_wait = next_sym("epoll_wait");
-	real_epoll_pwait = next_sym("epoll_pwait");
-	real_recvmmsg = next_sym("recvmmsg");
-	real_opendir = next_sym("opendir");
-	real_fdopendir = next_sym("fdopendir");
-	real_getdents64 = next_sym("getdents64");
-	const ptrdiff_t *rseq_off = next_sym("__rseq_offset");
-	const unsigned int *rseq_size = next_sym("__rseq_size");
+	real_sigaction = preload_next_sym("sigaction");
+	real_signal = preload_next_sym("signal");
+	real_read = preload_next_sym("read");
+	real_pread = preload_next_sym("pread");
+	real_readv = preload_next_sym("readv");
+	real_preadv = preload_next_sym("preadv");
+	real_recv = preload_next_sym("recv");
+	real_recvfrom = preload_next_sym("recvfrom");
+	real_recvmsg = preload_next_sym("recvmsg");
+	real_fread = preload_next_sym("fread");
+	real_mmap = preload_next_sym("mmap");
+	real_sigprocmask = preload_next_sym("sigprocmask");
+	real_pthread_sigmask = preload_next_sym("pthread_sigmask");
+	real_epoll_wait = preload_next_sym("epoll_wait");
+	real_epoll_pwait = preload_next_sym("epoll_pwait");
+	real_recvmmsg = preload_next_sym("recvmmsg");
+	real_opendir = preload_next_sym("opendir");
+	real_fdopendir = preload_next_sym("fdopendir");
+	real_getdents64 = preload_next_sym("getdents64");
+	const ptrdiff_t *rseq_off = preload_next_sym("__rseq_offset");
+	const unsigned int *rseq_size = preload_next_sym("__rseq_size");
 	if (rseq_off && rseq_size) {
 		g.rseq_off = *rseq_off;
 		g.rseq_size = *rseq_size;
@@ -1332,3 +665,4 @@ __attribute__((constructor)) static void preload_init(void)
 	if (pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0)
 		g.enabled = true;
 }
+
