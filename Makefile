@@ -53,6 +53,7 @@ LIB_SRCS = \
 	collectors/sigtrace.c \
 	collectors/kmsg.c \
 	collectors/faultring.c \
+	collectors/preload/mapline.c \
 	profiler/recorder.c \
 	profiler/cmd_record.c \
 	profiler/analysis.c \
@@ -98,7 +99,8 @@ UNIT_TESTS = \
 	test_idmap \
 	test_tui_model \
 	test_pyframe \
-	test_faultring
+	test_faultring \
+	test_mapline
 
 FUZZ_TARGETS = \
 	fuzz_maps \
@@ -114,14 +116,15 @@ FUZZ_TARGETS = \
 	fuzz_tracefs \
 	fuzz_sigtrace \
 	fuzz_kmsg \
-	fuzz_faultring
+	fuzz_faultring \
+	fuzz_mapline
 
 SAMPLES = build/forktree build/cowwriters
 TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch
 
 # The preload library runs inside the target (collectors/preload/).
 PRELOAD_SRCS = collectors/preload/preload.c collectors/preload/record.c \
-	collectors/preload/wrappers.c collectors/faultring.c \
+	collectors/preload/wrappers.c collectors/preload/mapline.c collectors/faultring.c \
 	collectors/pyframe.c collectors/maps.c collectors/util.c
 
 LIB_OBJS = $(LIB_SRCS:%.c=build/obj/%.o)

@@ -20,6 +20,7 @@
  * (leave private file mappings alone).
  */
 #include "preload.h"
+#include "mapline.h"
 
 #include <fcntl.h>
 #include <link.h>
@@ -128,67 +129,6 @@ static ssize_t read_maps(char **buf, size_t *size)
 	*buf = b;
 	*size = cap;
 	return (ssize_t)len;
-}
-
-struct mapline {
-	uint64_t start, end;
-	char perms[5];
-	uint64_t inode;
-	const char *path;   /* points into the line; "" when none */
-	size_t pathlen;
-};
-
-static uint64_t parse_hex(const char **p)
-{
-	uint64_t v = 0;
-	for (;; (*p)++) {
-		char c = **p;
-		if (c >= '0' && c <= '9')
-			v = v * 16 + (uint64_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v * 16 + (uint64_t)(c - 'a' + 10);
-		else
-			return v;
-	}
-}
-
-/* Parse the line at *p (advancing past it). Returns false at the end. */
-static bool next_mapline(const char **p, struct mapline *m)
-{
-	const char *s = *p;
-	if (!*s)
-		return false;
-	const char *eol = strchr(s, '\n');
-	if (!eol)
-		eol = s + strlen(s);
-	*p = *eol ? eol + 1 : eol;
-	m->start = parse_hex(&s);
-	if (*s == '-')
-		s++;
-	m->end = parse_hex(&s);
-	while (*s == ' ')
-		s++;
-	for (int i = 0; i < 4; i++)
-		m->perms[i] = s < eol ? *s++ : '-';
-	m->perms[4] = '\0';
-	/* offset, dev, inode */
-	for (int f = 0; f < 3; f++) {
-		while (s < eol && *s == ' ')
-			s++;
-		const char *t = s;
-		while (s < eol && *s != ' ')
-			s++;
-		if (f == 2) {
-			m->inode = 0;
-			for (; t < s; t++)
-				m->inode = m->inode * 10 + (uint64_t)(*t - '0');
-		}
-	}
-	while (s < eol && *s == ' ')
-		s++;
-	m->path = s;
-	m->pathlen = (size_t)(eol - s);
-	return true;
 }
 
 static bool path_is(const struct mapline *m, const char *name)
@@ -348,7 +288,7 @@ static void arm(void)
 	const char *p = maps;
 	struct mapline m, prev;
 	bool have_prev = false;
-	while (next_mapline(&p, &m)) {
+	while (mapline_next(&p, &m)) {
 		bool ok = candidate(&m, have_prev ? &prev : NULL);
 		bool file = g.file_data && candidate_file(&m);
 		prev = m;

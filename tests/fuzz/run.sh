@@ -28,6 +28,7 @@ seeds_of() {
 	fuzz_sigtrace) echo 'files:tests/fixtures/perf/*.bin' ;;
 	fuzz_kmsg) echo 'files:tests/fixtures/kmsg/*.txt' ;;
 	fuzz_faultring) echo 'files:tests/fixtures/faultring/*.bin' ;;
+	fuzz_mapline) echo maps ;;
 	esac
 }
 
