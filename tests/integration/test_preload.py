@@ -1,6 +1,7 @@
 """libcowprof_preload.so on real programs: each forked child's first writes
 to inherited pages land in its ring with the right call sites, and nothing
 the programs compute or how they die changes with the library."""
+import glob
 import json
 import os
 import re
@@ -356,3 +357,46 @@ def test_python_crash_still_reaches_faulthandler():
     assert r.stdout == "100000\nchild status %d\n" % signal.SIGSEGV, r.stdout
     assert "Fatal Python error: Segmentation fault" in r.stderr
     assert 'line 9 in <module>' in r.stderr, r.stderr
+
+
+def pyenv_python(version_prefix):
+    """A pyenv interpreter of that version here, or None."""
+    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/%s*/bin/python3"
+                                                % version_prefix)))
+    return found[0] if found else None
+
+
+def writers_under(python):
+    script = os.path.join(tempfile.mkdtemp(prefix="cowprof-py-"), "writers.py")
+    with open(script, "w") as f:
+        f.write(PY_WRITERS.lstrip("\n"))
+    try:
+        r, rs = same_with_and_without([python, script])
+    finally:
+        shutil.rmtree(os.path.dirname(script))
+    (head, events, _), = rs.values()
+    tops = [e["py"][0]["name"] for e in events if e["py"]]
+    return head, events, tops
+
+
+def test_python_frames_in_another_311_build():
+    """A pyenv 3.11 (libpython3.11.so, another build than Debian's): the
+    same functions named."""
+    exe = pyenv_python("3.11")
+    if not exe:
+        print("     skipped: no pyenv 3.11 here")
+        return
+    head, events, tops = writers_under(exe)
+    assert head["python_status"] == "", head
+    assert tops.count("writer_alpha") >= 1200 and tops.count("writer_beta") >= 2400
+
+
+def test_other_python_versions_record_without_python_frames():
+    """A 3.12 child is recorded, native stacks only, and its ring says why."""
+    exe = pyenv_python("3.12")
+    if not exe:
+        print("     skipped: no pyenv 3.12 here")
+        return
+    head, events, tops = writers_under(exe)
+    assert "not 3.11" in head["python_status"], head
+    assert not tops and len(events) > 4000 and all(e["native"] for e in events)
