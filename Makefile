@@ -23,8 +23,8 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(LIB_CFLAGS) -pthread -D_GNU_SOURCE 
 PYTHON = /usr/bin/python3
 
 # Libraries every part of cowprof builds on, found with pkg-config.
-PKGS = libelf libunwind libunwind-ptrace libunwind-generic ncursesw sqlite3 cmocka
-DEB_PKGS = pkg-config libelf-dev libunwind-dev libncurses-dev libcmocka-dev \
+PKGS = libelf libdw libunwind libunwind-ptrace libunwind-generic ncursesw sqlite3 cmocka
+DEB_PKGS = pkg-config libelf-dev libdw-dev libunwind-dev libncurses-dev libcmocka-dev \
            libsqlite3-dev
 # Tools the tests and benchmarks run (checked by command or package).
 DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask python3-psutil \
@@ -40,6 +40,7 @@ LIB_SRCS = \
 	collectors/kpage.c \
 	collectors/pagescan.c \
 	collectors/procstate.c \
+	collectors/symbols.c \
 	profiler/pfntab.c \
 	profiler/cow.c \
 	profiler/snapshot.c \
@@ -96,7 +97,8 @@ UNIT_TESTS = \
 	test_report \
 	test_idmap \
 	test_tui_model \
-	test_pyframe
+	test_pyframe \
+	test_symbols
 
 FUZZ_TARGETS = \
 	fuzz_maps \
@@ -111,7 +113,8 @@ FUZZ_TARGETS = \
 	fuzz_pyframe_line \
 	fuzz_tracefs \
 	fuzz_sigtrace \
-	fuzz_kmsg
+	fuzz_kmsg \
+	fuzz_symbols
 
 SAMPLES = build/forktree
 TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch
@@ -122,7 +125,7 @@ CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 # What cowprof links: evaluated when a recipe runs, after `deps`.
 LIB_CFLAGS = $(shell pkg-config --cflags sqlite3 ncursesw libelf 2>/dev/null)
-LIBS = $(shell pkg-config --libs sqlite3 ncursesw libelf 2>/dev/null) -pthread -lm
+LIBS = $(shell pkg-config --libs sqlite3 ncursesw libdw libelf 2>/dev/null) -pthread -lm
 ASAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
        -fno-omit-frame-pointer
 
@@ -205,6 +208,18 @@ build/pyoffsets.txt: tests/tools/pyoffsets.c
 
 build/tests/test_pyframe build/tests-asan/test_pyframe: build/pyoffsets.txt
 
+# ELF files test_symbols resolves: a -g PIE exporting its globals, its nm
+# listing, a stripped copy and a non-PIE build (fixed flags: the test expects them).
+SYMTARGET = build/symtarget/symtarget
+$(SYMTARGET): tests/unit/symtarget/symtarget.c | deps
+	@mkdir -p build/symtarget
+	$(CC) $(WARN) -O2 -g -fPIE -pie -rdynamic -o $@ $<
+	nm --defined-only -S $@ > $@.nm
+	strip -o $@-stripped $@
+	$(CC) $(WARN) -O2 -g -no-pie -rdynamic -o $@-nopie $<
+	nm --defined-only -S $@-nopie > $@-nopie.nm
+build/tests/test_symbols build/tests-asan/test_symbols build/fuzz/fuzz_symbols: $(SYMTARGET)
+
 # The parsers of files cowprof did not write live in collectors/.
 FUZZ_SRCS = $(filter collectors/%,$(LIB_SRCS))
 
@@ -234,13 +249,17 @@ demo: build/cowprof $(SAMPLES) | deps-test
 	@samples/demo.sh
 
 bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_view_reload \
-		build/bench_procstate | deps-test
+		build/bench_procstate build/bench_symbols | deps-test
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
 	@$(PYTHON) tests/bench/bench_pyframe.py
 	@$(PYTHON) tests/bench/bench_sigtrace.py
 	@build/bench_view_reload
 	@$(PYTHON) tests/bench/bench_procstate.py
+	@build/bench_symbols
+
+build/bench_symbols: tests/bench/bench_symbols.c build/libcowprof.a $(SYMTARGET)
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 build/bench_procstate: tests/bench/procstate_cost.c build/libcowprof.a | deps
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)

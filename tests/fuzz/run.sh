@@ -27,6 +27,9 @@ seeds_of() {
 	fuzz_tracefs) echo 'files:tests/fixtures/tracefs/events/*/*/format' ;;
 	fuzz_sigtrace) echo 'files:tests/fixtures/perf/*.bin' ;;
 	fuzz_kmsg) echo 'files:tests/fixtures/kmsg/*.txt' ;;
+	fuzz_symbols) echo files:build/symtarget/symtarget \
+		files:build/symtarget/symtarget-stripped \
+		files:build/symtarget/symtarget-nopie ;;
 	esac
 }
 
