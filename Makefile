@@ -41,6 +41,7 @@ LIB_SRCS = \
 	collectors/pagescan.c \
 	collectors/procstate.c \
 	collectors/symbols.c \
+	collectors/unwind.c \
 	profiler/pfntab.c \
 	profiler/cow.c \
 	profiler/snapshot.c \
@@ -98,7 +99,8 @@ UNIT_TESTS = \
 	test_idmap \
 	test_tui_model \
 	test_pyframe \
-	test_symbols
+	test_symbols \
+	test_unwind
 
 FUZZ_TARGETS = \
 	fuzz_maps \
@@ -125,7 +127,8 @@ CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 # What cowprof links: evaluated when a recipe runs, after `deps`.
 LIB_CFLAGS = $(shell pkg-config --cflags sqlite3 ncursesw libelf 2>/dev/null)
-LIBS = $(shell pkg-config --libs sqlite3 ncursesw libdw libelf 2>/dev/null) -pthread -lm
+LIBS = $(shell pkg-config --libs sqlite3 ncursesw libdw libelf libunwind-ptrace \
+         libunwind-generic 2>/dev/null) -pthread -lm
 ASAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
        -fno-omit-frame-pointer
 
@@ -219,6 +222,16 @@ $(SYMTARGET): tests/unit/symtarget/symtarget.c | deps
 	$(CC) $(WARN) -O2 -g -no-pie -rdynamic -o $@-nopie $<
 	nm --defined-only -S $@-nopie > $@-nopie.nm
 build/tests/test_symbols build/tests-asan/test_symbols build/fuzz/fuzz_symbols: $(SYMTARGET)
+
+# The program test_unwind stops and unwinds: no frame pointers (unwound by
+# .eh_frame), and frame pointers without unwind tables (the rbp fallback).
+UNWTARGET = build/unwtarget/unwtarget
+$(UNWTARGET): tests/unit/unwtarget/unwtarget.c | deps
+	@mkdir -p build/unwtarget
+	$(CC) $(WARN) -O2 -g -fomit-frame-pointer -o $@ $<
+	$(CC) $(WARN) -O2 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	  -fno-unwind-tables -o $@-fp $<
+build/tests/test_unwind build/tests-asan/test_unwind: $(UNWTARGET)
 
 # The parsers of files cowprof did not write live in collectors/.
 FUZZ_SRCS = $(filter collectors/%,$(LIB_SRCS))

@@ -541,10 +541,9 @@ int symbols_resolve(struct symbols *s, const char *path, uint64_t file_offset,
 	return f->err;
 }
 
-/* Open the file r maps: by its path if that still names the mapped inode,
- * else through /proc/PID/map_files/. Returns an fd or -errno. */
-static int open_mapped(pid_t pid, const struct maps_region *r, uint64_t dev)
+int symbols_open_mapped(pid_t pid, const struct maps_region *r)
 {
+	uint64_t dev = makedev(r->dev_major, r->dev_minor);
 	if (!r->deleted) {
 		int fd = open_file(r->path);
 		struct stat st;
@@ -611,7 +610,7 @@ int symbols_resolve_ip(struct symbols *s, pid_t pid,
 	struct elf_file *f = cache_find(s, r->path, dev, r->inode);
 	if (!f) {
 		f = file_new(r->path, dev, r->inode, r->deleted);
-		int fd = open_mapped(pid, r, dev);
+		int fd = symbols_open_mapped(pid, r);
 		f->err = fd < 0 ? fd : load_fd(f, fd);
 		cache_insert(s, f);
 	}

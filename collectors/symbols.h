@@ -68,6 +68,12 @@ int symbols_resolve_ip(struct symbols *s, pid_t pid,
 		       const struct maps_region *maps, size_t nmaps,
 		       uint64_t ip, struct symbols_frame *out);
 
+/* Open the file that mapping r maps, read-only: by its path when that still
+ * names the mapped device and inode, else, with pid > 0, through
+ * /proc/PID/map_files/. Returns an fd the caller closes, or -errno (-ESTALE
+ * when the file was deleted or replaced and there is no pid). */
+int symbols_open_mapped(pid_t pid, const struct maps_region *r);
+
 /* The mapping of maps[0..nmaps) (sorted by address) that contains addr, or
  * NULL. */
 const struct maps_region *symbols_find_mapping(const struct maps_region *maps,
