@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -32,8 +33,24 @@
 
 #define MAXF 64
 
+/* The target being unwound, killed by the teardown if a failed assertion
+ * left it running. */
+static pid_t live_target;
+
+static int kill_target(void **state)
+{
+	(void)state;
+	if (live_target > 0) {
+		kill(live_target, SIGKILL);
+		waitpid(live_target, NULL, 0);
+	}
+	live_target = 0;
+	return 0;
+}
+
 struct stopped {
 	pid_t pid;
+	int out_fd;               /* its stdout, open until it ends */
 	uint64_t regs[UNWIND_NREGS];
 	uint8_t *stack;
 	size_t stack_len;
@@ -41,26 +58,35 @@ struct stopped {
 	size_t nmaps;
 };
 
-/* Start path, wait until it is in unw_c, stop it and take the snapshot. */
-static void stop_target(const char *path, struct stopped *t)
+/* Start argv, wait for its "ready" line and then 20 ms more, stop it and
+ * take the snapshot. */
+static void stop_argv(char *const argv[], struct stopped *t)
 {
 	int out[2];
 	assert_int_equal(pipe(out), 0);
 	t->pid = fork();
 	assert_true(t->pid >= 0);
 	if (t->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the test */
 		dup2(out[1], 1);
 		close(out[0]);
-		execl(path, path, (char *)NULL);
+		execv(argv[0], argv);
 		_exit(127);
 	}
+	live_target = t->pid;
 	close(out[1]);
+	t->out_fd = out[0];
 	char buf[16] = { 0 };
-	assert_true(read(out[0], buf, sizeof(buf) - 1) > 0);
-	close(out[0]);
+	size_t got = 0;
+	while (got < sizeof(buf) - 1 && !strchr(buf, '\n')) {
+		ssize_t r = read(out[0], buf + got, sizeof(buf) - 1 - got);
+		assert_true(r > 0);
+		got += (size_t)r;
+	}
 	assert_non_null(strstr(buf, "ready"));
 	usleep(20000);   /* well inside the loop */
-	assert_int_equal(ptrace(PTRACE_ATTACH, t->pid, 0, 0), 0);
+	if (ptrace(PTRACE_ATTACH, t->pid, 0, 0) != 0)
+		fail_msg("PTRACE_ATTACH %d: %s", (int)t->pid, strerror(errno));
 	int st;
 	assert_int_equal(waitpid(t->pid, &st, 0), t->pid);
 	assert_true(WIFSTOPPED(st));
@@ -100,10 +126,16 @@ static void stop_target(const char *path, struct stopped *t)
 	close(fd);
 }
 
+static void stop_target(const char *path, struct stopped *t)
+{
+	char *argv[] = { (char *)path, NULL };
+	stop_argv(argv, t);
+}
+
 static void end_target(struct stopped *t)
 {
-	kill(t->pid, SIGKILL);
-	waitpid(t->pid, NULL, 0);
+	kill_target(NULL);
+	close(t->out_fd);
 	maps_free(t->maps, t->nmaps);
 	free(t->stack);
 }
@@ -198,6 +230,51 @@ static void test_unwind_falls_back_to_frame_pointers(void **state)
 	compare_with_upt("build/unwtarget/unwtarget-fp", UNWIND_FP);
 }
 
+/* Debian's python3 (statically linked libpython, stripped, .eh_frame only)
+ * deep in Python recursion: dozens of interpreter frames. */
+static void test_unwind_matches_libunwind_ptrace_in_python(void **state)
+{
+	(void)state;
+	char *argv[] = { "/usr/bin/python3", "-c",
+		"import sys\n"
+		"def f(n):\n"
+		"    if n == 0:\n"
+		"        print('ready', flush=True)\n"
+		"        while True: pass\n"
+		"    return f(n - 1) + 1\n"
+		"f(20)\n", NULL };
+	struct stopped t;
+	stop_argv(argv, &t);
+	struct unwinder *u = unwinder_new();
+	uint64_t ips[MAXF], theirs[MAXF];
+	enum unwind_method how[MAXF];
+	int n = unwind_snapshot(u, t.pid, t.maps, t.nmaps, t.regs, t.stack,
+				t.stack_len, ips, how, MAXF);
+	int m = upt_unwind(t.pid, theirs, MAXF);
+	print_message("python: ours %d frames, libunwind-ptrace %d\n", n, m);
+	/* 16 KiB of stack may end before the outermost frame: ours is then a
+	 * prefix of theirs */
+	assert_true(n > 10 && n <= m);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(ips[i], theirs[i]);
+	struct symbols *s = symbols_new();
+	int eval = 0;
+	for (int i = 0; i < n; i++) {
+		struct symbols_frame f;
+		symbols_resolve_ip(s, t.pid, t.maps, t.nmaps, ips[i] - (i > 0), &f);
+		print_message("  %2d %s %s+%" PRIu64 "\n", i, f.module,
+			      f.function ? f.function : "?", f.func_offset);
+		eval += f.function && !strcmp(f.function, "_PyEval_EvalFrameDefault");
+		assert_int_equal(how[i], i ? UNWIND_DWARF : UNWIND_FIRST);
+	}
+	/* 3.11 runs Python-to-Python calls in one C frame: the spinning
+	 * interpreter, called by PyEval_EvalCode */
+	assert_int_equal(eval, 1);
+	symbols_free(s);
+	unwinder_free(u);
+	end_target(&t);
+}
+
 static void test_unwind_stops_where_the_stack_copy_ends(void **state)
 {
 	(void)state;
@@ -237,9 +314,10 @@ static void test_unwind_regs_from_perf_expands_by_mask(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unwind_matches_libunwind_ptrace_without_frame_pointers),
-		cmocka_unit_test(test_unwind_falls_back_to_frame_pointers),
-		cmocka_unit_test(test_unwind_stops_where_the_stack_copy_ends),
+		cmocka_unit_test_teardown(test_unwind_matches_libunwind_ptrace_without_frame_pointers, kill_target),
+		cmocka_unit_test_teardown(test_unwind_falls_back_to_frame_pointers, kill_target),
+		cmocka_unit_test_teardown(test_unwind_matches_libunwind_ptrace_in_python, kill_target),
+		cmocka_unit_test_teardown(test_unwind_stops_where_the_stack_copy_ends, kill_target),
 		cmocka_unit_test(test_unwind_regs_from_perf_expands_by_mask),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
