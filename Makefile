@@ -116,7 +116,8 @@ FUZZ_TARGETS = \
 	fuzz_tracefs \
 	fuzz_sigtrace \
 	fuzz_kmsg \
-	fuzz_symbols
+	fuzz_symbols \
+	fuzz_unwind
 
 SAMPLES = build/forktree
 TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch

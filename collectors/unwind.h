@@ -45,7 +45,8 @@ enum unwind_method {
 
 struct unwinder;
 
-/* A new unwinder with an empty cache of ELF files. Aborts on exhaustion. */
+/* A new unwinder with an empty cache of ELF files, or NULL if libunwind
+ * cannot create an address space. Aborts on memory exhaustion. */
 struct unwinder *unwinder_new(void);
 
 /* Free it and close its files; unwinder_free(NULL) does nothing. */
