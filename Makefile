@@ -213,13 +213,17 @@ build/pyoffsets.txt: tests/tools/pyoffsets.c
 build/tests/test_pyframe build/tests-asan/test_pyframe: build/pyoffsets.txt
 
 # ELF files test_symbols resolves: a -g PIE exporting its globals, its nm
-# listing, a stripped copy and a non-PIE build (fixed flags: the test expects them).
+# listing, a stripped copy, its debug file under build/symtarget/debug/
+# (.build-id/ab/cdef....debug) and a non-PIE build (fixed flags: the test expects them).
 SYMTARGET = build/symtarget/symtarget
 $(SYMTARGET): tests/unit/symtarget/symtarget.c | deps
 	@mkdir -p build/symtarget
 	$(CC) $(WARN) -O2 -g -fPIE -pie -rdynamic -o $@ $<
 	nm --defined-only -S $@ > $@.nm
 	strip -o $@-stripped $@
+	id=$$(readelf -n $@ | sed -n 's/.*Build ID: //p'); \
+	d=build/symtarget/debug/.build-id/$$(echo $$id | cut -c1-2); \
+	mkdir -p $$d && objcopy --only-keep-debug $@ $$d/$$(echo $$id | cut -c3-).debug
 	$(CC) $(WARN) -O2 -g -no-pie -rdynamic -o $@-nopie $<
 	nm --defined-only -S $@-nopie > $@-nopie.nm
 build/tests/test_symbols build/tests-asan/test_symbols build/fuzz/fuzz_symbols: $(SYMTARGET)

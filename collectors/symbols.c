@@ -51,6 +51,7 @@ struct symbols {
 	struct elf_file **buckets;
 	size_t nbuckets, nfiles;
 	struct elf_file *vdso;  /* this process's vDSO, read on first need */
+	char *debug_dir;        /* root of the .build-id/ debug files */
 	bool vdso_tried;
 };
 
@@ -235,8 +236,27 @@ static bool has_debug_info(Elf *elf)
 	return info;
 }
 
-/* Read segments and function symbols of elf into f. Returns 0 or -ENOEXEC. */
-static int load_elf(Elf *elf, struct elf_file *f)
+/* Add the function symbols of elf's .symtab and .dynsym to b. Returns
+ * whether it has a .symtab (the full table, not only the exported). */
+static bool add_symbols(Elf *elf, struct sym_builder *b)
+{
+	bool full = false;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		full |= sh.sh_type == SHT_SYMTAB;
+		add_symtab(elf, scn, &sh, b);
+	}
+	return full;
+}
+
+/* Read the segments of elf into f and its symbols into b. Returns 0 or
+ * -ENOEXEC; *full says whether it had a .symtab. */
+static int load_elf(Elf *elf, struct elf_file *f, struct sym_builder *b,
+		    bool *full)
 {
 	GElf_Ehdr eh;
 	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
@@ -245,23 +265,81 @@ static int load_elf(Elf *elf, struct elf_file *f)
 	int err = load_segments(elf, f);
 	if (err)
 		return err;
-	struct sym_builder b = { 0 };
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		if (gelf_getshdr(scn, &sh) &&
-		    (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
-			add_symtab(elf, scn, &sh, &b);
-	}
-	f->names = b.pool ? b.pool : xstrdup("");
-	builder_finish(&b, f, f->names);
-	free(b.v);
+	*full = add_symbols(elf, b);
 	return 0;
 }
 
-/* Load the ELF file open at fd into f; takes the fd. Keeps fd, Elf and
- * Dwarf when the file has debug info, closes them otherwise. */
-static int load_fd(struct elf_file *f, int fd)
+/* Move the symbols of b into f and free b. */
+static void finish_symbols(struct elf_file *f, struct sym_builder *b)
+{
+	f->names = b->pool ? b->pool : xstrdup("");
+	builder_finish(b, f, f->names);
+	free(b->v);
+}
+
+/* Where the separate debug file of elf would be, by its GNU build-id:
+ * ROOT/.build-id/ab/cdef....debug (what Debian's -dbgsym packages install).
+ * NULL when it has no build-id. */
+static char *debug_file_path(Elf *elf, const char *root)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off;
+		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off))) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)d->d_buf + name_off, "GNU", 4) ||
+			    nh.n_descsz < 2 || nh.n_descsz > 64)
+				continue;
+			const uint8_t *id = (const uint8_t *)d->d_buf + desc_off;
+			char *p = xmalloc(strlen(root) + 2 * nh.n_descsz + 32);
+			char *q = p + sprintf(p, "%s/.build-id/%02x/", root, id[0]);
+			for (size_t i = 1; i < nh.n_descsz; i++)
+				q += sprintf(q, "%02x", id[i]);
+			strcpy(q, ".debug");
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Complete f from the separate debug file of elf, if there is one: its
+ * .symtab into b when want_syms, its DWARF (kept open in f) when
+ * want_dwarf. */
+static void load_debug_file(struct symbols *s, struct elf_file *f, Elf *elf,
+			    struct sym_builder *b, bool want_syms,
+			    bool want_dwarf)
+{
+	char *path = debug_file_path(elf, s->debug_dir);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
+	free(path);
+	struct stat st;
+	if (fd < 0)
+		return;
+	Elf *d = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+		 elf_begin(fd, ELF_C_READ, NULL) : NULL;
+	if (d && elf_kind(d) == ELF_K_ELF) {
+		if (want_syms)
+			add_symbols(d, b);
+		if (want_dwarf && has_debug_info(d) &&
+		    (f->dw = dwarf_begin_elf(d, DWARF_C_READ, NULL))) {
+			f->elf = d;
+			f->fd = fd;
+			return;
+		}
+	}
+	elf_end(d);
+	close(fd);
+}
+
+/* Load the ELF file open at fd into f; takes the fd. Keeps an fd, Elf and
+ * Dwarf (of the file or of its debug file) when there is DWARF. */
+static int load_fd(struct symbols *s, struct elf_file *f, int fd)
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -269,17 +347,24 @@ static int load_fd(struct elf_file *f, int fd)
 		return -ENOEXEC;
 	}
 	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
-	int err = elf ? load_elf(elf, f) : -ENOEXEC;
-	if (err == 0 && has_debug_info(elf)) {
-		f->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-		if (f->dw) {
+	struct sym_builder b = { 0 };
+	bool full = false;
+	int err = elf ? load_elf(elf, f, &b, &full) : -ENOEXEC;
+	if (err == 0) {
+		bool dwarf = has_debug_info(elf);
+		if (!full || !dwarf)
+			load_debug_file(s, f, elf, &b, !full, !dwarf);
+		if (dwarf && (f->dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL))) {
 			f->fd = fd;
 			f->elf = elf;
-			return 0;
+			fd = -1;
+			elf = NULL;
 		}
 	}
+	finish_symbols(f, &b);
 	elf_end(elf);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return err;
 }
 
@@ -319,7 +404,10 @@ static struct elf_file *vdso_file(struct symbols *s)
 		char *copy = xmalloc(size);
 		memcpy(copy, (const void *)(uintptr_t)base, size);
 		Elf *elf = elf_memory(copy, size);
-		f->err = elf ? load_elf(elf, f) : -ENOEXEC;
+		struct sym_builder b = { 0 };
+		bool full;
+		f->err = elf ? load_elf(elf, f, &b, &full) : -ENOEXEC;
+		finish_symbols(f, &b);
 		elf_end(elf);
 		free(copy);
 	}
@@ -412,7 +500,14 @@ struct symbols *symbols_new(void)
 	struct symbols *s = xcalloc(1, sizeof(*s));
 	s->nbuckets = 64;
 	s->buckets = xcalloc(s->nbuckets, sizeof(*s->buckets));
+	s->debug_dir = xstrdup("/usr/lib/debug");
 	return s;
+}
+
+void symbols_set_debug_dir(struct symbols *s, const char *dir)
+{
+	free(s->debug_dir);
+	s->debug_dir = xstrdup(dir);
 }
 
 void symbols_free(struct symbols *s)
@@ -427,6 +522,7 @@ void symbols_free(struct symbols *s)
 		}
 	}
 	free(s->buckets);
+	free(s->debug_dir);
 	file_free(s->vdso);
 	free(s);
 }
@@ -534,7 +630,7 @@ int symbols_resolve(struct symbols *s, const char *path, uint64_t file_offset,
 	if (!f) {
 		f = file_new(path, 0, 0, false);
 		int fd = open_file(path);
-		f->err = fd < 0 ? fd : load_fd(f, fd);
+		f->err = fd < 0 ? fd : load_fd(s, f, fd);
 		cache_insert(s, f);
 	}
 	resolve_in(f, file_offset, out);
@@ -611,7 +707,7 @@ int symbols_resolve_ip(struct symbols *s, pid_t pid,
 	if (!f) {
 		f = file_new(r->path, dev, r->inode, r->deleted);
 		int fd = symbols_open_mapped(pid, r);
-		f->err = fd < 0 ? fd : load_fd(f, fd);
+		f->err = fd < 0 ? fd : load_fd(s, f, fd);
 		cache_insert(s, f);
 	}
 	resolve_in(f, r->offset + in_map, out);

@@ -1,8 +1,9 @@
 /* symbols.h - turn instruction addresses of a process into function names
  *
  * A cache of ELF files (executables, shared libraries, the vDSO), each read
- * once with libelf: its function symbols (.symtab and .dynsym merged, sorted
- * once, binary searched per lookup), its PT_LOAD segments (which turn a file
+ * once with libelf: its function symbols (.symtab and .dynsym merged, with
+ * the .symtab of a separate debug file found by build-id, sorted once,
+ * binary searched per lookup), its PT_LOAD segments (which turn a file
  * offset into the ELF's own virtual address, absorbing the load bias of PIE
  * executables and shared libraries), and, where the file has DWARF, its line
  * table (libdw). Used after the fact by the recorder, never in a signal
@@ -43,6 +44,13 @@ struct symbols *symbols_new(void);
 /* Free the cache, every file it opened and every string it returned.
  * symbols_free(NULL) does nothing. */
 void symbols_free(struct symbols *s);
+
+/* Where separate debug files are looked for, by GNU build-id:
+ * DIR/.build-id/ab/cdef....debug. They complete a file that lacks a .symtab
+ * (stripped: only exported functions) or DWARF. Default /usr/lib/debug,
+ * where Debian's -dbgsym packages install them. Applies to files loaded
+ * after the call. */
+void symbols_set_debug_dir(struct symbols *s, const char *dir);
 
 /* Resolve the byte at file_offset of the ELF file at path (the file as it is
  * now; read once, then cached by path). Fills out: module is the cache's

@@ -195,6 +195,29 @@ static void test_symbols_stripped_copy_knows_only_exported_functions(void **stat
 	symbols_free(s);
 }
 
+static void test_symbols_stripped_copy_is_completed_by_its_debug_file(void **state)
+{
+	(void)state;
+	struct symbols *s = symbols_new();
+	symbols_set_debug_dir(s, "build/symtarget/debug");
+	const char *stripped = TARGET "-stripped";
+	struct nm_sym st = nm_need(TARGET ".nm", "symtarget_static");
+	struct symbols_frame f, full;
+	assert_int_equal(symbols_resolve(s, stripped,
+			 file_offset_of(stripped, st.addr + 3), &f), 0);
+	assert_non_null(f.function);
+	assert_string_equal(f.function, "symtarget_static");
+	assert_int_equal(f.func_offset, 3);
+	/* the same line as the unstripped file's own DWARF gives */
+	assert_int_equal(symbols_resolve(s, TARGET,
+			 file_offset_of(TARGET, st.addr + 3), &full), 0);
+	assert_non_null(f.source_file);
+	assert_string_equal(f.source_file, full.source_file);
+	assert_int_equal(f.line, full.line);
+	assert_true(f.line > 0);
+	symbols_free(s);
+}
+
 static void test_symbols_resolve_gives_source_line_from_dwarf(void **state)
 {
 	(void)state;
@@ -550,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_symbols_resolve_translates_non_pie_offsets),
 		cmocka_unit_test(test_symbols_inlined_function_resolves_to_its_caller),
 		cmocka_unit_test(test_symbols_stripped_copy_knows_only_exported_functions),
+		cmocka_unit_test(test_symbols_stripped_copy_is_completed_by_its_debug_file),
 		cmocka_unit_test(test_symbols_resolve_gives_source_line_from_dwarf),
 		cmocka_unit_test(test_symbols_resolve_reports_missing_and_non_elf_files),
 		cmocka_unit_test(test_symbols_find_mapping_in_python_maps),
