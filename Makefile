@@ -229,13 +229,16 @@ $(SYMTARGET): tests/unit/symtarget/symtarget.c | deps
 build/tests/test_symbols build/tests-asan/test_symbols build/fuzz/fuzz_symbols: $(SYMTARGET)
 
 # The program test_unwind stops and unwinds: no frame pointers (unwound by
-# .eh_frame), and frame pointers without unwind tables (the rbp fallback).
+# .eh_frame), frame pointers without unwind tables (the rbp fallback), and
+# the first one's code without its unwind tables (-nocfi).
 UNWTARGET = build/unwtarget/unwtarget
 $(UNWTARGET): tests/unit/unwtarget/unwtarget.c | deps
 	@mkdir -p build/unwtarget
 	$(CC) $(WARN) -O2 -g -fomit-frame-pointer -o $@ $<
 	$(CC) $(WARN) -O2 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	  -fno-unwind-tables -o $@-fp $<
+	$(CC) $(WARN) -O2 -fomit-frame-pointer -fno-asynchronous-unwind-tables \
+	  -fno-unwind-tables -o $@-nocfi $<
 build/tests/test_unwind build/tests-asan/test_unwind: $(UNWTARGET)
 
 # The parsers of files cowprof did not write live in collectors/.

@@ -18,6 +18,13 @@
 
 #include "util.h"
 
+/* The address range [lo, hi) of one DWARF compile unit, whose DIE is at
+ * offset die of .debug_info. */
+struct cu_range {
+	uint64_t lo, hi;
+	Dwarf_Off die;
+};
+
 /* One function symbol, in the ELF's own virtual addresses. */
 struct sym {
 	uint64_t start, end;   /* [start, end) */
@@ -45,6 +52,9 @@ struct elf_file {
 	int fd;
 	Elf *elf;
 	Dwarf *dw;
+	struct cu_range *cus;   /* built on the first line lookup */
+	size_t ncus;
+	bool cus_built;
 };
 
 struct symbols {
@@ -491,6 +501,7 @@ static void file_free(struct elf_file *f)
 	free(f->segs);
 	free(f->syms);
 	free(f->names);
+	free(f->cus);
 	free(f);
 }
 
@@ -563,27 +574,66 @@ static const struct sym *find_sym(const struct elf_file *f, uint64_t va)
 	return NULL;
 }
 
-/* The compile unit whose ranges hold va, by .debug_aranges or, where the
- * compiler wrote none, by walking the units. */
-static bool find_cu(Dwarf *dw, uint64_t va, Dwarf_Die *cu)
+static int cu_range_cmp(const void *pa, const void *pb)
 {
-	if (dwarf_addrdie(dw, va, cu))
-		return true;
+	const struct cu_range *a = pa, *b = pb;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* The address ranges of every compile unit, sorted, built on the first
+ * line lookup. .debug_aranges (dwarf_addrdie) may be missing (clang) or
+ * leave out code (assembly), and walking the units per lookup cost 17 us
+ * a lookup in libc with its debug file. */
+static void build_cu_ranges(struct elf_file *f)
+{
+	size_t cap = 0;
 	Dwarf_Off off = 0, next;
 	size_t hsize;
-	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0 &&
+	f->cus_built = true;
+	while (dwarf_nextcu(f->dw, off, &next, &hsize, NULL, NULL, NULL) == 0 &&
 	       next > off) {
-		if (dwarf_offdie(dw, off + hsize, cu) && dwarf_haspc(cu, va) > 0)
-			return true;
+		Dwarf_Die cu;
+		if (dwarf_offdie(f->dw, off + hsize, &cu)) {
+			Dwarf_Addr base, lo, hi;
+			ptrdiff_t o = 0;
+			while ((o = dwarf_ranges(&cu, o, &base, &lo, &hi)) > 0) {
+				if (hi <= lo)
+					continue;
+				util_grow((void **)&f->cus, &cap, f->ncus + 1,
+					  sizeof(*f->cus));
+				f->cus[f->ncus++] = (struct cu_range){ lo, hi,
+					off + hsize };
+			}
+		}
 		off = next;
 	}
+	if (f->ncus)
+		qsort(f->cus, f->ncus, sizeof(*f->cus), cu_range_cmp);
+}
+
+/* The compile unit whose ranges hold va. */
+static bool find_cu(struct elf_file *f, uint64_t va, Dwarf_Die *cu)
+{
+	if (!f->cus_built)
+		build_cu_ranges(f);
+	size_t lo = 0, hi = f->ncus;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->cus[mid].lo <= va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo, k = 0; i > 0 && k < 8; i--, k++)
+		if (va < f->cus[i - 1].hi)
+			return dwarf_offdie(f->dw, f->cus[i - 1].die, cu) != NULL;
 	return false;
 }
 
 static void find_line(struct elf_file *f, uint64_t va, struct symbols_frame *out)
 {
 	Dwarf_Die cu;
-	if (!find_cu(f->dw, va, &cu))
+	if (!find_cu(f, va, &cu))
 		return;
 	Dwarf_Line *l = dwarf_getsrc_die(&cu, va);
 	int line;

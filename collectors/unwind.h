@@ -7,7 +7,9 @@
  * copy, else from the mapped file. Where a function has no unwind info,
  * libunwind falls back to the frame-pointer chain (rbp), and the frame says
  * so. .debug_frame is not used (libunwind 1.6 does not export the search for
- * it). x86_64 only. Not for signal handlers: it allocates and opens files.
+ * it). What libunwind learns about an ip is cached per layout of file
+ * mappings, so processes with the same layout (pre-fork workers) share it.
+ * x86_64 only. Not for signal handlers: it allocates and opens files.
  */
 #ifndef COWPROF_UNWIND_H
 #define COWPROF_UNWIND_H

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -33,20 +35,30 @@
 
 #define MAXF 64
 
-/* The target being unwound, killed by the teardown if a failed assertion
- * left it running. */
-static pid_t live_target;
+/* The targets being unwound, killed by the teardown if a failed assertion
+ * left them running. */
+static pid_t live[2];
+
+static void kill_pid(pid_t pid)
+{
+	for (int i = 0; i < 2; i++)
+		if (live[i] == pid && pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			live[i] = 0;
+		}
+}
 
 static int kill_target(void **state)
 {
 	(void)state;
-	if (live_target > 0) {
-		kill(live_target, SIGKILL);
-		waitpid(live_target, NULL, 0);
-	}
-	live_target = 0;
+	kill_pid(live[0]);
+	kill_pid(live[1]);
 	return 0;
 }
+
+/* Run children without address space randomization (personality). */
+static bool no_aslr;
 
 struct stopped {
 	pid_t pid;
@@ -68,12 +80,14 @@ static void stop_argv(char *const argv[], struct stopped *t)
 	assert_true(t->pid >= 0);
 	if (t->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the test */
+		if (no_aslr)
+			personality(ADDR_NO_RANDOMIZE);
 		dup2(out[1], 1);
 		close(out[0]);
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	live_target = t->pid;
+	live[live[0] ? 1 : 0] = t->pid;
 	close(out[1]);
 	t->out_fd = out[0];
 	char buf[16] = { 0 };
@@ -134,7 +148,7 @@ static void stop_target(const char *path, struct stopped *t)
 
 static void end_target(struct stopped *t)
 {
-	kill_target(NULL);
+	kill_pid(t->pid);
 	close(t->out_fd);
 	maps_free(t->maps, t->nmaps);
 	free(t->stack);
@@ -275,6 +289,47 @@ static void test_unwind_matches_libunwind_ptrace_in_python(void **state)
 	end_target(&t);
 }
 
+/* Two programs with the same code at the same addresses (no ASLR: both
+ * PIEs at 0x555555554000), one with unwind tables and one without (-nocfi),
+ * unwound in turn by one unwinder: what libunwind cached about an ip of the
+ * first must not unwind the second, which has no unwind info for unw_c. */
+static void test_unwind_keeps_caches_of_different_layouts_apart(void **state)
+{
+	(void)state;
+	struct stopped a, b;
+	no_aslr = true;
+	stop_target("build/unwtarget/unwtarget", &a);
+	stop_target("build/unwtarget/unwtarget-nocfi", &b);
+	no_aslr = false;
+	assert_int_equal(a.maps[0].start, b.maps[0].start);
+	assert_int_equal(a.regs[UNWIND_REG_IP] >> 8, b.regs[UNWIND_REG_IP] >> 8);
+	uint64_t want[MAXF], got[MAXF], first_b[MAXF];
+	enum unwind_method how[MAXF];
+	int na = upt_unwind(a.pid, want, MAXF), nb = 0;
+	struct unwinder *u = unwinder_new();
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(unwind_snapshot(u, a.pid, a.maps, a.nmaps, a.regs,
+						 a.stack, a.stack_len, got, NULL,
+						 MAXF), na);
+		assert_memory_equal(got, want, na * sizeof(got[0]));
+		int n = unwind_snapshot(u, b.pid, b.maps, b.nmaps, b.regs, b.stack,
+					b.stack_len, got, how, MAXF);
+		/* not the first program's chain: no unwind info for unw_c */
+		assert_true(n < na || memcmp(got, want, na * sizeof(got[0])));
+		if (n > 1)
+			assert_int_equal(how[1], UNWIND_FP);
+		if (round == 0) {
+			nb = n;
+			memcpy(first_b, got, n * sizeof(got[0]));
+		}
+		assert_int_equal(n, nb);
+		assert_memory_equal(got, first_b, n * sizeof(got[0]));
+	}
+	unwinder_free(u);
+	end_target(&a);
+	end_target(&b);
+}
+
 static void test_unwind_stops_where_the_stack_copy_ends(void **state)
 {
 	(void)state;
@@ -317,6 +372,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_unwind_matches_libunwind_ptrace_without_frame_pointers, kill_target),
 		cmocka_unit_test_teardown(test_unwind_falls_back_to_frame_pointers, kill_target),
 		cmocka_unit_test_teardown(test_unwind_matches_libunwind_ptrace_in_python, kill_target),
+		cmocka_unit_test_teardown(test_unwind_keeps_caches_of_different_layouts_apart, kill_target),
 		cmocka_unit_test_teardown(test_unwind_stops_where_the_stack_copy_ends, kill_target),
 		cmocka_unit_test(test_unwind_regs_from_perf_expands_by_mask),
 	};
