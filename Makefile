@@ -23,8 +23,8 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(LIB_CFLAGS) -pthread -D_GNU_SOURCE 
 PYTHON = /usr/bin/python3
 
 # Libraries every part of cowprof builds on, found with pkg-config.
-PKGS = libelf libunwind libunwind-ptrace libunwind-generic ncursesw sqlite3 cmocka
-DEB_PKGS = pkg-config libelf-dev libunwind-dev libncurses-dev libcmocka-dev \
+PKGS = libelf libdw libunwind libunwind-ptrace libunwind-generic ncursesw sqlite3 cmocka
+DEB_PKGS = pkg-config libelf-dev libdw-dev libunwind-dev libncurses-dev libcmocka-dev \
            libsqlite3-dev
 # Tools the tests and benchmarks run (checked by command or package).
 DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask python3-psutil \
@@ -40,6 +40,8 @@ LIB_SRCS = \
 	collectors/kpage.c \
 	collectors/pagescan.c \
 	collectors/procstate.c \
+	collectors/symbols.c \
+	collectors/unwind.c \
 	profiler/pfntab.c \
 	profiler/cow.c \
 	profiler/snapshot.c \
@@ -100,7 +102,9 @@ UNIT_TESTS = \
 	test_tui_model \
 	test_pyframe \
 	test_faultring \
-	test_mapline
+	test_mapline \
+	test_symbols \
+	test_unwind
 
 FUZZ_TARGETS = \
 	fuzz_maps \
@@ -117,7 +121,9 @@ FUZZ_TARGETS = \
 	fuzz_sigtrace \
 	fuzz_kmsg \
 	fuzz_faultring \
-	fuzz_mapline
+	fuzz_mapline \
+	fuzz_symbols \
+	fuzz_unwind
 
 SAMPLES = build/forktree build/cowwriters
 TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch
@@ -133,7 +139,8 @@ CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 # What cowprof links: evaluated when a recipe runs, after `deps`.
 LIB_CFLAGS = $(shell pkg-config --cflags sqlite3 ncursesw libelf 2>/dev/null)
-LIBS = $(shell pkg-config --libs sqlite3 ncursesw libelf 2>/dev/null) -pthread -lm
+LIBS = $(shell pkg-config --libs sqlite3 ncursesw libdw libelf libunwind-ptrace \
+         libunwind-generic 2>/dev/null) -pthread -lm
 ASAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
        -fno-omit-frame-pointer
 
@@ -238,6 +245,35 @@ build/pyoffsets.txt: tests/tools/pyoffsets.c
 
 build/tests/test_pyframe build/tests-asan/test_pyframe: build/pyoffsets.txt
 
+# ELF files test_symbols resolves: a -g PIE exporting its globals, its nm
+# listing, a stripped copy, its debug file under build/symtarget/debug/
+# (.build-id/ab/cdef....debug) and a non-PIE build (fixed flags: the test expects them).
+SYMTARGET = build/symtarget/symtarget
+$(SYMTARGET): tests/unit/symtarget/symtarget.c | deps
+	@mkdir -p build/symtarget
+	$(CC) $(WARN) -O2 -g -fPIE -pie -rdynamic -o $@ $<
+	nm --defined-only -S $@ > $@.nm
+	strip -o $@-stripped $@
+	id=$$(readelf -n $@ | sed -n 's/.*Build ID: //p'); \
+	d=build/symtarget/debug/.build-id/$$(echo $$id | cut -c1-2); \
+	mkdir -p $$d && objcopy --only-keep-debug $@ $$d/$$(echo $$id | cut -c3-).debug
+	$(CC) $(WARN) -O2 -g -no-pie -rdynamic -o $@-nopie $<
+	nm --defined-only -S $@-nopie > $@-nopie.nm
+build/tests/test_symbols build/tests-asan/test_symbols build/fuzz/fuzz_symbols: $(SYMTARGET)
+
+# The program test_unwind stops and unwinds: no frame pointers (unwound by
+# .eh_frame), frame pointers without unwind tables (the rbp fallback), and
+# the first one's code without its unwind tables (-nocfi).
+UNWTARGET = build/unwtarget/unwtarget
+$(UNWTARGET): tests/unit/unwtarget/unwtarget.c | deps
+	@mkdir -p build/unwtarget
+	$(CC) $(WARN) -O2 -g -fomit-frame-pointer -o $@ $<
+	$(CC) $(WARN) -O2 -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	  -fno-unwind-tables -o $@-fp $<
+	$(CC) $(WARN) -O2 -fomit-frame-pointer -fno-asynchronous-unwind-tables \
+	  -fno-unwind-tables -o $@-nocfi $<
+build/tests/test_unwind build/tests-asan/test_unwind: $(UNWTARGET)
+
 # The parsers of files cowprof did not write live in collectors/.
 FUZZ_SRCS = $(filter collectors/%,$(LIB_SRCS))
 
@@ -267,7 +303,7 @@ demo: build/cowprof $(SAMPLES) | deps-test
 	@samples/demo.sh
 
 bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_view_reload \
-		build/bench_procstate build/bench_faults $(PRELOAD_TOOLS) | deps-test
+		build/bench_procstate build/bench_faults $(PRELOAD_TOOLS) build/bench_symbols | deps-test
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
 	@$(PYTHON) tests/bench/bench_pyframe.py
@@ -275,6 +311,10 @@ bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_vie
 	@build/bench_view_reload
 	@$(PYTHON) tests/bench/bench_procstate.py
 	@$(PYTHON) tests/bench/bench_faults.py
+	@build/bench_symbols
+
+build/bench_symbols: tests/bench/bench_symbols.c build/libcowprof.a $(SYMTARGET)
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 build/bench_procstate: tests/bench/procstate_cost.c build/libcowprof.a | deps
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)

@@ -29,6 +29,9 @@ seeds_of() {
 	fuzz_kmsg) echo 'files:tests/fixtures/kmsg/*.txt' ;;
 	fuzz_faultring) echo 'files:tests/fixtures/faultring/*.bin' ;;
 	fuzz_mapline) echo maps ;;
+	fuzz_symbols) echo files:build/symtarget/symtarget \
+		files:build/symtarget/symtarget-stripped \
+		files:build/symtarget/symtarget-nopie ;;
 	esac
 }
 
