@@ -61,6 +61,8 @@ LIB_SRCS = \
 	profiler/analysis.c \
 	profiler/callsites.c \
 	profiler/idmap.c \
+	profiler/faultsink.c \
+	profiler/preload.c \
 	profiler/report.c \
 	profiler/report_text.c \
 	profiler/report_json.c \

@@ -3,6 +3,7 @@
 #include "analysis.h"
 #include "commands.h"
 #include "format.h"
+#include "preload.h"
 #include "recorder.h"
 #include "session.h"
 #include "../collectors/procfs.h"
@@ -38,16 +39,20 @@ static const char record_usage[] =
 	"      --version\n";
 
 static const char run_usage[] =
-	"usage: cowprof run [-i SEC] [-d SEC] [-o FILE] -- CMD [ARG...]\n"
+	"usage: cowprof run [-i SEC] [-d SEC] [-o FILE] [--no-faults] -- CMD [ARG...]\n"
 	"\n"
 	"Start CMD and record its tree from its first instant, as 'record' does,\n"
-	"until CMD exits (or -d passes). Ctrl-C and SIGTERM sent to cowprof are\n"
-	"passed on to CMD; cowprof exits with CMD's status (128+N if a signal N\n"
-	"ended it).\n"
+	"until CMD exits (or -d passes). Also records, for every forked process,\n"
+	"the first write to each page it inherited, with native and Python\n"
+	"stacks (libcowprof_preload.so in LD_PRELOAD): 'cowprof report' then\n"
+	"shows which code copied the pages. Ctrl-C and SIGTERM sent to cowprof\n"
+	"are passed on to CMD; cowprof exits with CMD's status (128+N if a\n"
+	"signal N ended it).\n"
 	"\n"
 	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
 	"  -d, --duration SEC  stop recording after SEC seconds (CMD keeps running)\n"
 	"  -o, --output FILE   session file (default cowprof-PID-YYYYmmdd-HHMMSS.db)\n"
+	"      --no-faults     do not record who copied pages (no LD_PRELOAD)\n"
 	"  -h, --help          show this help\n"
 	"      --version\n";
 
@@ -74,6 +79,7 @@ int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "no-faults", no_argument, NULL, 'F' },
 		CMD_COMMON_OPTIONS,
 		{ 0 },
 	};
@@ -98,6 +104,11 @@ int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 			}
 			break;
 		case 'o': a->output = optarg; break;
+		case 'F':
+			if (strcmp(cmd, "run"))
+				return cmd_other_option(cmd, usage, '?', argv);
+			a->no_faults = true;
+			break;
 		default: return cmd_other_option(cmd, usage, c, argv);
 		}
 	}
@@ -209,6 +220,13 @@ void record_print_summary(const char *path, const struct recorder_summary *sum)
 		format_kb(sum->file_bytes / 1024, sz, sizeof(sz)),
 		sum->connector ? "" : "; fork and exit events by polling (no "
 		"netlink proc connector: needs CAP_NET_ADMIN)");
+	if (sum->fault_events || sum->fault_dropped)
+		fprintf(stderr, "cowprof: %llu first writes to inherited pages recorded "
+			"with their stacks\n", (unsigned long long)sum->fault_events);
+	if (sum->fault_dropped)
+		fprintf(stderr, "cowprof: %llu more were dropped: the processes wrote "
+			"faster than the recorder read\n",
+			(unsigned long long)sum->fault_dropped);
 }
 
 #define SUMMARY_ROWS 20
@@ -270,7 +288,8 @@ void record_lower_priority(void)
 
 /* Create the session, record root into it, finish it. */
 static int record_into(const char *path, int argc, char **argv, int root,
-		       const struct rec_args *a, bool (*root_done)(void *))
+		       const struct rec_args *a, bool (*root_done)(void *),
+		       const char *spool)
 {
 	char err[512];
 	struct session *s;
@@ -283,7 +302,8 @@ static int record_into(const char *path, int argc, char **argv, int root,
 	struct recorder_opts o = { .interval_s = a->interval_s,
 				   .duration_s = a->duration_s,
 				   .progress = isatty(STDERR_FILENO),
-				   .stop = &stop_flag, .root_done = root_done };
+				   .stop = &stop_flag, .root_done = root_done,
+				   .fault_spool = spool };
 	struct recorder_summary sum;
 	int e = recorder_run(root, s, &o, &sum, err, sizeof(err));
 	record_write_end_meta(s, &sum);
@@ -353,7 +373,7 @@ int cmd_record(int argc, char **argv)
 		return r;
 	install_handlers();
 	char *path = a.output ? xstrdup(a.output) : default_output(pid);
-	r = record_into(path, argc, argv, pid, &a, NULL);
+	r = record_into(path, argc, argv, pid, &a, NULL, NULL);
 	free(path);
 	return r;
 }
@@ -373,7 +393,8 @@ static bool child_done(void *ctx)
 
 /* Fork CMD held at a pipe until the session exists; returns its pid. A
  * failed exec is reported through a close-on-exec pipe. */
-static pid_t start_child(char **cmd, int *go_fd, int *exec_fd)
+static pid_t start_child(char **cmd, const struct preload *pl, int *go_fd,
+			 int *exec_fd)
 {
 	int go[2], ex[2];
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
@@ -385,8 +406,10 @@ static pid_t start_child(char **cmd, int *go_fd, int *exec_fd)
 		close(ex[0]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
-		execvp(cmd[0], cmd);
-		int e = errno;
+		int e = pl->lib ? preload_child_env(pl) : 0;
+		if (e == 0)
+			execvp(cmd[0], cmd);
+		e = e ? -e : errno;
 		(void)!write(ex[1], &e, sizeof(e));
 		_exit(127);
 	}
@@ -416,10 +439,17 @@ int cmd_run(int argc, char **argv)
 		cmd_error("run: missing CMD (see 'cowprof run --help')");
 		return EXIT_USAGE;
 	}
+	struct preload pl = { 0 };
+	char err[512];
+	if (!a.no_faults && preload_setup(&pl, err, sizeof(err)) < 0) {
+		cmd_error("run: %s", err);
+		return EXIT_RUNTIME;
+	}
 	int go, exfd;
-	pid_t pid = start_child(argv + a.first_arg, &go, &exfd);
+	pid_t pid = start_child(argv + a.first_arg, &pl, &go, &exfd);
 	if (pid < 0) {
 		cmd_error("run: cannot start %s: %s", argv[a.first_arg], strerror(errno));
+		preload_release(&pl);
 		return EXIT_RUNTIME;
 	}
 	child_pid = pid;
@@ -435,10 +465,12 @@ int cmd_run(int argc, char **argv)
 		cmd_error("run: cannot run %s: %s", argv[a.first_arg], strerror(e));
 		waitpid(pid, NULL, 0);
 		free(path);
+		preload_release(&pl);
 		return EXIT_RUNTIME;
 	}
-	r = record_into(err_path, argc, argv, pid, &a, child_done);
+	r = record_into(err_path, argc, argv, pid, &a, child_done, pl.spool);
 	free(path);
+	preload_release(&pl);
 	while (child_status < 0) {
 		int st;
 		if (waitpid(pid, &st, 0) == pid)

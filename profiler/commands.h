@@ -47,6 +47,7 @@ struct rec_args {
 	double interval_s, duration_s;
 	const char *output;
 	int first_arg;           /* argv index of PID or CMD */
+	bool no_faults;          /* run --no-faults */
 };
 
 /* Parse -i, -d, -o (and --help, --version) for record, run and top.

@@ -1,5 +1,6 @@
 /* recorder.c - sample a process tree at a fixed interval into a session */
 #include "recorder.h"
+#include "faultsink.h"
 #include "format.h"
 #include "snapshot.h"
 #include "../collectors/procevents.h"
@@ -17,7 +18,7 @@
 
 /* A region of a process whose figures the session has. */
 struct track_region {
-	uint64_t start;
+	uint64_t start, end;
 	enum maps_kind kind;
 	int64_t id;
 	struct cow_figures last;
@@ -25,7 +26,7 @@ struct track_region {
 
 /* A process the session has. */
 struct track {
-	int pid;
+	int pid, ppid;
 	uint64_t start_ticks;
 	int64_t id;
 	double fork_time;
@@ -54,6 +55,9 @@ struct rec {
 	long hz;
 	struct recorder_summary *sum;
 	int64_t sample_id;
+	struct faultsink *faults;    /* NULL without fault attribution */
+	double last_drain;           /* monotonic time of the last drain */
+	int drain_err;               /* a drain between samples failed */
 };
 
 static double clock_s(clockid_t c)
@@ -138,6 +142,25 @@ static bool should_stop(struct rec *r)
 	       (r->o->root_done && r->o->root_done(r->o->ctx));
 }
 
+static int drain_faults(struct rec *r);
+
+/* The preload rings hold 16384 events per process and a worker can copy
+ * 80,000 pages in a burst: empty them every FAULT_DRAIN_S, not only at
+ * samples. */
+#define FAULT_DRAIN_S 0.1
+
+static void drain_faults_between(struct rec *r)
+{
+	if (!r->faults || r->drain_err ||
+	    clock_s(CLOCK_MONOTONIC) - r->last_drain < FAULT_DRAIN_S)
+		return;
+	int e = session_begin(r->s);
+	if (e == 0)
+		e = drain_faults(r);
+	int c = session_end_sample(r->s);
+	r->drain_err = e ? e : c;
+}
+
 /* Wait until the monotonic time deadline, reading events meanwhile.
  * Returns false if told to stop. */
 static bool wait_until(struct rec *r, double deadline)
@@ -145,6 +168,7 @@ static bool wait_until(struct rec *r, double deadline)
 	for (;;) {
 		if (should_stop(r))
 			return false;
+		drain_faults_between(r);
 		double left = deadline - clock_s(CLOCK_MONOTONIC);
 		if (left <= 0)
 			return true;
@@ -210,13 +234,14 @@ static int record_exit(struct rec *r, struct track *t, double fallback_t)
 	return e ? e : session_add_event(r->s, nt.t, t->id, t->pid, "exit", detail);
 }
 
-static struct track *add_track(struct rec *r, int pid, uint64_t start_ticks,
-			       double fork_time)
+static struct track *add_track(struct rec *r, int pid, int ppid,
+			       uint64_t start_ticks, double fork_time)
 {
 	util_grow((void **)&r->tr, &r->captr, r->ntr + 1, sizeof(*r->tr));
 	struct track *t = &r->tr[r->ntr++];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
+	t->ppid = ppid;
 	t->start_ticks = start_ticks;
 	t->fork_time = fork_time;
 	t->alive = true;
@@ -246,7 +271,7 @@ static int new_process(struct rec *r, const struct snapshot *snap,
 		parent_id = pt ? pt->id : 0;
 	}
 	double ft = fork_time_of(r, sp->pid, sp->start_ticks);
-	struct track *t = add_track(r, sp->pid, sp->start_ticks, ft);
+	struct track *t = add_track(r, sp->pid, sp->ppid, sp->start_ticks, ft);
 	struct session_proc_info info = { sp->pid, sp->ppid, parent_id,
 					  sp->start_ticks, ft, sp->cmd };
 	int e = session_add_process(r->s, &info, &t->id);
@@ -303,6 +328,7 @@ static int write_region(struct rec *r, struct track *t,
 		tr = &t->regions[pos];
 		memset(tr, 0, sizeof(*tr));
 		tr->start = g->start;
+		tr->end = g->end;
 		tr->kind = g->kind;
 		int e = session_add_region(r->s, t->id, g->start, g->end, g->perms,
 					   maps_kind_name(g->kind), g->path, &tr->id);
@@ -350,7 +376,7 @@ static int write_short_lived(struct rec *r, double now)
 		drop_note(r->forks, &r->nforks, i);
 		struct track *pt = find_alive(r, f.ppid);
 		uint64_t ticks = (uint64_t)((f.t - r->boot_epoch) * (double)r->hz);
-		struct track *t = add_track(r, f.pid, ticks, f.t);
+		struct track *t = add_track(r, f.pid, f.ppid, ticks, f.t);
 		struct session_proc_info info = { f.pid, f.ppid, pt ? pt->id : 0,
 						  ticks, f.t, "" };
 		e = session_add_process(r->s, &info, &t->id);
@@ -361,6 +387,55 @@ static int write_short_lived(struct rec *r, double now)
 			e = record_exit(r, t, f.t);
 	}
 	return e;
+}
+
+/* ---- fault attribution: what the fault sink asks of the tree ---- */
+
+static struct track *latest_track(struct rec *r, int pid)
+{
+	for (size_t i = r->ntr; i-- > 0;)
+		if (r->tr[i].pid == pid)
+			return &r->tr[i];
+	return NULL;
+}
+
+static int64_t fault_process_id(void *ctx, int pid)
+{
+	struct track *t = latest_track(ctx, pid);
+	return t ? t->id : 0;
+}
+
+static int64_t fault_region_id(void *ctx, int pid, uint64_t addr)
+{
+	struct track *t = latest_track(ctx, pid);
+	for (size_t k = 0; t && k < t->nregions; k++)
+		if (t->regions[k].start <= addr && addr < t->regions[k].end)
+			return t->regions[k].id;
+	return 0;
+}
+
+static int fault_parent_pid(void *ctx, int pid)
+{
+	struct track *t = latest_track(ctx, pid);
+	return t ? t->ppid : 0;
+}
+
+static bool fault_exited(void *ctx, int pid)
+{
+	struct track *t = latest_track(ctx, pid);
+	return t && !t->alive;
+}
+
+static int drain_faults(struct rec *r)
+{
+	if (!r->faults)
+		return 0;
+	r->last_drain = clock_s(CLOCK_MONOTONIC);
+	if (r->drain_err)
+		return r->drain_err;
+	struct faultsink_lookup l = { r, fault_process_id, fault_region_id,
+				      fault_parent_pid, fault_exited };
+	return faultsink_drain(r->faults, r->s, &l);
 }
 
 static int write_sample(struct rec *r, const struct snapshot *snap)
@@ -376,6 +451,8 @@ static int write_sample(struct rec *r, const struct snapshot *snap)
 			e = record_exit(r, &r->tr[i], snap->time);
 	if (e == 0)
 		e = write_short_lived(r, snap->time);
+	if (e == 0)
+		e = drain_faults(r);
 	int c = session_end_sample(r->s);
 	if (e == 0 && c == 0)
 		r->sum->samples++;
@@ -487,7 +564,22 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 	r.evfd = no && *no == '1' ? -EPERM : procev_open();
 	sum->connector = r.evfd >= 0;
 	session_set_meta(s, "connector", sum->connector ? "netlink" : "polling");
+	if (o->fault_spool)
+		r.faults = faultsink_new(o->fault_spool, o->proc_root);
 	int e = loop(&r, err, errlen);
+	if (e == 0 && r.faults) {
+		/* what the last processes wrote before they exited */
+		e = session_begin(s);
+		if (e == 0)
+			e = drain_faults(&r);
+		int c = session_end_sample(s);
+		e = e ? e : c;
+		if (e)
+			format_error(err, errlen, e, "writing the session failed");
+	}
+	sum->fault_events = r.faults ? faultsink_events(r.faults) : 0;
+	sum->fault_dropped = r.faults ? faultsink_dropped(r.faults) : 0;
+	faultsink_free(r.faults);
 	if (e == 0)
 		e = session_add_event(s, clock_s(CLOCK_REALTIME), 0, root, "end",
 				      sum->root_exited ? "root exited" : "recording ended");

@@ -33,6 +33,9 @@ struct recorder_opts {
 	 * reaps its child there). May be NULL. */
 	bool (*root_done)(void *ctx);
 	void *ctx;
+	/* The spool folder where libcowprof_preload.so writes the tree's
+	 * first-write events (run), or NULL: no fault attribution. */
+	const char *fault_spool;
 };
 
 struct recorder_summary {
@@ -43,6 +46,8 @@ struct recorder_summary {
 	uint64_t file_bytes;
 	bool root_exited;
 	bool connector;          /* fork/exit events came from the proc connector */
+	uint64_t fault_events;   /* first writes recorded with their stacks */
+	uint64_t fault_dropped;  /* lost: the rings were full */
 };
 
 /* Record root's tree into s until the root exits, duration_s passes or

@@ -261,9 +261,8 @@ static void site_rows(FILE *f, const struct session_data *d, int proc,
 			fprintf(f, "  (%s)", d->frames[top[i].frame].module);
 		fputc('\n', f);
 	}
-	if (!k)
-		fprintf(f, "%s%-6s  no %s stacks\n", indent, python ? "python" : "native",
-			python ? "Python" : "native");
+	if (!k && !python)  /* no Python stacks: not a Python process */
+		fprintf(f, "%s%-6s  no native stacks\n", indent, "native");
 }
 
 static void sources_line(FILE *f, const struct session_data *d)

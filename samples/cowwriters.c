@@ -1,7 +1,7 @@
 /* cowwriters.c - forked children that write inherited pages from known
  * functions, for checking fault attribution
  *
- *   cowwriters [CHILDREN [THREADS]]
+ *   cowwriters [CHILDREN [THREADS [LINGER_MS]]]
  *
  * The parent maps a private region of 1000 pages and fills it, then forks
  * CHILDREN children (default 2) one after the other. In each child,
@@ -10,6 +10,9 @@
  * each writer runs in THREADS threads at once, each on its share of the
  * pages. Every child prints its checksum on stdout (deterministic) and exits
  * 0; the addresses of the two writers go to stderr, for resolving stacks.
+ * LINGER_MS (default 0) makes the parent wait that long before its first
+ * fork and each child before it exits, so that a recorder sampling the tree
+ * sees them.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -83,8 +86,9 @@ int main(int argc, char **argv)
 {
 	int children = argc > 1 ? atoi(argv[1]) : 2;
 	int threads = argc > 2 ? atoi(argv[2]) : 1;
-	if (children < 0 || threads < 1 || threads > 64) {
-		fprintf(stderr, "usage: cowwriters [CHILDREN [THREADS<=64]]\n");
+	int linger_ms = argc > 3 ? atoi(argv[3]) : 0;
+	if (children < 0 || threads < 1 || threads > 64 || linger_ms < 0) {
+		fprintf(stderr, "usage: cowwriters [CHILDREN [THREADS<=64 [LINGER_MS]]]\n");
 		return 2;
 	}
 	page = (size_t)sysconf(_SC_PAGESIZE);
@@ -97,6 +101,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "cowwriters: writer_alpha=%p writer_beta=%p\n",
 		(void *)writer_alpha, (void *)writer_beta);
 	printf("parent: checksum %016llx\n", (unsigned long long)checksum());
+	usleep((useconds_t)linger_ms * 1000);
 	for (int c = 0; c < children; c++) {
 		fflush(stdout);
 		pid_t pid = fork();
@@ -108,6 +113,7 @@ int main(int argc, char **argv)
 			printf("child %d: checksum %016llx\n", c,
 			       (unsigned long long)checksum());
 			fflush(stdout);
+			usleep((useconds_t)linger_ms * 1000);
 			_exit(0);
 		}
 		int st;

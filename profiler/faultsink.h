@@ -1,0 +1,53 @@
+/* faultsink.h - move first-write events from the preload rings into a session
+ *
+ * Under `cowprof run`, libcowprof_preload.so writes each forked process's
+ * first writes to inherited pages into a ring file in a spool folder
+ * (collectors/faultring.h). The recorder calls faultsink_drain once per
+ * sample, inside the sample's transaction: every event becomes a row of
+ * the session's faults table, its native addresses symbolized (once per
+ * distinct address of a process) and its Python frames named, frames and
+ * stacks stored once.
+ */
+#ifndef COWPROF_FAULTSINK_H
+#define COWPROF_FAULTSINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "session.h"
+
+struct faultsink;
+
+/* What the sink asks the recorder about the tree. */
+struct faultsink_lookup {
+	void *ctx;
+	/* The session id of the latest process with this pid, 0 if none yet. */
+	int64_t (*process_id)(void *ctx, int pid);
+	/* The session id of the region of pid holding addr, 0 if none. */
+	int64_t (*region_id)(void *ctx, int pid, uint64_t addr);
+	/* The parent's pid, 0 if unknown: an exited process's addresses are
+	 * looked up in its parent's mappings, which it inherited. */
+	int (*parent_pid)(void *ctx, int pid);
+	/* Has the process exited? Its ring is then read to its end and
+	 * removed. */
+	bool (*exited)(void *ctx, int pid);
+};
+
+/* A sink reading the rings in spool_dir; proc_root NULL for /proc. */
+struct faultsink *faultsink_new(const char *spool_dir, const char *proc_root);
+
+/* Close every ring and free the sink (the spool folder stays); NULL is
+ * fine. */
+void faultsink_free(struct faultsink *fs);
+
+/* Move the events committed so far into s. Events of a process the
+ * recorder does not know yet wait for a later call. Returns 0 or the
+ * session's -errno. */
+int faultsink_drain(struct faultsink *fs, struct session *s,
+		    const struct faultsink_lookup *l);
+
+/* Events written to the session, and events the rings dropped (full). */
+uint64_t faultsink_events(const struct faultsink *fs);
+uint64_t faultsink_dropped(const struct faultsink *fs);
+
+#endif
