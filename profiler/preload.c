@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define LIB_NAME "libcowprof_preload.so"
+#define PRELOAD_RING_SLOTS "65536"
 
 static char *exe_dir(void)
 {
@@ -73,8 +74,13 @@ int preload_child_env(const struct preload *p)
 	char *v = NULL;
 	if (asprintf(&v, "%s%s%s", p->lib, old && *old ? ":" : "", old ? old : "") < 0)
 		return -ENOMEM;
+	/* 65536 one-KiB slots: a gunicorn worker's read pass over a big dict
+	 * copies ~25,000 pages in a second while a niced recorder competes
+	 * with busy workers for the CPU; the file is sparse, so only slots
+	 * used cost memory */
 	int r = setenv("LD_PRELOAD", v, 1) == 0 &&
-		setenv("COWPROF_SPOOL", p->spool, 1) == 0 ? 0 : -errno;
+		setenv("COWPROF_SPOOL", p->spool, 1) == 0 &&
+		setenv("COWPROF_RING_SLOTS", PRELOAD_RING_SLOTS, 0) == 0 ? 0 : -errno;
 	free(v);
 	return r;
 }
