@@ -6,7 +6,7 @@ import os
 import subprocess
 import tempfile
 
-from treeutil import COWPROF, PYTHON, ROOT, open_session
+from treeutil import COWPROF, PYTHON, ROOT, Gunicorn, open_session
 from treeutil import session_path as _session_path
 
 TMP = tempfile.mkdtemp(prefix="cowprof-test-")
@@ -142,3 +142,42 @@ def test_record_refuses_no_faults():
     p = subprocess.run([COWPROF, "record", "--no-faults", "1"], capture_output=True,
                        text=True)
     assert p.returncode == 2 and "no-faults" in p.stderr, (p.returncode, p.stderr)
+
+
+APP = os.path.join(ROOT, "samples", "gunicorn", "app.py")
+
+
+def test_gunicorn_preload_touch_lines_copy_most():
+    """gunicorn with preload_app under load: the request handler's lines
+    that read the shared dict are the main copiers, in every worker."""
+    path = session_path("gunicorn-faults.db")
+    wrap = [COWPROF, "run", "-i", "0.5", "-o", path, "--"]
+    with Gunicorn("conf_preload.py", workers=2, items=100_000, wrap=wrap) as g:
+        for _ in range(20):
+            g.get("/")
+        for _ in range(4):
+            g.get("/touch")
+        workers = g.workers
+    assert g.proc.returncode == 0, g.stderr
+    rep = report_json(path)
+    touch_for = line_of(APP, "for k, v in DATA.items():")
+    touch_add = line_of(APP, "total += v[0]")
+    top = rep["faults"]["tree"]["python"][0]["frame"]
+    assert top["function"] == "touch" and top["file"] == APP, rep["faults"]["tree"]["python"][:3]
+    served = 0
+    for pid in workers:
+        fp = fault_proc(rep, pid)
+        assert fp["dropped"] == 0 and fp["python_status"] == "", fp
+        touch = sum(s["pages"] for s in fp["python"]
+                    if s["frame"]["function"] == "touch" and
+                    s["frame"]["line"] in (touch_for, touch_add))
+        if touch:
+            # the worker that served /touch: of what it copied running
+            # Python code, the handler's lines copied nearly all (the rest
+            # of its pages it copies at exit, in Py_FinalizeEx, with no
+            # Python frame)
+            served += 1
+            assert fp["python"][0]["frame"]["function"] == "touch", fp["python"][:3]
+            in_python = sum(s["pages"] for s in fp["python"])
+            assert touch >= 0.9 * in_python, (touch, in_python)
+    assert served >= 1

@@ -130,20 +130,36 @@ def children(pid):
 class Gunicorn:
     """samples/gunicorn/app.py under Debian's gunicorn with CONFIG, on
     127.0.0.1, ready once its workers answer; items sets the size of its
-    table (COWPROF_DATA_ITEMS). Ended, with its workers, by pid."""
+    table (COWPROF_DATA_ITEMS). Ended, with its workers, by pid. With wrap
+    (a command prefix such as cowprof run ... --), gunicorn runs under it:
+    pid is then gunicorn's master, the wrapper's child, and stop() ends the
+    wrapper, which passes SIGTERM on."""
 
-    def __init__(self, config, workers=4, items=None):
+    def __init__(self, config, workers=4, items=None, wrap=None):
         app = os.path.join(ROOT, "samples", "gunicorn")
         env = dict(os.environ)
         if items is not None:
             env["COWPROF_DATA_ITEMS"] = str(items)
         self.port = free_port()
         self.proc = subprocess.Popen(
+            (wrap or []) +
             [PYTHON, "-m", "gunicorn", "-c", os.path.join(app, config),
              "-w", str(workers), "-b", "127.0.0.1:%d" % self.port, "app:app"],
-            cwd=app, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        self.pid = self.proc.pid
+            cwd=app, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if wrap else
+            subprocess.DEVNULL, env=env, text=True)
+        self.wrapped = bool(wrap)
+        self.pid = self.wrapped_child() if wrap else self.proc.pid
         self.workers = self.wait_workers(config, workers)
+
+    def wrapped_child(self, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end:
+            kids = children(self.proc.pid)
+            if kids:
+                return kids[0]
+            time.sleep(0.05)
+        self.proc.kill()
+        raise AssertionError("the wrapper started no gunicorn")
 
     def wait_workers(self, config, n, timeout=60):
         end = time.time() + timeout
@@ -167,10 +183,13 @@ class Gunicorn:
 
     def stop(self):
         pids = [self.pid] + children(self.pid)
+        if self.wrapped:
+            pids.append(self.proc.pid)
         if self.proc.poll() is None:
-            os.kill(self.pid, signal.SIGTERM)
+            os.kill(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(30)
+                self.stderr = self.proc.communicate(timeout=60)[1] if self.wrapped \
+                    else self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 for pid in pids:
                     try:
