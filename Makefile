@@ -313,6 +313,7 @@ bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_vie
 	@build/bench_view_reload
 	@$(PYTHON) tests/bench/bench_procstate.py
 	@$(PYTHON) tests/bench/bench_faults.py
+	@$(PYTHON) tests/bench/bench_run.py
 	@build/bench_symbols
 
 build/bench_symbols: tests/bench/bench_symbols.c build/libcowprof.a $(SYMTARGET)
