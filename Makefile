@@ -101,6 +101,7 @@ UNIT_TESTS = \
 	test_analysis \
 	test_report \
 	test_idmap \
+	test_faultsink \
 	test_tui_model \
 	test_pyframe \
 	test_faultring \

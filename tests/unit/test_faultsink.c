@@ -1,0 +1,221 @@
+/* test_faultsink.c - preload rings drained into a session: events wait for
+ * their process, native addresses are symbolized, Python frames named,
+ * frames and stacks stored once, rings of exited processes removed */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "session_fixture.h"
+#include "../../collectors/faultring.h"
+#include "../../profiler/faultsink.h"
+
+__attribute__((noinline)) void faultsink_test_writer(void);
+static volatile int sink;
+
+/* Long enough that the address 4 bytes in is still inside it. */
+__attribute__((noinline)) void faultsink_test_writer(void)
+{
+	for (int i = 0; i < 8; i++)
+		sink += i;
+}
+
+int main(void);
+
+struct fx {
+	struct sfx x;
+	char *spool;
+	struct faultring_writer w;
+	int64_t known_id;        /* what process_id answers for our pid */
+	bool exited;
+};
+
+static int64_t lk_process_id(void *ctx, int pid)
+{
+	struct fx *f = ctx;
+	return pid == getpid() ? f->known_id : 0;
+}
+
+static int64_t lk_region_id(void *ctx, int pid, uint64_t addr)
+{
+	(void)ctx;
+	(void)pid;
+	(void)addr;
+	return 0;
+}
+
+static int lk_parent_pid(void *ctx, int pid)
+{
+	(void)ctx;
+	(void)pid;
+	return 0;
+}
+
+static bool lk_exited(void *ctx, int pid)
+{
+	struct fx *f = ctx;
+	return pid == getpid() && f->exited;
+}
+
+/* A ring of this process with n events: a native stack of the writer
+ * function (frame 0, the faulting instruction) called from main (a return
+ * address), and one Python frame of a code object named in the ring. */
+static void write_ring(struct fx *f, int n)
+{
+	assert_int_equal(faultring_writer_create(&f->w, f->spool, getpid(), 64, 16,
+						 FAULTRING_F_NATIVE | FAULTRING_F_PYTHON,
+						 ""), 0);
+	struct faultring_code *c = faultring_writer_code_claim(&f->w, 0x1000);
+	assert_non_null(c);
+	snprintf(c->name, sizeof(c->name), "handler");
+	snprintf(c->file, sizeof(c->file), "/srv/app.py");
+	faultring_writer_code_done(c);
+	for (int i = 0; i < n; i++) {
+		uint64_t idx;
+		struct faultring_slot *s = faultring_writer_reserve(&f->w, &idx);
+		assert_non_null(s);
+		s->t_ns = 1700000000ULL * 1000000000ULL + (uint64_t)i;
+		s->addr = 0x7f0000000000ULL + 4096ULL * (uint64_t)i;
+		s->tid = getpid();
+		s->nnative = 2;
+		s->native[0] = (uint64_t)(uintptr_t)faultsink_test_writer + 4;
+		s->native[1] = (uint64_t)(uintptr_t)main + 10;
+		s->npy = 1;
+		s->py_code[0] = 0x1000;
+		s->py_line[0] = 42;
+		faultring_writer_commit(&f->w, s, idx);
+	}
+}
+
+static int setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+	sfx_open(&f->x);
+	sfx_proc(&f->x, 0, getpid(), 1, -1, 0, "test");
+	if (asprintf(&f->spool, "%s/spool", f->x.dir) < 0 || mkdir(f->spool, 0700))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	faultring_writer_close(&f->w);
+	char *ring = NULL;
+	if (asprintf(&ring, "%s/faults.%d", f->spool, getpid()) >= 0)
+		unlink(ring);
+	free(ring);
+	rmdir(f->spool);
+	free(f->spool);
+	if (f->x.s)
+		sfx_close(&f->x);
+	sfx_remove(&f->x);
+	free(f);
+	return 0;
+}
+
+static int drain(struct fx *f, struct faultsink *fs)
+{
+	struct faultsink_lookup l = { f, lk_process_id, lk_region_id,
+				      lk_parent_pid, lk_exited };
+	sfx_check(session_begin(f->x.s), "begin");
+	int e = faultsink_drain(fs, f->x.s, &l);
+	sfx_check(session_end_sample(f->x.s), "commit");
+	return e;
+}
+
+static void test_faultsink_events_wait_for_their_process(void **state)
+{
+	struct fx *f = *state;
+	write_ring(f, 3);
+	struct faultsink *fs = faultsink_new(f->spool, NULL);
+	f->known_id = 0;                 /* the recorder has not seen it yet */
+	assert_int_equal(drain(f, fs), 0);
+	assert_int_equal(faultsink_events(fs), 0);
+	f->known_id = f->x.proc_id[0];
+	assert_int_equal(drain(f, fs), 0);
+	assert_int_equal(faultsink_events(fs), 3);
+	assert_int_equal(drain(f, fs), 0);  /* nothing new */
+	assert_int_equal(faultsink_events(fs), 3);
+	faultsink_free(fs);
+	sfx_close(&f->x);
+	struct session_data d;
+	sfx_load(&f->x, &d);
+	assert_int_equal(d.nfault_groups, 1);
+	const struct session_fault_group *g = &d.fault_groups[0];
+	assert_int_equal(g->pages, 3);
+	assert_int_equal(d.procs[g->process].fault_events, 3);
+	assert_string_equal(d.procs[g->process].fault_method, "preload");
+	const struct session_stack *nat = &d.stacks[g->native_stack];
+	assert_int_equal(nat->nframes, 2);
+	const struct session_frame *w = &d.frames[nat->frames[0]];
+	assert_string_equal(w->function, "faultsink_test_writer");
+	assert_int_equal(w->offset, 4);      /* the faulting instruction itself */
+	const struct session_frame *m = &d.frames[nat->frames[1]];
+	assert_string_equal(m->function, "main");
+	assert_int_equal(m->offset, 9);      /* the call before the return address */
+	const struct session_frame *py = &d.frames[d.stacks[g->python_stack].frames[0]];
+	assert_true(py->python);
+	assert_string_equal(py->function, "handler");
+	assert_string_equal(py->module, "/srv/app.py");
+	assert_int_equal(py->line, 42);
+	session_data_release(&d);
+}
+
+/* Once the process has exited and its ring is read to the end, the ring
+ * file is removed. */
+static void test_faultsink_removes_rings_of_exited_processes(void **state)
+{
+	struct fx *f = *state;
+	write_ring(f, 2);
+	struct faultsink *fs = faultsink_new(f->spool, NULL);
+	f->known_id = f->x.proc_id[0];
+	char *ring = NULL;
+	assert_true(asprintf(&ring, "%s/faults.%d", f->spool, getpid()) > 0);
+	assert_int_equal(drain(f, fs), 0);
+	assert_int_equal(access(ring, F_OK), 0);
+	f->exited = true;
+	assert_int_equal(drain(f, fs), 0);
+	assert_int_equal(access(ring, F_OK), -1);
+	assert_int_equal(faultsink_events(fs), 2);
+	assert_int_equal(faultsink_dropped(fs), 0);
+	free(ring);
+	faultsink_free(fs);
+}
+
+/* A full ring drops events; the drop count reaches the session. */
+static void test_faultsink_counts_drops(void **state)
+{
+	struct fx *f = *state;
+	write_ring(f, 64);
+	uint64_t idx;
+	assert_null(faultring_writer_reserve(&f->w, &idx));  /* full: dropped */
+	struct faultsink *fs = faultsink_new(f->spool, NULL);
+	f->known_id = f->x.proc_id[0];
+	assert_int_equal(drain(f, fs), 0);
+	assert_int_equal(faultsink_events(fs), 64);
+	assert_int_equal(faultsink_dropped(fs), 1);
+	faultsink_free(fs);
+	sfx_close(&f->x);
+	struct session_data d;
+	sfx_load(&f->x, &d);
+	assert_int_equal(d.procs[0].fault_dropped, 1);
+	assert_int_equal(d.procs[0].fault_events, 64);
+	session_data_release(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_faultsink_events_wait_for_their_process,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faultsink_removes_rings_of_exited_processes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faultsink_counts_drops, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
