@@ -865,13 +865,19 @@ static void read_socket(const char *root, struct procstate *ps, const char *tabl
 }
 
 /* The number of fds an epoll instance watches: its fdinfo's "tfd:" lines. */
-static int64_t epoll_count(const char *root, int pid, int fd)
+/* Read /proc/PID/fdinfo/FD whole. Returns 0 or -errno. */
+static int read_fdinfo(const char *root, int pid, int fd, char **buf, size_t *len)
 {
 	char name[32];
 	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	return procfs_read(root, pid, name, buf, len);
+}
+
+static int64_t epoll_count(const char *root, int pid, int fd)
+{
 	char *buf;
 	size_t len;
-	if (procfs_read(root, pid, name, &buf, &len) < 0)
+	if (read_fdinfo(root, pid, fd, &buf, &len) < 0)
 		return -1;
 	int64_t n = 0;
 	for (const char *p = buf; (p = strstr(p, "tfd:")) != NULL; p += 4)
@@ -1088,11 +1094,9 @@ bool procstate_needs_fdtab(const struct procstate *ps)
  * octal "flags:", or -1 if unreadable. */
 static int fd_accmode(const char *root, int pid, int fd)
 {
-	char name[32];
-	snprintf(name, sizeof(name), "fdinfo/%d", fd);
 	char *buf;
 	size_t len;
-	if (procfs_read(root, pid, name, &buf, &len) < 0)
+	if (read_fdinfo(root, pid, fd, &buf, &len) < 0)
 		return -1;
 	int mode = -1;
 	const char *f = strstr(buf, "flags:");

@@ -82,6 +82,9 @@ static bool make_row(const struct tui_model *m, size_t i, size_t k,
 		r->exited = true;
 		end = d->samples[pt->sample].t;
 	}
+	/* the exited stay, greyed, for a while: then respawns do not pile up */
+	if (r->exited && t - end > m->exited_keep_s)
+		return false;
 	if (pt) {
 		r->fig = pt->fig;
 		r->point_t = d->samples[pt->sample].t;
@@ -174,6 +177,8 @@ static void rebuild(struct tui_model *m)
 	m->nrows = 0;
 	if (m->d->nsamples == 0 || m->a->nprocs == 0)
 		return;
+	if (m->exited_keep_s <= 0)
+		m->exited_keep_s = TUI_EXITED_KEEP_S;
 	m->rows = xcalloc(m->a->nprocs, sizeof(*m->rows));
 	for (size_t j = 0; j < m->a->nprocs; j++)
 		if (make_row(m, m->a->order[j], m->sample, &m->rows[m->nrows]))

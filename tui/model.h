@@ -132,6 +132,10 @@ struct tui_session {
 	bool at_end;
 };
 
+/* An exited process stays in the tree screen, greyed with how it ended,
+ * this long after its exit (at the time position shown). */
+#define TUI_EXITED_KEEP_S 60.0
+
 struct tui_model {
 	const struct session_data *d;  /* the current session's */
 	const struct analysis *a;
@@ -141,6 +145,8 @@ struct tui_model {
 	size_t cur;              /* the session the other screens show */
 	enum tui_curve curve;    /* the compare screen's curve */
 	bool sites_tree;         /* call sites of the whole tree, not the selection */
+	double exited_keep_s;    /* how long an exited process stays listed
+				  * after its exit (0: TUI_EXITED_KEEP_S) */
 	struct tui_row *rows;    /* visible processes, in display order */
 	size_t nrows;
 	size_t sample;           /* time position; 0 when there are no samples */

@@ -343,6 +343,21 @@ static void test_regions_at_time_most_copied_first(void **state)
 }
 
 /* The call-sites screen lists the selected process's sites; a: the tree. */
+/* Exited processes stay listed for a while after their exit, then go. */
+static void test_exited_processes_leave_after_a_while(void **state)
+{
+	struct golden *g = *state;
+	g->m.exited_keep_s = 5;      /* 1002 was killed at +8.5 s */
+	tui_model_seek(&g->m, 10);
+	assert_non_null(row_of_pid(&g->m, 1002));
+	assert_true(row_of_pid(&g->m, 1002)->exited);
+	tui_model_seek(&g->m, 14);
+	assert_null(row_of_pid(&g->m, 1002));
+	g->m.exited_keep_s = 0;      /* the default: a minute */
+	tui_model_seek(&g->m, 19);
+	assert_non_null(row_of_pid(&g->m, 1002));
+}
+
 static void test_callsites_of_selection_and_tree(void **state)
 {
 	struct golden *g = *state;
@@ -850,6 +865,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_speed_clamps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_screens_switch_by_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regions_at_time_most_copied_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exited_processes_leave_after_a_while,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callsites_of_selection_and_tree,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_series_of_process_and_tree, setup, teardown),
