@@ -278,12 +278,21 @@ $(UNWTARGET): tests/unit/unwtarget/unwtarget.c | deps
 build/tests/test_unwind build/tests-asan/test_unwind: $(UNWTARGET)
 
 # The parsers of files cowprof did not write live in collectors/.
+# They are compiled once, instrumented, into one archive every target links.
 FUZZ_SRCS = $(filter collectors/%,$(LIB_SRCS))
+FUZZ_FLAGS = $(WARN) -O1 -g -D_GNU_SOURCE -MMD -MP
+FUZZ_OBJS = $(FUZZ_SRCS:%.c=build/fuzz/obj/%.o)
 
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | deps-test
-	@mkdir -p build/fuzz
-	clang $(WARN) -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(FUZZ_SRCS) $(LIBS)
+build/fuzz/obj/%.o: %.c | deps-test
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+build/fuzz/libcollectors.a: $(FUZZ_OBJS)
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libcollectors.a | deps-test
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< build/fuzz/libcollectors.a $(LIBS)
 
 check: deps-test
 	$(MAKE) --no-print-directory check-unit check-asan check-fuzz check-integration
