@@ -53,6 +53,7 @@ LIB_SRCS = \
 	collectors/procevents.c \
 	collectors/tracefs.c \
 	collectors/sigtrace.c \
+	collectors/perffault.c \
 	collectors/kmsg.c \
 	collectors/faultring.c \
 	collectors/preload/mapline.c \
@@ -62,6 +63,7 @@ LIB_SRCS = \
 	profiler/callsites.c \
 	profiler/idmap.c \
 	profiler/faultsink.c \
+	profiler/faultperf.c \
 	profiler/preload.c \
 	profiler/report.c \
 	profiler/report_text.c \
@@ -129,7 +131,7 @@ FUZZ_TARGETS = \
 	fuzz_unwind
 
 SAMPLES = build/forktree build/cowwriters
-TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch
+TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch build/faultwatch
 
 # The preload library runs inside the target (collectors/preload/).
 PRELOAD_SRCS = collectors/preload/preload.c collectors/preload/record.c \
@@ -223,6 +225,9 @@ build/procwait: tests/tools/procwait.c build/libcowprof.a
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 build/sigwatch: tests/tools/sigwatch.c build/libcowprof.a
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
+
+build/faultwatch: tests/tools/faultwatch.c build/libcowprof.a
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 # Unit tests: one binary per module, plain and with ASan+UBSan.

@@ -2,6 +2,7 @@
  * (start a command and record its tree) */
 #include "analysis.h"
 #include "commands.h"
+#include "faultperf.h"
 #include "format.h"
 #include "preload.h"
 #include "recorder.h"
@@ -25,7 +26,7 @@
 #include <unistd.h>
 
 static const char record_usage[] =
-	"usage: cowprof record [-i SEC] [-d SEC] [-o FILE] PID\n"
+	"usage: cowprof record [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]] PID\n"
 	"\n"
 	"Attach to the running tree under PID (no restart, no change to it) and\n"
 	"sample it every SEC seconds until the root exits, -d passes, or Ctrl-C\n"
@@ -35,6 +36,10 @@ static const char record_usage[] =
 	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
 	"  -d, --duration SEC  stop after SEC seconds\n"
 	"  -o, --output FILE   session file (default cowprof-PID-YYYYmmdd-HHMMSS.db)\n"
+	"      --faults        also record who copies pages: each first write to an\n"
+	"                      inherited page with its native and Python stacks,\n"
+	"                      through perf (root; see docs/faults.md)\n"
+	"      --fault-period N  with --faults, sample every Nth such write\n"
 	"  -h, --help          show this help\n"
 	"      --version\n";
 
@@ -80,6 +85,8 @@ int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 		{ "duration", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "no-faults", no_argument, NULL, 'F' },
+		{ "faults", no_argument, NULL, 'A' },
+		{ "fault-period", required_argument, NULL, 'P' },
 		CMD_COMMON_OPTIONS,
 		{ 0 },
 	};
@@ -109,8 +116,30 @@ int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 				return cmd_other_option(cmd, usage, '?', argv);
 			a->no_faults = true;
 			break;
+		case 'A':
+		case 'P':
+			if (!strcmp(cmd, "run"))  /* run has its faults already */
+				return cmd_other_option(cmd, usage, '?', argv);
+			if (c == 'A') {
+				a->faults = true;
+				break;
+			}
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || n < 1 || *optarg == '-') {
+				cmd_error("%s: --fault-period wants a whole number >= 1, not '%s'",
+					  cmd, optarg);
+				return EXIT_USAGE;
+			}
+			a->fault_period = n;
+			break;
 		default: return cmd_other_option(cmd, usage, c, argv);
 		}
+	}
+	if (a->fault_period && !a->faults) {
+		cmd_error("%s: --fault-period needs --faults", cmd);
+		return EXIT_USAGE;
 	}
 	a->first_arg = optind;
 	return -1;
@@ -286,6 +315,58 @@ void record_lower_priority(void)
 		(void)0;  /* not allowed to lower it: record at the same priority */
 }
 
+int record_open_faults(const struct rec_args *a, int root, struct faultperf **out)
+{
+	*out = NULL;
+	if (!a->faults)
+		return 0;
+	char err[512];
+	struct faultperf_opts fo = { .period = a->fault_period };
+	if (faultperf_new(root, &fo, out, err, sizeof(err)) < 0) {
+		cmd_error("--faults: %s", err);
+		return EXIT_RUNTIME;
+	}
+	struct faultperf_stats st;
+	faultperf_get_stats(*out, &st);
+	fprintf(stderr, "cowprof: following the copy-on-write faults of %zu process%s "
+		"(%zu perf events)\n", st.attached, st.attached == 1 ? "" : "es",
+		st.events_open);
+	return 0;
+}
+
+void record_close_faults(struct faultperf *fp, struct session *s)
+{
+	if (!fp)
+		return;
+	struct faultperf_stats st;
+	faultperf_get_stats(fp, &st);
+	char buf[512];
+	if (s) {
+		session_set_meta(s, "fault_method", "perf");
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.samples);
+		session_set_meta(s, "fault_perf_samples", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.lost);
+		session_set_meta(s, "fault_perf_lost", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.python);
+		session_set_meta(s, "fault_perf_python", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.stale);
+		session_set_meta(s, "fault_perf_python_stale", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.unchecked);
+		session_set_meta(s, "fault_perf_python_unchecked", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.exact_line);
+		session_set_meta(s, "fault_perf_exact_line", buf);
+	}
+	fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
+		"writable memory; Python frames on %llu, %llu dropped as stale, %llu "
+		"unchecked; %.1f us per unwind, %.1f us per Python read\n",
+		(unsigned long long)st.samples, (unsigned long long)st.kept,
+		(unsigned long long)st.python, (unsigned long long)st.stale,
+		(unsigned long long)st.unchecked,
+		st.kept ? (double)st.unwind_ns / 1e3 / (double)st.kept : 0.0,
+		st.kept ? (double)st.python_ns / 1e3 / (double)st.kept : 0.0);
+	faultperf_free(fp);
+}
+
 /* Create the session, record root into it, finish it. */
 static int record_into(const char *path, int argc, char **argv, int root,
 		       const struct rec_args *a, bool (*root_done)(void *),
@@ -298,15 +379,25 @@ static int record_into(const char *path, int argc, char **argv, int root,
 		return EXIT_RUNTIME;
 	}
 	record_write_meta(s, argc, argv, root, a->interval_s);
+	/* before lowering our priority: the reader thread keeps the normal one,
+	 * it must keep up with the kernel's rings */
+	struct faultperf *fp;
+	int r = record_open_faults(a, root, &fp);
+	if (r) {
+		session_close(s);
+		unlink(path);
+		return r;
+	}
 	record_lower_priority();
 	struct recorder_opts o = { .interval_s = a->interval_s,
 				   .duration_s = a->duration_s,
 				   .progress = isatty(STDERR_FILENO),
 				   .stop = &stop_flag, .root_done = root_done,
-				   .fault_spool = spool };
+				   .fault_spool = spool, .fault_perf = fp };
 	struct recorder_summary sum;
 	int e = recorder_run(root, s, &o, &sum, err, sizeof(err));
 	record_write_end_meta(s, &sum);
+	record_close_faults(fp, s);
 	session_close(s);
 	if (e < 0 && sum.samples == 0)
 		unlink(path);

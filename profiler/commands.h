@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define COWPROF_VERSION "0.1.0"
@@ -48,12 +49,25 @@ struct rec_args {
 	const char *output;
 	int first_arg;           /* argv index of PID or CMD */
 	bool no_faults;          /* run --no-faults */
+	bool faults;             /* record/top --faults: perf attach path */
+	uint64_t fault_period;   /* --fault-period N (0: every fault) */
 };
 
 /* Parse -i, -d, -o (and --help, --version) for record, run and top.
  * Returns -1 to go on, or an exit status. */
 int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 		      struct rec_args *a);
+
+/* With a->faults: open the perf attach path on root's tree and say on
+ * stderr how many processes it follows. Returns 0 (*out NULL without
+ * --faults), or EXIT_RUNTIME after a one-line message. */
+struct faultperf;
+int record_open_faults(const struct rec_args *a, int root, struct faultperf **out);
+
+/* Print what the perf attach path saw and store it in the session's
+ * meta data (fault_* keys); then free fp. NULL does nothing. */
+struct session;
+void record_close_faults(struct faultperf *fp, struct session *s);
 
 /* Parse the one PID argument at argv[first_arg]. Returns -1 to go on, or
  * EXIT_USAGE after a one-line message. */

@@ -49,7 +49,7 @@ struct faultsink {
 struct faultsink *faultsink_new(const char *spool_dir, const char *proc_root)
 {
 	struct faultsink *fs = xcalloc(1, sizeof(*fs));
-	fs->spool = xstrdup(spool_dir);
+	fs->spool = spool_dir ? xstrdup(spool_dir) : NULL;
 	fs->proc_root = xstrdup(proc_root ? proc_root : "/proc");
 	fs->sym = symbols_new();
 	fs->native = idmap_new();
@@ -271,15 +271,17 @@ static int native_stack(struct faultsink *fs, struct session *s,
 	return e ? e : add_stack(fs, s, 'n', ids, n, id);
 }
 
-static int python_frame(struct faultsink *fs, struct session *s, struct ring *rg,
-			const struct pyframe *p, int64_t *id)
+static int python_frame(struct faultsink *fs, struct session *s, int pid,
+			const struct pyframe *p, const struct faultsink_names *nm,
+			int64_t *id)
 {
 	struct { int32_t pid; uint64_t code; int32_t line; } __attribute__((packed))
-		key = { rg->pid, p->code, p->line };
+		key = { pid, p->code, p->line };
 	if (idmap_get(fs->python, &key, sizeof(key), id))
 		return 0;
 	const char *name = "?", *file = "?";
-	faultring_code_names(rg->r, p->code, &name, &file);
+	if (nm->name(nm->ctx, pid, p->code, &name, &file) < 0)
+		name = file = "?";
 	struct session_frame_info f = { .python = true, .function = name,
 					.module = file, .line = p->line };
 	int e = session_add_frame(s, &f, id);
@@ -288,34 +290,51 @@ static int python_frame(struct faultsink *fs, struct session *s, struct ring *rg
 	return e;
 }
 
-static int python_stack(struct faultsink *fs, struct session *s, struct ring *rg,
-			int64_t *id)
+static int python_stack(struct faultsink *fs, struct session *s,
+			const struct faultring_event *ev,
+			const struct faultsink_names *nm, int64_t *id)
 {
 	int64_t ids[FAULTRING_MAX_PY];
 	size_t n = 0;
 	int e = 0;
-	for (size_t i = 0; e == 0 && i < rg->ev.npy && i < FAULTRING_MAX_PY; i++)
-		e = python_frame(fs, s, rg, &rg->ev.py[i], &ids[n++]);
+	for (size_t i = 0; e == 0 && i < ev->npy && i < FAULTRING_MAX_PY; i++)
+		e = python_frame(fs, s, ev->pid, &ev->py[i], nm, &ids[n++]);
 	return e ? e : add_stack(fs, s, 'p', ids, n, id);
+}
+
+int faultsink_write_event(struct faultsink *fs, struct session *s,
+			  const struct faultring_event *ev, int64_t process_id,
+			  const struct faultsink_names *nm,
+			  const struct faultsink_lookup *l)
+{
+	int64_t nat = 0, py = 0;
+	int e = native_stack(fs, s, ev, l, &nat);
+	if (e == 0)
+		e = python_stack(fs, s, ev, nm, &py);
+	if (e == 0)
+		e = session_add_fault(s, process_id, ev->t, ev->tid, ev->addr,
+				      l->region_id(l->ctx, ev->pid, ev->addr), nat, py);
+	if (e == 0)
+		fs->events++;
+	return e;
 }
 
 /* ---- draining ---- */
 
+static int ring_names(void *ctx, int pid, uint64_t code, const char **name,
+		      const char **file)
+{
+	(void)pid;
+	return faultring_code_names(ctx, code, name, file);
+}
+
 static int write_event(struct faultsink *fs, struct session *s, struct ring *rg,
 		       int64_t process_id, const struct faultsink_lookup *l)
 {
-	const struct faultring_event *ev = &rg->ev;
-	int64_t nat = 0, py = 0;
-	int e = native_stack(fs, s, ev, l, &nat);
+	struct faultsink_names nm = { rg->r, ring_names };
+	int e = faultsink_write_event(fs, s, &rg->ev, process_id, &nm, l);
 	if (e == 0)
-		e = python_stack(fs, s, rg, &py);
-	if (e == 0)
-		e = session_add_fault(s, process_id, ev->t, ev->tid, ev->addr,
-				      l->region_id(l->ctx, rg->pid, ev->addr), nat, py);
-	if (e == 0) {
 		rg->events++;
-		fs->events++;
-	}
 	return e;
 }
 
@@ -366,7 +385,8 @@ static void close_ring(struct faultsink *fs, size_t i)
 int faultsink_drain(struct faultsink *fs, struct session *s,
 		    const struct faultsink_lookup *l)
 {
-	scan_spool(fs);
+	if (fs->spool)
+		scan_spool(fs);
 	int e = 0;
 	for (size_t i = 0; e == 0 && i < fs->nrings; i++) {
 		struct ring *rg = &fs->rings[i];

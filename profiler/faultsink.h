@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "session.h"
+#include "../collectors/faultring.h"
 
 struct faultsink;
 
@@ -31,9 +32,14 @@ struct faultsink_lookup {
 	/* Has the process exited? Its ring is then read to its end and
 	 * removed. */
 	bool (*exited)(void *ctx, int pid);
+	/* The pid of the i-th live process of the tree, or -1 past the last
+	 * (may be NULL: the perf attach path then follows only what it
+	 * attached first and its descendants). */
+	int (*alive_pid)(void *ctx, size_t i);
 };
 
-/* A sink reading the rings in spool_dir; proc_root NULL for /proc. */
+/* A sink reading the rings in spool_dir (NULL: no rings, events come
+ * only through faultsink_write_event); proc_root NULL for /proc. */
 struct faultsink *faultsink_new(const char *spool_dir, const char *proc_root);
 
 /* Close every ring and free the sink (the spool folder stays); NULL is
@@ -45,6 +51,27 @@ void faultsink_free(struct faultsink *fs);
  * session's -errno. */
 int faultsink_drain(struct faultsink *fs, struct session *s,
 		    const struct faultsink_lookup *l);
+
+/* How a source names the Python code objects of its events. */
+struct faultsink_names {
+	void *ctx;
+	/* Name and file of code object code seen in process pid; the strings
+	 * live until the source drops them (at least until the call that
+	 * handed the event returns). Returns 0 or -ENOENT. */
+	int (*name)(void *ctx, int pid, uint64_t code, const char **name,
+		    const char **file);
+};
+
+/* The source-agnostic core (both the preload rings and the perf attach
+ * path use it): write one event of process process_id into s, its native
+ * IPs (innermost first, the first a faulting address, the others return
+ * addresses) symbolized against ev->pid's mappings (or its ancestors'),
+ * its Python frames named through nm, frames and stacks stored once.
+ * Returns 0 or the session's -errno. */
+int faultsink_write_event(struct faultsink *fs, struct session *s,
+			  const struct faultring_event *ev, int64_t process_id,
+			  const struct faultsink_names *nm,
+			  const struct faultsink_lookup *l);
 
 /* Events written to the session, and events the rings dropped (full). */
 uint64_t faultsink_events(const struct faultsink *fs);

@@ -426,6 +426,15 @@ static bool fault_exited(void *ctx, int pid)
 	return t && !t->alive;
 }
 
+static int fault_alive_pid(void *ctx, size_t i)
+{
+	struct rec *r = ctx;
+	for (size_t k = 0; k < r->ntr; k++)
+		if (r->tr[k].alive && i-- == 0)
+			return r->tr[k].pid;
+	return -1;
+}
+
 static int drain_faults(struct rec *r)
 {
 	if (!r->faults)
@@ -434,8 +443,11 @@ static int drain_faults(struct rec *r)
 	if (r->drain_err)
 		return r->drain_err;
 	struct faultsink_lookup l = { r, fault_process_id, fault_region_id,
-				      fault_parent_pid, fault_exited };
-	return faultsink_drain(r->faults, r->s, &l);
+				      fault_parent_pid, fault_exited, fault_alive_pid };
+	int e = faultsink_drain(r->faults, r->s, &l);
+	if (e == 0 && r->o->fault_perf)
+		e = faultperf_drain(r->o->fault_perf, r->faults, r->s, &l);
+	return e;
 }
 
 static int write_sample(struct rec *r, const struct snapshot *snap)
@@ -564,7 +576,7 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 	r.evfd = no && *no == '1' ? -EPERM : procev_open();
 	sum->connector = r.evfd >= 0;
 	session_set_meta(s, "connector", sum->connector ? "netlink" : "polling");
-	if (o->fault_spool)
+	if (o->fault_spool || o->fault_perf)
 		r.faults = faultsink_new(o->fault_spool, o->proc_root);
 	int e = loop(&r, err, errlen);
 	if (e == 0 && r.faults) {
@@ -579,6 +591,11 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 	}
 	sum->fault_events = r.faults ? faultsink_events(r.faults) : 0;
 	sum->fault_dropped = r.faults ? faultsink_dropped(r.faults) : 0;
+	if (o->fault_perf) {
+		struct faultperf_stats fst;
+		faultperf_get_stats(o->fault_perf, &fst);
+		sum->fault_dropped += fst.lost;
+	}
 	faultsink_free(r.faults);
 	if (e == 0)
 		e = session_add_event(s, clock_s(CLOCK_REALTIME), 0, root, "end",

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "faultperf.h"
 #include "session.h"
 
 #define RECORDER_MIN_INTERVAL_S 0.05
@@ -36,6 +37,9 @@ struct recorder_opts {
 	/* The spool folder where libcowprof_preload.so writes the tree's
 	 * first-write events (run), or NULL: no fault attribution. */
 	const char *fault_spool;
+	/* The perf attach path (record/top --faults), or NULL; owned by the
+	 * caller, drained with the rings. */
+	struct faultperf *fault_perf;
 };
 
 struct recorder_summary {

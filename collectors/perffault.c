@@ -1,0 +1,641 @@
+/* perffault.c - copy-on-write faults of running processes through perf */
+#include "perffault.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* ---- the decoder (pure) ---- */
+
+static int take(struct perffault_loc *loc, const struct tracefs_format *f,
+		const char *name, uint32_t size)
+{
+	const struct tracefs_field *fd = tracefs_format_field(f, name);
+	if (!fd || fd->data_loc || fd->size != size)
+		return -EINVAL;
+	loc->off = fd->offset;
+	loc->size = fd->size;
+	return 0;
+}
+
+int perffault_layout_init(struct perffault_layout *l, const struct tracefs_format *f,
+			  uint64_t regs_mask, uint32_t stack_size)
+{
+	memset(l, 0, sizeof(*l));
+	if (!f || f->id <= 0 || stack_size % 8 || stack_size > 65528 ||
+	    take(&l->common_type, f, "common_type", 2) < 0 ||
+	    take(&l->address, f, "address", 8) < 0 ||
+	    take(&l->ip, f, "ip", 8) < 0 ||
+	    take(&l->error_code, f, "error_code", 8) < 0) {
+		memset(l, 0, sizeof(*l));
+		return -EINVAL;
+	}
+	l->id = f->id;
+	l->regs_mask = regs_mask;
+	l->stack_size = stack_size;
+	return 0;
+}
+
+/* A bounds-checked cursor over a record. */
+struct cur {
+	const unsigned char *p;
+	size_t len, at;
+	bool bad;
+};
+
+static const unsigned char *take_bytes(struct cur *c, size_t n)
+{
+	if (c->bad || n > c->len - c->at) {
+		c->bad = true;
+		return NULL;
+	}
+	const unsigned char *p = c->p + c->at;
+	c->at += n;
+	return p;
+}
+
+static uint64_t take_u64(struct cur *c)
+{
+	uint64_t v = 0;
+	const unsigned char *p = take_bytes(c, 8);
+	if (p)
+		memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t take_u32(struct cur *c)
+{
+	uint32_t v = 0;
+	const unsigned char *p = take_bytes(c, 4);
+	if (p)
+		memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t raw_u64(const unsigned char *raw, uint32_t rawlen,
+			const struct perffault_loc *loc)
+{
+	uint64_t v = 0;
+	if (loc->off <= rawlen && loc->size <= rawlen - loc->off) {
+		if (loc->size == 8)
+			memcpy(&v, raw + loc->off, 8);
+		else if (loc->size == 2) {
+			uint16_t s;
+			memcpy(&s, raw + loc->off, 2);
+			v = s;
+		}
+	}
+	return v;
+}
+
+static int parse_sample(const struct perffault_layout *l, struct cur *c,
+			struct perffault_record *out)
+{
+	out->pid = (int)take_u32(c);
+	out->tid = (int)take_u32(c);
+	out->t_ns = take_u64(c) + (uint64_t)l->time_offset_ns;
+	uint32_t rawlen = take_u32(c);
+	const unsigned char *raw = take_bytes(c, rawlen);
+	if (c->bad)
+		return -EINVAL;
+	/* the raw part (u32 size + data) is padded to 8 bytes by the kernel,
+	 * with the padding counted in size */
+	if (l->id <= 0 || l->common_type.size == 0 ||
+	    raw_u64(raw, rawlen, &l->common_type) != (uint64_t)l->id ||
+	    l->error_code.off + 8 > rawlen)
+		return l->id > 0 && rawlen >= 2 ? 0 : -EINVAL;
+	out->kind = PERFFAULT_SAMPLE;
+	out->addr = raw_u64(raw, rawlen, &l->address);
+	out->ip = raw_u64(raw, rawlen, &l->ip);
+	out->error_code = raw_u64(raw, rawlen, &l->error_code);
+	out->abi = take_u64(c);
+	if (out->abi) {
+		out->nregs = (size_t)__builtin_popcountll(l->regs_mask);
+		out->regs = (const uint64_t *)(const void *)take_bytes(c, out->nregs * 8);
+	}
+	uint64_t size = take_u64(c);
+	if (size) {
+		if (size > c->len)
+			return -EINVAL;
+		out->stack = take_bytes(c, (size_t)size);
+		uint64_t dyn = take_u64(c);
+		out->stack_len = (size_t)(dyn < size ? dyn : size);
+	}
+	if (c->bad) {
+		memset(out, 0, sizeof(*out));
+		return -EINVAL;
+	}
+	return 1;
+}
+
+int perffault_parse_record(const struct perffault_layout *l, const void *rec,
+			   size_t len, struct perffault_record *out)
+{
+	struct perf_event_header h;
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, rec, sizeof(h));
+	if (h.size < sizeof(h) || h.size > len)
+		return -EINVAL;
+	struct cur c = { rec, h.size, sizeof(h), false };
+	switch (h.type) {
+	case PERF_RECORD_SAMPLE:
+		return parse_sample(l, &c, out);
+	case PERF_RECORD_LOST:
+		take_u64(&c);  /* id */
+		out->lost = take_u64(&c);
+		out->kind = PERFFAULT_LOST;
+		break;
+	case PERF_RECORD_FORK:
+	case PERF_RECORD_EXIT:
+		out->kind = h.type == PERF_RECORD_FORK ? PERFFAULT_FORK : PERFFAULT_EXIT;
+		out->pid = (int)take_u32(&c);
+		out->ppid = (int)take_u32(&c);
+		out->tid = (int)take_u32(&c);
+		out->ptid = (int)take_u32(&c);
+		out->t_ns = take_u64(&c) + (uint64_t)l->time_offset_ns;
+		break;
+	default:
+		return 0;
+	}
+	if (c.bad) {
+		memset(out, 0, sizeof(*out));
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* ---- the events ---- */
+
+struct ring {
+	int fd;                        /* the dummy event owning it */
+	int cpu;
+	struct perf_event_mmap_page *meta;
+	size_t map_len;
+	unsigned char *data;
+	uint64_t data_size;
+};
+
+/* The events opened for one attached process. */
+struct attached {
+	int pid;
+	int *tids;                     /* threads attached */
+	size_t ntids, captids;
+	int *fds;
+	size_t nfds, capfds;
+};
+
+struct perffault {
+	struct perffault_layout layout;
+	struct perffault_opts o;
+	struct ring *rings;
+	size_t nrings;
+	int epfd;
+	int clockid;
+	uint64_t lost;
+	struct attached *procs;
+	size_t nprocs, capprocs;
+	int *forked;                   /* pids seen in FORK records */
+	size_t nforked, capforked;
+	unsigned char *scratch;
+	size_t scratch_cap;
+	void (*hook)(const void *, size_t, void *);
+	void *hook_ctx;
+};
+
+static int perf_open(struct perf_event_attr *a, int pid, int cpu)
+{
+	long fd = syscall(SYS_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static void base_attr(struct perf_event_attr *a, int clockid)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	if (clockid >= 0) {
+		a->use_clockid = 1;
+		a->clockid = clockid;
+	}
+}
+
+static void fault_attr(const struct perffault *pf, struct perf_event_attr *a)
+{
+	base_attr(a, pf->clockid);
+	a->type = PERF_TYPE_TRACEPOINT;
+	a->config = (uint64_t)pf->layout.id;
+	a->sample_period = pf->o.period;
+	a->sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW |
+			 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+	a->sample_regs_user = pf->layout.regs_mask;
+	a->sample_stack_user = pf->layout.stack_size;
+	a->inherit = 1;
+	a->task = 1;
+}
+
+static int reason(int e, char *err, size_t errlen, const char *what)
+{
+	if (e == -EACCES || e == -EPERM)
+		snprintf(err, errlen, "%s: perf_event_open not allowed (needs root or CAP_PERFMON)",
+			 what);
+	else
+		snprintf(err, errlen, "%s: perf_event_open: %s", what, strerror(-e));
+	return e;
+}
+
+static int online_cpus(int **cpus)
+{
+	char *text;
+	size_t len;
+	*cpus = NULL;
+	size_t n = 0, cap = 0;
+	if (util_read_file("/sys/devices/system/cpu/online", &text, &len) == 0) {
+		char *p = text;
+		while (*p >= '0' && *p <= '9') {
+			char *end;
+			long a = strtol(p, &end, 10), b = a;
+			if (*end == '-')
+				b = strtol(end + 1, &end, 10);
+			for (long c = a; c <= b && c < 65536; c++) {
+				util_grow((void **)cpus, &cap, n + 1, sizeof(int));
+				(*cpus)[n++] = (int)c;
+			}
+			p = *end == ',' ? end + 1 : end;
+		}
+		free(text);
+	}
+	if (n == 0) {
+		long k = sysconf(_SC_NPROCESSORS_ONLN);
+		for (long c = 0; c < (k > 0 ? k : 1); c++) {
+			util_grow((void **)cpus, &cap, n + 1, sizeof(int));
+			(*cpus)[n++] = (int)c;
+		}
+	}
+	return (int)n;
+}
+
+static int open_ring(struct perffault *pf, struct ring *r, int cpu, size_t pages,
+		     char *err, size_t errlen)
+{
+	struct perf_event_attr a;
+	base_attr(&a, pf->clockid);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_DUMMY;
+	a.watermark = 1;  /* the ring's wakeup mark is its owner's */
+	a.wakeup_watermark = (uint32_t)(pages * (size_t)sysconf(_SC_PAGESIZE) / 8);
+	r->cpu = cpu;
+	r->fd = perf_open(&a, -1, cpu);
+	if (r->fd < 0)
+		return reason(r->fd, err, errlen, "perf ring");
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	r->map_len = (pages + 1) * page;
+	void *m = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (m == MAP_FAILED) {
+		int e = errno;
+		snprintf(err, errlen, "perf ring mmap (%zu KiB): %s", pages * page / 1024,
+			 strerror(e));
+		return -e;
+	}
+	r->meta = m;
+	r->data = (unsigned char *)m + (r->meta->data_offset ? r->meta->data_offset : page);
+	r->data_size = r->meta->data_size ? r->meta->data_size : pages * page;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(r - pf->rings) };
+	if (epoll_ctl(pf->epfd, EPOLL_CTL_ADD, r->fd, &ev) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "epoll_ctl: %s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static int64_t realtime_minus_monotonic(void)
+{
+	struct timespec r, m;
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
+}
+
+/* Can the tracepoint be stamped with clockid? (CLOCK_REALTIME is refused
+ * for the tracepoint PMU on 6.18: it may sample in NMI context.) */
+static bool clock_accepted(int id, int clockid)
+{
+	struct perf_event_attr a;
+	base_attr(&a, clockid);
+	a.type = PERF_TYPE_TRACEPOINT;
+	a.config = (uint64_t)id;
+	a.disabled = 1;
+	int fd = perf_open(&a, 0, -1);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+static int open_rings(struct perffault *pf, char *err, size_t errlen)
+{
+	size_t pages = pf->o.ring_pages;
+	if (pages & (pages - 1)) {
+		snprintf(err, errlen, "ring_pages %zu is not a power of 2", pages);
+		return -EINVAL;
+	}
+	pf->clockid = CLOCK_REALTIME;
+	if (!clock_accepted(pf->layout.id, CLOCK_REALTIME)) {
+		pf->clockid = clock_accepted(pf->layout.id, CLOCK_MONOTONIC)
+			      ? CLOCK_MONOTONIC : -1;
+		pf->layout.time_offset_ns = realtime_minus_monotonic();
+	}
+	int *cpus;
+	int n = online_cpus(&cpus);
+	pf->rings = xcalloc((size_t)n, sizeof(*pf->rings));
+	int e = 0;
+	for (int i = 0; i < n && e == 0; i++) {
+		pf->rings[i].fd = -1;
+		e = open_ring(pf, &pf->rings[i], cpus[i], pages, err, errlen);
+		pf->nrings = (size_t)i + 1;
+	}
+	free(cpus);
+	return e;
+}
+
+int perffault_open(const struct perffault_opts *o, struct perffault **out,
+		   char *err, size_t errlen)
+{
+	static const char *const events[] = { "exceptions/page_fault_user" };
+	struct tracefs_format f;
+	*out = NULL;
+	int e = tracefs_read_formats(events, 1, &f, err, errlen);
+	if (e < 0)
+		return e;
+	struct perffault *pf = xcalloc(1, sizeof(*pf));
+	pf->epfd = -1;
+	if (o)
+		pf->o = *o;
+	if (!pf->o.ring_pages)
+		pf->o.ring_pages = 2048;
+	if (!pf->o.stack_size)
+		pf->o.stack_size = 16384;
+	if (!pf->o.period)
+		pf->o.period = 1;
+	if (f.id <= 0) {
+		snprintf(err, errlen, "no tracepoint exceptions:page_fault_user in this kernel");
+		e = -ENOENT;
+	} else if (perffault_layout_init(&pf->layout, &f, pf->o.regs_mask,
+					 pf->o.stack_size) < 0) {
+		snprintf(err, errlen, "exceptions:page_fault_user: unexpected format");
+		e = -EINVAL;
+	}
+	tracefs_format_release(&f);
+	if (e == 0) {
+		pf->epfd = epoll_create1(EPOLL_CLOEXEC);
+		e = pf->epfd < 0 ? -errno : open_rings(pf, err, errlen);
+	}
+	if (e < 0) {
+		perffault_free(pf);
+		return e;
+	}
+	*out = pf;
+	return 0;
+}
+
+static void release_attached(struct attached *a)
+{
+	for (size_t i = 0; i < a->nfds; i++)
+		close(a->fds[i]);
+	free(a->fds);
+	free(a->tids);
+}
+
+void perffault_free(struct perffault *pf)
+{
+	if (!pf)
+		return;
+	for (size_t i = 0; i < pf->nprocs; i++)
+		release_attached(&pf->procs[i]);
+	for (size_t i = 0; i < pf->nrings; i++) {
+		if (pf->rings[i].meta)
+			munmap(pf->rings[i].meta, pf->rings[i].map_len);
+		if (pf->rings[i].fd >= 0)
+			close(pf->rings[i].fd);
+	}
+	if (pf->epfd >= 0)
+		close(pf->epfd);
+	free(pf->rings);
+	free(pf->procs);
+	free(pf->forked);
+	free(pf->scratch);
+	free(pf);
+}
+
+static struct attached *find_attached(const struct perffault *pf, int pid)
+{
+	for (size_t i = 0; i < pf->nprocs; i++)
+		if (pf->procs[i].pid == pid)
+			return &pf->procs[i];
+	return NULL;
+}
+
+static bool has_tid(const struct attached *a, int tid)
+{
+	for (size_t i = 0; i < a->ntids; i++)
+		if (a->tids[i] == tid)
+			return true;
+	return false;
+}
+
+/* Open the event of thread tid on every CPU into a. -ESRCH: gone. */
+static int attach_thread(struct perffault *pf, struct attached *a, int tid,
+			 char *err, size_t errlen)
+{
+	for (size_t i = 0; i < pf->nrings; i++) {
+		struct perf_event_attr at;
+		fault_attr(pf, &at);
+		int fd = perf_open(&at, tid, pf->rings[i].cpu);
+		if (fd < 0)
+			return fd == -ESRCH ? fd
+					    : reason(fd, err, errlen, "exceptions:page_fault_user");
+		util_grow((void **)&a->fds, &a->capfds, a->nfds + 1, sizeof(int));
+		a->fds[a->nfds++] = fd;
+		if (ioctl(fd, PERF_EVENT_IOC_SET_FILTER, PERFFAULT_FILTER) < 0) {
+			int e = errno;
+			snprintf(err, errlen, "page_fault_user filter \"%s\": %s",
+				 PERFFAULT_FILTER, strerror(e));
+			return -e;
+		}
+		if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, pf->rings[i].fd) < 0) {
+			int e = errno;
+			snprintf(err, errlen, "perf SET_OUTPUT: %s", strerror(e));
+			return -e;
+		}
+	}
+	util_grow((void **)&a->tids, &a->captids, a->ntids + 1, sizeof(int));
+	a->tids[a->ntids++] = tid;
+	return (int)pf->nrings;
+}
+
+int perffault_attach(struct perffault *pf, const char *proc_root, int pid,
+		     char *err, size_t errlen)
+{
+	char *path;
+	if (asprintf(&path, "%s/%d/task", proc_root ? proc_root : "/proc", pid) < 0)
+		abort();
+	DIR *d = opendir(path);
+	free(path);
+	if (!d)
+		return 0;  /* vanished */
+	struct attached *a = find_attached(pf, pid);
+	if (!a) {
+		util_grow((void **)&pf->procs, &pf->capprocs, pf->nprocs + 1,
+			  sizeof(*pf->procs));
+		a = &pf->procs[pf->nprocs++];
+		memset(a, 0, sizeof(*a));
+		a->pid = pid;
+	}
+	struct dirent *de;
+	int n = 0, e = 0;
+	while (e >= 0 && (de = readdir(d))) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+		if (*end || tid <= 0 || has_tid(a, (int)tid))
+			continue;
+		e = attach_thread(pf, a, (int)tid, err, errlen);
+		if (e == -ESRCH)
+			e = 0;  /* the thread ended meanwhile */
+		else if (e > 0)
+			n += e;
+	}
+	closedir(d);
+	return e < 0 ? e : n;
+}
+
+void perffault_detach(struct perffault *pf, int pid)
+{
+	struct attached *a = find_attached(pf, pid);
+	if (!a)
+		return;
+	release_attached(a);
+	*a = pf->procs[--pf->nprocs];
+}
+
+bool perffault_follows(const struct perffault *pf, int pid)
+{
+	if (find_attached(pf, pid))
+		return true;
+	for (size_t i = 0; i < pf->nforked; i++)
+		if (pf->forked[i] == pid)
+			return true;
+	return false;
+}
+
+int perffault_fd(const struct perffault *pf)
+{
+	return pf->epfd;
+}
+
+uint64_t perffault_lost(const struct perffault *pf)
+{
+	return pf->lost;
+}
+
+size_t perffault_nevents(const struct perffault *pf)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < pf->nprocs; i++)
+		n += pf->procs[i].nfds;
+	return n;
+}
+
+const struct perffault_layout *perffault_layout(const struct perffault *pf)
+{
+	return &pf->layout;
+}
+
+void perffault_set_raw_hook(struct perffault *pf,
+			    void (*hook)(const void *rec, size_t len, void *ctx),
+			    void *ctx)
+{
+	pf->hook = hook;
+	pf->hook_ctx = ctx;
+}
+
+/* A new process (not a thread) forked by a followed task. */
+static void note_fork(struct perffault *pf, const struct perffault_record *r)
+{
+	if (r->pid == r->ppid || perffault_follows(pf, r->pid))
+		return;
+	util_grow((void **)&pf->forked, &pf->capforked, pf->nforked + 1, sizeof(int));
+	pf->forked[pf->nforked++] = r->pid;
+}
+
+static const unsigned char *record_at(struct perffault *pf, struct ring *r,
+				      uint64_t tail, uint16_t size)
+{
+	uint64_t at = tail & (r->data_size - 1);
+	if (at + size <= r->data_size)
+		return r->data + at;
+	util_grow((void **)&pf->scratch, &pf->scratch_cap, size, 1);
+	size_t first = (size_t)(r->data_size - at);
+	memcpy(pf->scratch, r->data + at, first);
+	memcpy(pf->scratch + first, r->data, size - first);
+	return pf->scratch;
+}
+
+static size_t drain_ring(struct perffault *pf, struct ring *r, perffault_fn fn, void *ctx)
+{
+	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+	uint64_t tail = r->meta->data_tail;
+	size_t n = 0;
+	while (tail < head) {
+		struct perf_event_header h;
+		uint64_t at = tail & (r->data_size - 1);
+		if (at + sizeof(h) <= r->data_size) {
+			memcpy(&h, r->data + at, sizeof(h));
+		} else {
+			size_t first = (size_t)(r->data_size - at);
+			memcpy(&h, r->data + at, first);
+			memcpy((char *)&h + first, r->data, sizeof(h) - first);
+		}
+		if (h.size < sizeof(h) || h.size > head - tail) {
+			tail = head;  /* cannot happen with a sane kernel: resync */
+			break;
+		}
+		const unsigned char *rec = record_at(pf, r, tail, h.size);
+		if (pf->hook)
+			pf->hook(rec, h.size, pf->hook_ctx);
+		struct perffault_record pr;
+		int got = perffault_parse_record(&pf->layout, rec, h.size, &pr);
+		tail += h.size;
+		if (got != 1 || (pr.kind == PERFFAULT_SAMPLE && !perffault_is_cow(&pr)))
+			continue;
+		if (pr.kind == PERFFAULT_LOST)
+			pf->lost += pr.lost;
+		else if (pr.kind == PERFFAULT_FORK)
+			note_fork(pf, &pr);
+		fn(&pr, ctx);
+		n++;
+	}
+	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+	return n;
+}
+
+size_t perffault_read(struct perffault *pf, perffault_fn fn, void *ctx)
+{
+	struct epoll_event evs[8];
+	while (epoll_wait(pf->epfd, evs, 8, 0) == 8)
+		;
+	size_t n = 0;
+	for (size_t i = 0; i < pf->nrings; i++)
+		n += drain_ring(pf, &pf->rings[i], fn, ctx);
+	return n;
+}

@@ -1,0 +1,163 @@
+/* perffault.h - copy-on-write faults of running processes through perf
+ *
+ * The tracepoint exceptions:page_fault_user (one record per user page
+ * fault, with address, ip and the x86 error code) opened with
+ * perf_event_open on each thread of each attached process, one event per
+ * CPU (a per-task event with inherit=1 cannot be mmapped with cpu = -1),
+ * inherit=1 so that threads and processes forked later are followed (their
+ * records land in the same rings), task=1 so that their forks are seen. A
+ * kernel filter keeps only user write faults on present pages (error_code
+ * bits 0, 1 and 2: the write-protect faults of copy-on-write), so other
+ * faults cost no stack copy. Each sample carries the thread, the time, the
+ * raw record, the user registers and a copy of the top of the user stack
+ * (for native unwinding: collectors/unwind.h). Every event of a CPU writes
+ * into one ring, owned by a dummy per-CPU event. Needs root (or
+ * CAP_PERFMON and tracefs access). Field offsets come from the tracepoint's
+ * tracefs format, never from constants.
+ */
+#ifndef COWPROF_PERFFAULT_H
+#define COWPROF_PERFFAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tracefs.h"
+
+/* error_code bits (arch/x86/include/asm/trap_pf.h) */
+#define PERFFAULT_PF_PROT 1u    /* the page was present */
+#define PERFFAULT_PF_WRITE 2u
+#define PERFFAULT_PF_USER 4u
+#define PERFFAULT_COW_MASK (PERFFAULT_PF_PROT | PERFFAULT_PF_WRITE | PERFFAULT_PF_USER)
+
+/* The kernel-side filter that keeps the faults above (an ftrace filter:
+ * `field & mask` is true when any bit of mask is set). */
+#define PERFFAULT_FILTER "error_code & 1 && error_code & 2 && error_code & 4"
+
+struct perffault_layout {
+	int id;                        /* tracepoint id: attr.config */
+	struct perffault_loc { uint32_t off, size; }
+		common_type, address, ip, error_code;
+	uint64_t regs_mask;            /* attr.sample_regs_user */
+	uint32_t stack_size;           /* attr.sample_stack_user */
+	/* added to each sample's time: REALTIME - MONOTONIC at open (0 when
+	 * the kernel stamped CLOCK_REALTIME itself) */
+	int64_t time_offset_ns;
+};
+
+/* Fill l from page_fault_user's format (address, ip and error_code must be
+ * 8-byte fields, common_type 2). regs_mask and stack_size are what the
+ * events are opened with (stack_size a multiple of 8, at most 65528).
+ * Returns 0 or -EINVAL. */
+int perffault_layout_init(struct perffault_layout *l, const struct tracefs_format *f,
+			  uint64_t regs_mask, uint32_t stack_size);
+
+enum perffault_kind {
+	PERFFAULT_SAMPLE,              /* one fault */
+	PERFFAULT_LOST,                /* records the kernel dropped: ring full */
+	PERFFAULT_FORK,                /* a followed task forked (task=1) */
+	PERFFAULT_EXIT,                /* a followed task exited */
+};
+
+/* One record. Pointers point into the record (or the reader's copy of a
+ * record that wraps the ring's end): valid until the callback returns. */
+struct perffault_record {
+	enum perffault_kind kind;
+	int pid, tid;                  /* sample: the faulting task; fork/exit:
+					* the new (or exiting) task */
+	int ppid, ptid;                /* fork/exit: its parent */
+	uint64_t t_ns;                 /* CLOCK_REALTIME ns since the epoch */
+	uint64_t addr, ip, error_code; /* sample: the tracepoint's fields */
+	uint64_t abi;                  /* PERF_SAMPLE_REGS_ABI_*; 0: no regs
+					* (a kernel thread) */
+	const uint64_t *regs;          /* one per set bit of regs_mask, in bit
+					* order; unaligned-safe copy by caller */
+	size_t nregs;
+	const uint8_t *stack;          /* the copy of the user stack from the
+					* sampled sp up */
+	size_t stack_len;              /* bytes valid (dyn_size) */
+	uint64_t lost;                 /* LOST: how many */
+};
+
+/* Decode one ring record (struct perf_event_header first, len bytes) of an
+ * event opened as perffault_open() opens them (sample_type
+ * TID|TIME|RAW|REGS_USER|STACK_USER, task=1, no sample_id_all). Returns 1
+ * and fills *out for a page_fault_user sample, a LOST, FORK or EXIT
+ * record; 0 for another record type or tracepoint; -EINVAL if the record is
+ * malformed. Pure: fixture-tested and fuzzed. */
+int perffault_parse_record(const struct perffault_layout *l, const void *rec,
+			   size_t len, struct perffault_record *out);
+
+/* True for a sample this module keeps: a user write to a present page. */
+static inline bool perffault_is_cow(const struct perffault_record *r)
+{
+	return (r->error_code & PERFFAULT_COW_MASK) == PERFFAULT_COW_MASK;
+}
+
+struct perffault;
+
+struct perffault_opts {
+	unsigned ring_pages;           /* data pages per CPU ring, a power of 2;
+					* 0: 2048 (8 MiB) */
+	uint32_t stack_size;           /* user stack bytes per sample, a
+					* multiple of 8; 0: 16384 */
+	uint64_t period;               /* sample every Nth kept fault; 0: 1 */
+	uint64_t regs_mask;            /* 0: every register unwinding needs
+					* (pass UNWIND_PERF_REGS_MASK) */
+};
+
+/* Read the tracepoint's format (mounting tracefs privately if needed) and
+ * open one dummy event per online CPU owning that CPU's ring. Nothing is
+ * traced until perffault_attach. o may be NULL. Returns 0 and *out, or
+ * -errno with a one-line reason in err (-EACCES/-EPERM: not root; -ENODEV:
+ * no tracefs; -ENOENT: no such tracepoint; -EINVAL: the kernel refused the
+ * event or its filter). */
+int perffault_open(const struct perffault_opts *o, struct perffault **out,
+		   char *err, size_t errlen);
+
+/* Close every event, unmap the rings, free pf. NULL does nothing. */
+void perffault_free(struct perffault *pf);
+
+/* Trace process pid: open the event on each of its threads (listed in
+ * proc_root/PID/task; NULL: /proc) on each CPU, with inherit=1, writing
+ * into the CPUs' rings. Threads and children it creates afterwards are
+ * followed by inheritance. Returns the number of events opened (0: the
+ * process had vanished), or -errno with a reason in err. Attaching twice
+ * opens only events for threads not attached before. */
+int perffault_attach(struct perffault *pf, const char *proc_root, int pid,
+		     char *err, size_t errlen);
+
+/* Close the events opened for pid (after it exited). The events its
+ * children inherited go with them. */
+void perffault_detach(struct perffault *pf, int pid);
+
+/* True when pid's faults reach the rings: attached, or seen forked by a
+ * followed task in a FORK record read so far. */
+bool perffault_follows(const struct perffault *pf, int pid);
+
+/* An fd (epoll over the rings) readable when a ring passed its watermark
+ * (an eighth of it). */
+int perffault_fd(const struct perffault *pf);
+
+/* Call fn for each pending record of every ring (SAMPLE records only when
+ * perffault_is_cow), without blocking; a LOST record is also counted.
+ * Returns the number of records handed to fn. */
+typedef void (*perffault_fn)(const struct perffault_record *r, void *ctx);
+size_t perffault_read(struct perffault *pf, perffault_fn fn, void *ctx);
+
+/* Records the kernel lost (ring full) since open. */
+uint64_t perffault_lost(const struct perffault *pf);
+
+/* Events open now (one per thread per CPU). */
+size_t perffault_nevents(const struct perffault *pf);
+
+/* The layout of the open events. */
+const struct perffault_layout *perffault_layout(const struct perffault *pf);
+
+/* Raw-record hook for capturing fixtures: called with each record before
+ * it is decoded. */
+void perffault_set_raw_hook(struct perffault *pf,
+			    void (*hook)(const void *rec, size_t len, void *ctx),
+			    void *ctx);
+
+#endif

@@ -1,0 +1,618 @@
+/* faultperf.c - fault attribution for a tree cowprof did not start (attach) */
+#include "faultperf.h"
+#include "../collectors/maps.h"
+#include "../collectors/perffault.h"
+#include "../collectors/procfs.h"
+#include "../collectors/proctree.h"
+#include "../collectors/pyframe.h"
+#include "../collectors/unwind.h"
+#include "../collectors/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NAME_LEN 160
+#define FILE_LEN 336
+
+struct pycode {
+	uint64_t code;
+	char *name, *file;          /* stable: the drain reads them unlocked */
+};
+
+struct pythread {
+	int tid;
+	uint64_t tstate;
+};
+
+/* What the reader knows of one process. */
+struct pproc {
+	int pid;
+	struct maps_region *maps;
+	size_t nmaps;
+	int python;                 /* 1 frames read, -1 none, 0 not looked yet */
+	char status[160];
+	struct pyframe_layout pl;
+	struct pythread *threads;
+	size_t nthreads, capthreads;
+	struct pycode *codes;       /* guarded by fp->lock */
+	size_t ncodes, capcodes;
+	uint64_t events, written_events;
+	bool source_written;
+};
+
+struct faultperf {
+	struct faultperf_opts o;
+	int root;
+	struct perffault *pf;
+	struct unwinder *uw;
+	struct pyframe_cache *cache;
+	pthread_t thread;
+	bool thread_started;
+	int wakefd;
+	pthread_mutex_t pflock;     /* pf and attached: perffault is not
+				     * thread-safe; never taken with lock */
+	int *attached;              /* pids attached directly, still open */
+	size_t nattached, capattached;
+	pthread_mutex_t lock;       /* queue, procs, codes, stats, passes */
+	pthread_cond_t passed;
+	uint64_t passes;
+	bool stop;
+	struct pproc *procs;        /* reader thread only, but codes */
+	size_t nprocs, capprocs;
+	/* events waiting for the drain: struct faultring_event each (a
+	 * queue of full structs; a burst of first writes is bounded by the
+	 * drain's period) */
+	struct faultring_event *queue;
+	size_t nqueue, capqueue;
+	struct faultperf_stats st;  /* under lock */
+	struct faultperf_stats rst; /* the reader's own, copied to st after
+				     * each pass */
+	uint64_t lost_written;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- per process ---- */
+
+static void load_maps(struct faultperf *fp, struct pproc *p)
+{
+	char *text;
+	size_t len;
+	if (procfs_read(fp->o.proc_root, p->pid, "maps", &text, &len) < 0)
+		return;  /* gone: keep the old ones */
+	maps_free(p->maps, p->nmaps);
+	p->maps = NULL;
+	p->nmaps = 0;
+	if (maps_parse(text, len, &p->maps, &p->nmaps) < 0)
+		p->nmaps = 0;
+	free(text);
+}
+
+static struct pproc *proc_of(struct faultperf *fp, int pid)
+{
+	for (size_t i = 0; i < fp->nprocs; i++)
+		if (fp->procs[i].pid == pid)
+			return &fp->procs[i];
+	pthread_mutex_lock(&fp->lock);
+	util_grow((void **)&fp->procs, &fp->capprocs, fp->nprocs + 1, sizeof(*fp->procs));
+	struct pproc *p = &fp->procs[fp->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	pthread_mutex_unlock(&fp->lock);
+	load_maps(fp, p);
+	return p;
+}
+
+static const struct maps_region *mapping_at(const struct pproc *p, uint64_t a)
+{
+	size_t lo = 0, hi = p->nmaps;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->maps[mid].end <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < p->nmaps && p->maps[lo].start <= a ? &p->maps[lo] : NULL;
+}
+
+/* A first write that can be a copy: to a private writable mapping. */
+static bool cow_region(struct faultperf *fp, struct pproc *p, uint64_t addr)
+{
+	const struct maps_region *g = mapping_at(p, addr);
+	if (!g) {
+		load_maps(fp, p);  /* mapped since we read them */
+		g = mapping_at(p, addr);
+	}
+	return g && g->write && !g->shared;
+}
+
+/* ---- Python frames ---- */
+
+static void find_python(struct faultperf *fp, struct pproc *p)
+{
+	char why[160] = "";
+	struct pyframe_layout pl;
+	int e = pyframe_layout_find(fp->o.proc_root, p->pid, &pl, why, sizeof(why));
+	if (e == -EAGAIN)
+		return;  /* not initialised yet: look again at the next event */
+	pthread_mutex_lock(&fp->lock);  /* the drain reads python and status */
+	if (e == 0) {
+		p->pl = pl;
+		p->python = 1;
+	} else {
+		p->python = -1;
+		snprintf(p->status, sizeof(p->status), "%s",
+			 e == -ENOENT ? "no CPython" : why[0] ? why : strerror(-e));
+	}
+	pthread_mutex_unlock(&fp->lock);
+}
+
+static uint64_t tstate_of(struct faultperf *fp, struct pproc *p, int tid)
+{
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].tid == tid && p->threads[i].tstate)
+			return p->threads[i].tstate;
+	uint64_t ts = pyframe_thread_state(&p->pl, pyframe_read_cached, fp->cache, tid);
+	if (ts) {
+		util_grow((void **)&p->threads, &p->capthreads, p->nthreads + 1,
+			  sizeof(*p->threads));
+		p->threads[p->nthreads++] = (struct pythread){ tid, ts };
+	}
+	return ts;
+}
+
+static bool have_code(struct pproc *p, uint64_t code)
+{
+	for (size_t i = p->ncodes; i-- > 0;)
+		if (p->codes[i].code == code)
+			return true;
+	return false;
+}
+
+static void name_code(struct faultperf *fp, struct pproc *p, uint64_t code)
+{
+	if (have_code(p, code))
+		return;
+	char name[NAME_LEN], file[FILE_LEN];
+	if (pyframe_code_names(&p->pl, pyframe_read_cached, fp->cache, code, name,
+			       sizeof(name), file, sizeof(file)) < 0)
+		return;
+	struct pycode c = { code, xstrdup(name), xstrdup(file) };
+	pthread_mutex_lock(&fp->lock);
+	util_grow((void **)&p->codes, &p->capcodes, p->ncodes + 1, sizeof(*p->codes));
+	p->codes[p->ncodes++] = c;
+	pthread_mutex_unlock(&fp->lock);
+}
+
+static bool rd64(struct faultperf *fp, uint64_t addr, uint64_t *v)
+{
+	return pyframe_read_cached(fp->cache, addr, v, 8);
+}
+
+/* The eval loop's next_instr at the fault: a value among the sampled
+ * registers, else among the stack words from sp up to the cframe, pointing
+ * into the bytecode of code (past its first unit: first_instr also points
+ * at the start). Returns the line, or -2 if no such value. */
+static int fault_time_line(struct faultperf *fp, struct pproc *p, uint64_t code,
+			   const uint64_t regs[UNWIND_NREGS], const uint8_t *stack,
+			   size_t stack_words)
+{
+	const struct pyframe_layout *l = &p->pl;
+	uint64_t nunits, table, tsize;
+	int32_t first;
+	if (!rd64(fp, code + l->off_bytes_size, &nunits) || nunits == 0 ||
+	    nunits > (1u << 24) ||
+	    !rd64(fp, code + l->off_code_linetable, &table) ||
+	    !pyframe_read_cached(fp->cache, code + l->off_code_firstlineno, &first, 4) ||
+	    !rd64(fp, table + l->off_bytes_size, &tsize) || tsize > (1u << 20))
+		return -2;
+	uint64_t lo = code + l->off_code_code_adaptive, hi = lo + 2 * nunits;
+	static const enum unwind_reg order[] = {
+		UNWIND_REG_BX, UNWIND_REG_BP, UNWIND_REG_R12, UNWIND_REG_R13,
+		UNWIND_REG_R14, UNWIND_REG_R15, UNWIND_REG_AX, UNWIND_REG_CX,
+		UNWIND_REG_DX, UNWIND_REG_SI, UNWIND_REG_DI, UNWIND_REG_R8,
+		UNWIND_REG_R9, UNWIND_REG_R10, UNWIND_REG_R11,
+	};
+	uint64_t v = 0;
+	for (size_t i = 0; !v && i < sizeof(order) / sizeof(order[0]); i++)
+		if (regs[order[i]] > lo && regs[order[i]] <= hi && !(regs[order[i]] & 1))
+			v = regs[order[i]];
+	for (size_t i = 0; !v && i < stack_words; i++) {
+		uint64_t w;
+		memcpy(&w, stack + i * 8, 8);
+		if (w > lo && w <= hi && !(w & 1))
+			v = w;
+	}
+	if (!v)
+		return -2;
+	uint8_t *buf = xmalloc(tsize ? tsize : 1);
+	int line = -2;
+	if (pyframe_read_cached(fp->cache, table + l->off_bytes_data, buf, tsize))
+		line = pyframe_line_from_table(buf, tsize, first, (int)((v - lo) / 2) - 1);
+	free(buf);
+	return line;
+}
+
+/* Fill ev->py with the thread's frames; see the header for the checks. */
+static void python_frames(struct faultperf *fp, struct pproc *p,
+			  const struct perffault_record *r,
+			  const uint64_t regs[UNWIND_NREGS], struct faultring_event *ev)
+{
+	if (p->python == 0)
+		find_python(fp, p);
+	if (p->python != 1)
+		return;
+	pyframe_cache_init(fp->cache, p->pid);
+	uint64_t ts = tstate_of(fp, p, r->tid), cframe = 0, live = 0, then = 0;
+	if (!ts || !rd64(fp, ts + p->pl.off_tstate_cframe, &cframe))
+		return;
+	int n = pyframe_walk(&p->pl, pyframe_read_cached, fp->cache, ts, ev->py,
+			     FAULTRING_MAX_PY);
+	if (n <= 0)
+		return;
+	uint64_t sp = regs[UNWIND_REG_SP];
+	uint64_t at = cframe + p->pl.off_cframe_current_frame;
+	if (r->stack && at >= sp && at + 8 <= sp + r->stack_len &&
+	    rd64(fp, at, &live)) {
+		memcpy(&then, r->stack + (at - sp), 8);
+		if (then != live) {
+			fp->rst.stale++;
+			return;
+		}
+		int line = fault_time_line(fp, p, ev->py[0].code, regs, r->stack,
+					   (size_t)(at - sp) / 8);
+		if (line != -2) {
+			ev->py[0].line = line;
+			fp->rst.exact_line++;
+		}
+	} else {
+		fp->rst.unchecked++;
+	}
+	ev->npy = (uint32_t)n;
+	fp->rst.python++;
+	for (int i = 0; i < n; i++)
+		name_code(fp, p, ev->py[i].code);
+}
+
+/* ---- the reader thread ---- */
+
+static void take_sample(struct faultperf *fp, const struct perffault_record *r)
+{
+	fp->rst.samples++;
+	struct pproc *p = proc_of(fp, r->pid);
+	if (!cow_region(fp, p, r->addr)) {
+		fp->rst.other++;
+		return;
+	}
+	struct faultring_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.t = (double)r->t_ns / 1e9;
+	ev.pid = r->pid;
+	ev.tid = r->tid;
+	ev.addr = r->addr;
+	uint64_t regs[UNWIND_NREGS];
+	unwind_regs_from_perf(r->regs, r->abi ? perffault_layout(fp->pf)->regs_mask : 0,
+			      regs);
+	uint64_t t0 = now_ns();
+	if (r->abi && r->nregs) {
+		int n = unwind_snapshot(fp->uw, r->pid, p->maps, p->nmaps, regs, r->stack,
+					r->stack_len, ev.native, NULL, FAULTRING_MAX_NATIVE);
+		ev.nnative = n > 0 ? (uint32_t)n : 0;
+	}
+	if (!ev.nnative) {
+		ev.native[0] = r->ip;
+		ev.nnative = 1;
+	}
+	uint64_t t1 = now_ns();
+	if (r->abi)
+		python_frames(fp, p, r, regs, &ev);
+	uint64_t t2 = now_ns();
+	pthread_mutex_lock(&fp->lock);
+	fp->rst.unwind_ns += t1 - t0;
+	fp->rst.python_ns += t2 - t1;
+	fp->rst.kept++;
+	p->events++;
+	util_grow((void **)&fp->queue, &fp->capqueue, fp->nqueue + 1, sizeof(*fp->queue));
+	fp->queue[fp->nqueue++] = ev;
+	pthread_mutex_unlock(&fp->lock);
+}
+
+static void on_record(const struct perffault_record *r, void *ctx)
+{
+	struct faultperf *fp = ctx;
+	if (r->kind == PERFFAULT_SAMPLE)
+		take_sample(fp, r);
+	/* LOST is counted by perffault; FORK marks the child followed there */
+}
+
+static void *reader(void *arg)
+{
+	struct faultperf *fp = arg;
+	for (;;) {
+		struct pollfd pfd[2] = { { perffault_fd(fp->pf), POLLIN, 0 },
+					 { fp->wakefd, POLLIN, 0 } };
+		poll(pfd, 2, 10);
+		if (pfd[1].revents) {
+			uint64_t v;
+			if (read(fp->wakefd, &v, sizeof(v)) < 0)
+				v = 0;
+		}
+		pthread_mutex_lock(&fp->lock);
+		bool stop = fp->stop;
+		pthread_mutex_unlock(&fp->lock);
+		pthread_mutex_lock(&fp->pflock);
+		perffault_read(fp->pf, on_record, fp);
+		uint64_t lost = perffault_lost(fp->pf);
+		pthread_mutex_unlock(&fp->pflock);
+		pthread_mutex_lock(&fp->lock);
+		fp->st = fp->rst;
+		fp->st.lost = lost;
+		fp->passes++;
+		pthread_cond_broadcast(&fp->passed);
+		pthread_mutex_unlock(&fp->lock);
+		if (stop)
+			break;
+	}
+	return NULL;
+}
+
+/* Wake the reader and wait (at most ~1 s) for a pass that started after
+ * now. Called with the lock held. */
+static void wait_pass(struct faultperf *fp)
+{
+	uint64_t want = fp->passes + 2, one = 1;
+	if (write(fp->wakefd, &one, sizeof(one)) < 0)
+		return;
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 1;
+	while (fp->passes < want && fp->thread_started)
+		if (pthread_cond_timedwait(&fp->passed, &fp->lock, &dl) != 0)
+			break;
+}
+
+/* ---- public ---- */
+
+/* Called with pflock held (or before the reader starts). */
+static int attach(struct faultperf *fp, int pid, char *err, size_t errlen)
+{
+	int n = perffault_attach(fp->pf, fp->o.proc_root, pid, err, errlen);
+	if (n > 0) {
+		util_grow((void **)&fp->attached, &fp->capattached, fp->nattached + 1,
+			  sizeof(int));
+		fp->attached[fp->nattached++] = pid;
+	}
+	return n < 0 ? n : 0;
+}
+
+static int attach_tree(struct faultperf *fp, int root, char *err, size_t errlen)
+{
+	struct proctree t = { 0 };
+	int e = proctree_scan(fp->o.proc_root, root, &t);
+	if (e < 0 || t.n == 0) {
+		proctree_release(&t);
+		snprintf(err, errlen, "pid %d: no such process", root);
+		return -ESRCH;
+	}
+	for (size_t i = 0; e == 0 && i < t.n; i++)
+		e = attach(fp, t.nodes[i].pid, err, errlen);
+	proctree_release(&t);
+	return e;
+}
+
+int faultperf_new(int root, const struct faultperf_opts *o, struct faultperf **out,
+		  char *err, size_t errlen)
+{
+	struct faultperf *fp = xcalloc(1, sizeof(*fp));
+	*out = NULL;
+	fp->o = *o;
+	fp->root = root;
+	fp->wakefd = -1;
+	pthread_mutex_init(&fp->lock, NULL);
+	pthread_mutex_init(&fp->pflock, NULL);
+	pthread_cond_init(&fp->passed, NULL);
+	struct perffault_opts po = { .ring_pages = o->ring_pages, .stack_size = o->stack_size,
+				     .period = o->period, .regs_mask = UNWIND_PERF_REGS_MASK };
+	int e = perffault_open(&po, &fp->pf, err, errlen);
+	if (e == 0)
+		e = attach_tree(fp, root, err, errlen);
+	if (e == 0) {
+		fp->uw = unwinder_new();
+		fp->cache = xmalloc(sizeof(*fp->cache));
+		fp->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (!fp->uw || fp->wakefd < 0) {
+			snprintf(err, errlen, "cannot set up unwinding");
+			e = -ENOMEM;
+		}
+	}
+	if (e == 0 && pthread_create(&fp->thread, NULL, reader, fp) != 0) {
+		snprintf(err, errlen, "cannot start the fault reader thread");
+		e = -EAGAIN;
+	}
+	if (e < 0) {
+		faultperf_free(fp);
+		return e;
+	}
+	fp->thread_started = true;
+	*out = fp;
+	return 0;
+}
+
+void faultperf_free(struct faultperf *fp)
+{
+	if (!fp)
+		return;
+	if (fp->thread_started) {
+		pthread_mutex_lock(&fp->lock);
+		fp->stop = true;
+		pthread_mutex_unlock(&fp->lock);
+		uint64_t one = 1;
+		if (write(fp->wakefd, &one, sizeof(one)) < 0)
+			(void)0;
+		pthread_join(fp->thread, NULL);
+	}
+	perffault_free(fp->pf);
+	unwinder_free(fp->uw);
+	for (size_t i = 0; i < fp->nprocs; i++) {
+		struct pproc *p = &fp->procs[i];
+		maps_free(p->maps, p->nmaps);
+		free(p->threads);
+		for (size_t k = 0; k < p->ncodes; k++) {
+			free(p->codes[k].name);
+			free(p->codes[k].file);
+		}
+		free(p->codes);
+	}
+	free(fp->procs);
+	free(fp->queue);
+	free(fp->cache);
+	if (fp->wakefd >= 0)
+		close(fp->wakefd);
+	pthread_cond_destroy(&fp->passed);
+	pthread_mutex_destroy(&fp->lock);
+	pthread_mutex_destroy(&fp->pflock);
+	free(fp->attached);
+	free(fp);
+}
+
+static int perf_names(void *ctx, int pid, uint64_t code, const char **name,
+		      const char **file)
+{
+	struct faultperf *fp = ctx;
+	int e = -ENOENT;
+	pthread_mutex_lock(&fp->lock);
+	for (size_t i = 0; i < fp->nprocs && e; i++) {
+		struct pproc *p = &fp->procs[i];
+		for (size_t k = 0; p->pid == pid && k < p->ncodes; k++)
+			if (p->codes[k].code == code) {
+				*name = p->codes[k].name;
+				*file = p->codes[k].file;
+				e = 0;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&fp->lock);
+	return e;
+}
+
+/* Attach the live processes perf does not follow (called with pflock). */
+static void attach_new(struct faultperf *fp, const struct faultsink_lookup *l)
+{
+	char err[256];
+	for (size_t i = 0; l->alive_pid; i++) {
+		int pid = l->alive_pid(l->ctx, i);
+		if (pid < 0)
+			break;
+		if (!perffault_follows(fp->pf, pid))
+			attach(fp, pid, err, sizeof(err));  /* gone meanwhile: fine */
+	}
+}
+
+/* Close the events of attached processes that exited (with pflock). */
+static void detach_exited(struct faultperf *fp, const struct faultsink_lookup *l)
+{
+	for (size_t i = 0; i < fp->nattached;) {
+		if (l->exited(l->ctx, fp->attached[i])) {
+			perffault_detach(fp->pf, fp->attached[i]);
+			fp->attached[i] = fp->attached[--fp->nattached];
+		} else {
+			i++;
+		}
+	}
+}
+
+static int write_sources(struct faultperf *fp, struct session *s,
+			 const struct faultsink_lookup *l)
+{
+	int e = 0;
+	uint64_t lost = fp->st.lost;
+	for (size_t i = 0; e == 0 && i < fp->nprocs; i++) {
+		struct pproc *p = &fp->procs[i];
+		int64_t id = l->process_id(l->ctx, p->pid);
+		/* lost records cannot be told apart by process: the root's
+		 * row carries them */
+		bool root = p->pid == fp->root;
+		if (!id || (p->source_written && p->events == p->written_events &&
+			    (!root || lost == fp->lost_written)))
+			continue;
+		e = session_set_fault_source(s, id, "perf", p->events, root ? lost : 0,
+					     p->python == 1 ? "" : p->status[0] ? p->status
+									 : "no CPython");
+		p->source_written = true;
+		p->written_events = p->events;
+		if (root)
+			fp->lost_written = lost;
+	}
+	return e;
+}
+
+int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *s,
+		    const struct faultsink_lookup *l)
+{
+	pthread_mutex_lock(&fp->lock);
+	wait_pass(fp);
+	pthread_mutex_unlock(&fp->lock);
+	pthread_mutex_lock(&fp->pflock);
+	attach_new(fp, l);
+	detach_exited(fp, l);
+	size_t nattached = fp->nattached;
+	pthread_mutex_unlock(&fp->pflock);
+	pthread_mutex_lock(&fp->lock);
+	fp->st.attached = nattached;
+	struct faultring_event *q = fp->queue;
+	size_t n = fp->nqueue;
+	fp->queue = NULL;
+	fp->nqueue = fp->capqueue = 0;
+	pthread_mutex_unlock(&fp->lock);
+	struct faultsink_names nm = { fp, perf_names };
+	int e = 0;
+	size_t i = 0;
+	for (; e == 0 && i < n; i++) {
+		int64_t id = l->process_id(l->ctx, q[i].pid);
+		if (!id)
+			break;  /* not in the session yet: keep it for the next drain */
+		e = faultsink_write_event(fs, s, &q[i], id, &nm, l);
+	}
+	if (i < n) {  /* put the rest back in front */
+		pthread_mutex_lock(&fp->lock);
+		size_t rest = n - i + (e ? 1 : 0);
+		size_t from = e ? i - 1 : i;
+		util_grow((void **)&fp->queue, &fp->capqueue, fp->nqueue + rest,
+			  sizeof(*fp->queue));
+		memmove(fp->queue + rest, fp->queue, fp->nqueue * sizeof(*fp->queue));
+		memcpy(fp->queue, q + from, rest * sizeof(*q));
+		fp->nqueue += rest;
+		pthread_mutex_unlock(&fp->lock);
+	}
+	free(q);
+	pthread_mutex_lock(&fp->lock);
+	if (e == 0)
+		e = write_sources(fp, s, l);
+	pthread_mutex_unlock(&fp->lock);
+	return e;
+}
+
+void faultperf_get_stats(struct faultperf *fp, struct faultperf_stats *st)
+{
+	pthread_mutex_lock(&fp->pflock);
+	size_t open = perffault_nevents(fp->pf), att = fp->nattached;
+	pthread_mutex_unlock(&fp->pflock);
+	pthread_mutex_lock(&fp->lock);
+	*st = fp->st;
+	st->events_open = open;
+	st->attached = att;
+	pthread_mutex_unlock(&fp->lock);
+}

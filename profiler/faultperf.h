@@ -1,0 +1,83 @@
+/* faultperf.h - fault attribution for a tree cowprof did not start (attach)
+ *
+ * `cowprof record --faults` and `top --faults`: the copy-on-write faults of
+ * the attached processes come from perf (collectors/perffault.h). A reader
+ * thread takes each sample as soon as it can (the target keeps running):
+ * keeps it if its address is in a private writable mapping, unwinds the
+ * native stack from the sample's registers and stack copy
+ * (collectors/unwind.h), and reads the thread's CPython 3.11 frames from
+ * the target's memory (collectors/pyframe.h), naming their code objects
+ * then, while they surely exist. The recorder's drain (inside its
+ * transaction) writes the queued events through faultsink's core, with the
+ * method "perf" in fault_sources, and attaches the tree's processes that
+ * perf does not follow yet (those that existed before; children forked
+ * later are followed by inheritance).
+ *
+ * Python frames are read after the fault, so the thread may have moved on.
+ * The staleness check: the innermost interpreter frame at the fault is read
+ * from the sample's own stack copy (CPython 3.11 keeps the running
+ * _PyCFrame, whose current_frame is that frame, in the C frame of
+ * _PyEval_EvalFrameDefault: its address is tstate->cframe, read live) and
+ * compared with the live one. Different: the walk saw another frame
+ * ("stale", the Python frames are dropped); the cframe outside the stack
+ * copy: "unchecked" (kept). The line of the innermost frame is the one of
+ * the instruction the eval loop was at when the fault happened when a
+ * pointer into that code object's bytecode is found among the sampled
+ * registers or the stack copy ("exact line"), else the live one.
+ */
+#ifndef COWPROF_FAULTPERF_H
+#define COWPROF_FAULTPERF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "faultsink.h"
+#include "session.h"
+
+struct faultperf;
+
+struct faultperf_opts {
+	uint64_t period;         /* sample every Nth fault (0 or 1: all) */
+	uint32_t stack_size;     /* user stack bytes per sample (0: 16384) */
+	unsigned ring_pages;     /* per CPU (0: 2048, 8 MiB) */
+	const char *proc_root;   /* NULL for /proc */
+};
+
+struct faultperf_stats {
+	uint64_t samples;        /* COW samples read from the rings */
+	uint64_t kept;           /* in a private writable mapping: events */
+	uint64_t other;          /* elsewhere (shared, gone): not events */
+	uint64_t lost;           /* records the kernel lost (rings full) */
+	uint64_t python;         /* events with Python frames */
+	uint64_t stale;          /* Python frames dropped: the thread had
+				  * moved to another frame */
+	uint64_t unchecked;      /* Python frames kept unchecked */
+	uint64_t exact_line;     /* innermost line from the fault-time
+				  * instruction pointer */
+	uint64_t unwind_ns;      /* total time spent unwinding */
+	uint64_t python_ns;      /* total time reading Python frames */
+	size_t events_open;      /* perf events (one per thread per CPU) */
+	size_t attached;         /* processes attached directly */
+};
+
+/* Open perf and start the reader thread, then attach root and every
+ * descendant it has now. Returns 0 and *out, or -errno with a one-line
+ * reason in err (not root, no tracefs, perf refused, root gone). */
+int faultperf_new(int root, const struct faultperf_opts *o, struct faultperf **out,
+		  char *err, size_t errlen);
+
+/* Stop the reader thread, close perf, free fp. NULL does nothing. */
+void faultperf_free(struct faultperf *fp);
+
+/* Attach the processes of l (alive_pid) perf does not follow yet, then
+ * write the events read so far (after one more pass of the reader) into s
+ * through fs, and each process's fault_sources row (method "perf").
+ * Returns 0 or the session's -errno. */
+int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *s,
+		    const struct faultsink_lookup *l);
+
+/* A copy of the counters so far. */
+void faultperf_get_stats(struct faultperf *fp, struct faultperf_stats *st);
+
+#endif
