@@ -369,6 +369,20 @@ static int open_rings(struct perffault *pf, char *err, size_t errlen)
 	return e;
 }
 
+/* 32 MiB per CPU (about 7,800 samples with 4 KiB stacks: the first writes
+ * of a worker's burst while the reader catches up), within 64 MiB for all
+ * CPUs, at least 1 MiB each: the rings are locked memory. */
+static unsigned default_ring_pages(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN), page = sysconf(_SC_PAGESIZE);
+	unsigned long per = (64ul << 20) / (unsigned long)(ncpu > 0 ? ncpu : 1) /
+			    (unsigned long)(page > 0 ? page : 4096);
+	unsigned pages = 8192;
+	while (pages > 256 && pages > per)
+		pages /= 2;
+	return pages;
+}
+
 int perffault_open(const struct perffault_opts *o, struct perffault **out,
 		   char *err, size_t errlen)
 {
@@ -383,9 +397,9 @@ int perffault_open(const struct perffault_opts *o, struct perffault **out,
 	if (o)
 		pf->o = *o;
 	if (!pf->o.ring_pages)
-		pf->o.ring_pages = 2048;
+		pf->o.ring_pages = default_ring_pages();
 	if (!pf->o.stack_size)
-		pf->o.stack_size = 16384;
+		pf->o.stack_size = 4096;
 	if (!pf->o.period)
 		pf->o.period = 1;
 	if (f.id <= 0) {
@@ -467,10 +481,16 @@ static int attach_thread(struct perffault *pf, struct attached *a, int tid,
 					    : reason(fd, err, errlen, "exceptions:page_fault_user");
 		util_grow((void **)&a->fds, &a->capfds, a->nfds + 1, sizeof(int));
 		a->fds[a->nfds++] = fd;
-		if (ioctl(fd, PERF_EVENT_IOC_SET_FILTER, PERFFAULT_FILTER) < 0) {
+		char filter[128];
+		if (pf->o.skip_pid > 0)
+			snprintf(filter, sizeof(filter), "%s && common_pid != %d",
+				 PERFFAULT_FILTER, pf->o.skip_pid);
+		else
+			snprintf(filter, sizeof(filter), "%s", PERFFAULT_FILTER);
+		if (ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter) < 0) {
 			int e = errno;
 			snprintf(err, errlen, "page_fault_user filter \"%s\": %s",
-				 PERFFAULT_FILTER, strerror(e));
+				 filter, strerror(e));
 			return -e;
 		}
 		if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, pf->rings[i].fd) < 0) {

@@ -98,12 +98,17 @@ struct perffault;
 
 struct perffault_opts {
 	unsigned ring_pages;           /* data pages per CPU ring, a power of 2;
-					* 0: 2048 (8 MiB) */
+					* 0: 32 MiB, less with
+					 * many CPUs: 64 MiB in all */
 	uint32_t stack_size;           /* user stack bytes per sample, a
-					* multiple of 8; 0: 16384 */
+					* multiple of 8; 0: 4096 */
 	uint64_t period;               /* sample every Nth kept fault; 0: 1 */
-	uint64_t regs_mask;            /* 0: every register unwinding needs
-					* (pass UNWIND_PERF_REGS_MASK) */
+	uint64_t regs_mask;            /* the registers to sample (callers that
+					* unwind pass UNWIND_PERF_REGS_MASK) */
+	/* > 0: the kernel filter also drops this thread's faults (the
+	 * attached root's main thread: its children are the ones that
+	 * copy). Children inherit the filter. */
+	int skip_pid;
 };
 
 /* Read the tracepoint's format (mounting tracefs privately if needed) and

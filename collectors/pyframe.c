@@ -380,15 +380,22 @@ static int frame_entry(const struct pyframe_layout *l, pyframe_read_fn rd,
 int pyframe_walk(const struct pyframe_layout *l, pyframe_read_fn rd,
 		 void *ctx, uint64_t tstate, struct pyframe *out, int max)
 {
-	uint8_t fb[FRAME_READ];
 	uint64_t cframe, frame;
-	int n = 0;
 
 	if (!plausible(tstate) ||
 	    !read_u64(rd, ctx, tstate + l->off_tstate_cframe, &cframe) ||
 	    !plausible(cframe) ||
 	    !read_u64(rd, ctx, cframe + l->off_cframe_current_frame, &frame))
 		return -1;
+	return pyframe_walk_from(l, rd, ctx, frame, out, max);
+}
+
+int pyframe_walk_from(const struct pyframe_layout *l, pyframe_read_fn rd,
+		      void *ctx, uint64_t frame, struct pyframe *out, int max)
+{
+	uint8_t fb[FRAME_READ];
+	int n = 0;
+
 	if (l->off_frame_owner >= sizeof(fb) ||
 	    l->off_frame_prev_instr + 8 > sizeof(fb))
 		return -1;

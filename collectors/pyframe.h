@@ -128,6 +128,11 @@ struct pyframe {
 int pyframe_walk(const struct pyframe_layout *l, pyframe_read_fn rd,
 		 void *ctx, uint64_t tstate, struct pyframe *out, int max);
 
+/* The same walk from the _PyInterpreterFrame at address frame (e.g. one
+ * found in a stack snapshot) instead of the thread's current frame. */
+int pyframe_walk_from(const struct pyframe_layout *l, pyframe_read_fn rd,
+		      void *ctx, uint64_t frame, struct pyframe *out, int max);
+
 /* The qualified name and file name of code object code, NUL-terminated and
  * cut to the buffer sizes (UTF-8, never a partial character). Either buffer
  * may be NULL. Returns 0 or -1. Async-signal-safe. */

@@ -64,7 +64,8 @@ struct faultperf {
 	pthread_cond_t passed;
 	uint64_t passes;
 	bool stop;
-	struct pproc *procs;        /* reader thread only, but codes */
+	struct pproc **procs;       /* reader thread only, but codes; each
+				     * allocated alone: pointers stay valid */
 	size_t nprocs, capprocs;
 	/* events waiting for the drain: struct faultring_event each (a
 	 * queue of full structs; a burst of first writes is bounded by the
@@ -103,13 +104,13 @@ static void load_maps(struct faultperf *fp, struct pproc *p)
 static struct pproc *proc_of(struct faultperf *fp, int pid)
 {
 	for (size_t i = 0; i < fp->nprocs; i++)
-		if (fp->procs[i].pid == pid)
-			return &fp->procs[i];
+		if (fp->procs[i]->pid == pid)
+			return fp->procs[i];
+	struct pproc *p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
 	pthread_mutex_lock(&fp->lock);
 	util_grow((void **)&fp->procs, &fp->capprocs, fp->nprocs + 1, sizeof(*fp->procs));
-	struct pproc *p = &fp->procs[fp->nprocs++];
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
+	fp->procs[fp->nprocs++] = p;
 	pthread_mutex_unlock(&fp->lock);
 	load_maps(fp, p);
 	return p;
@@ -141,11 +142,41 @@ static bool cow_region(struct faultperf *fp, struct pproc *p, uint64_t addr)
 
 /* ---- Python frames ---- */
 
+static void find_python(struct faultperf *fp, struct pproc *p);
+
+/* A fork child has its parent's layout: the same interpreter at the same
+ * addresses. Taken when the mapping holding _PyRuntime is the same (an
+ * exec'd child has other mappings). */
+static bool inherit_layout(struct faultperf *fp, struct pproc *p,
+			   struct pyframe_layout *pl)
+{
+	struct proc_stat st;
+	if (proctree_read_stat(fp->o.proc_root, p->pid, &st) < 0)
+		return false;
+	if (st.ppid <= 1 || st.ppid == p->pid)
+		return false;
+	struct pproc *q = proc_of(fp, st.ppid);
+	if (q->python == 0)
+		find_python(fp, q);
+	{
+		if (q->python != 1)
+			return false;
+		const struct maps_region *a = mapping_at(p, q->pl.runtime_addr);
+		const struct maps_region *b = mapping_at(q, q->pl.runtime_addr);
+		if (a && b && a->start == b->start && !strcmp(a->path, b->path)) {
+			*pl = q->pl;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void find_python(struct faultperf *fp, struct pproc *p)
 {
 	char why[160] = "";
 	struct pyframe_layout pl;
-	int e = pyframe_layout_find(fp->o.proc_root, p->pid, &pl, why, sizeof(why));
+	int e = inherit_layout(fp, p, &pl) ? 0
+		: pyframe_layout_find(fp->o.proc_root, p->pid, &pl, why, sizeof(why));
 	if (e == -EAGAIN)
 		return;  /* not initialised yet: look again at the next event */
 	pthread_mutex_lock(&fp->lock);  /* the drain reads python and status */
@@ -246,6 +277,40 @@ static int fault_time_line(struct faultperf *fp, struct pproc *p, uint64_t code,
 	return line;
 }
 
+/* The innermost _PyCFrame at the fault, in the stack copy below the live
+ * one at cframe (3.11: struct _PyCFrame { uint8_t use_tracing;
+ * _PyInterpreterFrame *current_frame; _PyCFrame *previous; }): a deeper
+ * evaluation loop (a Python function called from C, e.g. through
+ * fn(*args)) that may have returned since. The lowest candidate whose
+ * previous chain, through the copy, reaches cframe. Returns its
+ * current_frame, or 0 when there was none (the live cframe was the
+ * innermost). */
+static uint64_t fault_time_cframe(const uint8_t *stack, uint64_t sp,
+				  uint64_t below, uint64_t cframe, uint32_t off_cur)
+{
+	uint32_t off_prev = off_cur + 8;
+	for (uint64_t base = 0; base + off_prev + 8 <= below; base += 8) {
+		uint64_t at = sp + base, prev, cur;
+		memcpy(&prev, stack + base + off_prev, 8);
+		if (prev <= at || prev > cframe || (prev & 7))
+			continue;
+		for (int hops = 0; hops < 16 && prev != cframe; hops++) {
+			uint64_t o = prev - sp;
+			if (o + off_prev + 8 > below)
+				break;
+			uint64_t next;
+			memcpy(&next, stack + o + off_prev, 8);
+			if (next <= prev || next > cframe)
+				break;
+			prev = next;
+		}
+		memcpy(&cur, stack + base + off_cur, 8);
+		if (prev == cframe && cur && !(cur & 7))
+			return cur;
+	}
+	return 0;
+}
+
 /* Fill ev->py with the thread's frames; see the header for the checks. */
 static void python_frames(struct faultperf *fp, struct pproc *p,
 			  const struct perffault_record *r,
@@ -259,28 +324,40 @@ static void python_frames(struct faultperf *fp, struct pproc *p,
 	uint64_t ts = tstate_of(fp, p, r->tid), cframe = 0, live = 0, then = 0;
 	if (!ts || !rd64(fp, ts + p->pl.off_tstate_cframe, &cframe))
 		return;
-	int n = pyframe_walk(&p->pl, pyframe_read_cached, fp->cache, ts, ev->py,
-			     FAULTRING_MAX_PY);
-	if (n <= 0)
-		return;
 	uint64_t sp = regs[UNWIND_REG_SP];
 	uint64_t at = cframe + p->pl.off_cframe_current_frame;
-	if (r->stack && at >= sp && at + 8 <= sp + r->stack_len &&
-	    rd64(fp, at, &live)) {
+	bool checked = r->stack && at >= sp && at + 8 <= sp + r->stack_len;
+	if (!rd64(fp, at, &live))
+		return;
+	then = live;
+	size_t words = r->stack_len / 8;
+	if (checked) {
 		memcpy(&then, r->stack + (at - sp), 8);
-		if (then != live) {
-			fp->rst.stale++;
-			return;
-		}
-		int line = fault_time_line(fp, p, ev->py[0].code, regs, r->stack,
-					   (size_t)(at - sp) / 8);
-		if (line != -2) {
-			ev->py[0].line = line;
-			fp->rst.exact_line++;
-		}
-	} else {
-		fp->rst.unchecked++;
+		uint64_t deeper = fault_time_cframe(r->stack, sp, cframe - sp, cframe,
+						    p->pl.off_cframe_current_frame);
+		if (deeper)
+			then = deeper;
+		words = (size_t)(cframe - sp) / 8;
 	}
+	int n = pyframe_walk_from(&p->pl, pyframe_read_cached, fp->cache, then, ev->py,
+				  FAULTRING_MAX_PY);
+	if (n <= 0)
+		return;
+	int line = fault_time_line(fp, p, ev->py[0].code, regs, r->stack, words);
+	if (then != live && line == -2) {
+		/* the thread left that frame and nothing at the fault points
+		 * into its code: what the frame holds now is not trusted */
+		fp->rst.stale++;
+		return;
+	}
+	if (then != live)
+		fp->rst.recovered++;
+	if (line != -2) {
+		ev->py[0].line = line;
+		fp->rst.exact_line++;
+	}
+	if (!checked)
+		fp->rst.unchecked++;
 	ev->npy = (uint32_t)n;
 	fp->rst.python++;
 	for (int i = 0; i < n; i++)
@@ -292,6 +369,13 @@ static void python_frames(struct faultperf *fp, struct pproc *p,
 static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 {
 	fp->rst.samples++;
+	if (r->pid == fp->root) {
+		/* as under `run`: the root inherited nothing; its write faults
+		 * on pages its children share are theirs to count (and once
+		 * they have exited, the kernel reuses the page: no copy) */
+		fp->rst.root++;
+		return;
+	}
 	struct pproc *p = proc_of(fp, r->pid);
 	if (!cow_region(fp, p, r->addr)) {
 		fp->rst.other++;
@@ -306,7 +390,11 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 	uint64_t regs[UNWIND_NREGS];
 	unwind_regs_from_perf(r->regs, r->abi ? perffault_layout(fp->pf)->regs_mask : 0,
 			      regs);
+	/* Python first: the thread moves on while we work */
 	uint64_t t0 = now_ns();
+	if (r->abi)
+		python_frames(fp, p, r, regs, &ev);
+	uint64_t t1 = now_ns();
 	if (r->abi && r->nregs) {
 		int n = unwind_snapshot(fp->uw, r->pid, p->maps, p->nmaps, regs, r->stack,
 					r->stack_len, ev.native, NULL, FAULTRING_MAX_NATIVE);
@@ -316,13 +404,10 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 		ev.native[0] = r->ip;
 		ev.nnative = 1;
 	}
-	uint64_t t1 = now_ns();
-	if (r->abi)
-		python_frames(fp, p, r, regs, &ev);
 	uint64_t t2 = now_ns();
 	pthread_mutex_lock(&fp->lock);
-	fp->rst.unwind_ns += t1 - t0;
-	fp->rst.python_ns += t2 - t1;
+	fp->rst.python_ns += t1 - t0;
+	fp->rst.unwind_ns += t2 - t1;
 	fp->rst.kept++;
 	p->events++;
 	util_grow((void **)&fp->queue, &fp->capqueue, fp->nqueue + 1, sizeof(*fp->queue));
@@ -425,7 +510,8 @@ int faultperf_new(int root, const struct faultperf_opts *o, struct faultperf **o
 	pthread_mutex_init(&fp->pflock, NULL);
 	pthread_cond_init(&fp->passed, NULL);
 	struct perffault_opts po = { .ring_pages = o->ring_pages, .stack_size = o->stack_size,
-				     .period = o->period, .regs_mask = UNWIND_PERF_REGS_MASK };
+				     .period = o->period, .regs_mask = UNWIND_PERF_REGS_MASK,
+				     .skip_pid = root };
 	int e = perffault_open(&po, &fp->pf, err, errlen);
 	if (e == 0)
 		e = attach_tree(fp, root, err, errlen);
@@ -467,7 +553,7 @@ void faultperf_free(struct faultperf *fp)
 	perffault_free(fp->pf);
 	unwinder_free(fp->uw);
 	for (size_t i = 0; i < fp->nprocs; i++) {
-		struct pproc *p = &fp->procs[i];
+		struct pproc *p = fp->procs[i];
 		maps_free(p->maps, p->nmaps);
 		free(p->threads);
 		for (size_t k = 0; k < p->ncodes; k++) {
@@ -475,6 +561,7 @@ void faultperf_free(struct faultperf *fp)
 			free(p->codes[k].file);
 		}
 		free(p->codes);
+		free(p);
 	}
 	free(fp->procs);
 	free(fp->queue);
@@ -495,7 +582,7 @@ static int perf_names(void *ctx, int pid, uint64_t code, const char **name,
 	int e = -ENOENT;
 	pthread_mutex_lock(&fp->lock);
 	for (size_t i = 0; i < fp->nprocs && e; i++) {
-		struct pproc *p = &fp->procs[i];
+		struct pproc *p = fp->procs[i];
 		for (size_t k = 0; p->pid == pid && k < p->ncodes; k++)
 			if (p->codes[k].code == code) {
 				*name = p->codes[k].name;
@@ -540,7 +627,7 @@ static int write_sources(struct faultperf *fp, struct session *s,
 	int e = 0;
 	uint64_t lost = fp->st.lost;
 	for (size_t i = 0; e == 0 && i < fp->nprocs; i++) {
-		struct pproc *p = &fp->procs[i];
+		struct pproc *p = fp->procs[i];
 		int64_t id = l->process_id(l->ctx, p->pid);
 		/* lost records cannot be told apart by process: the root's
 		 * row carries them */

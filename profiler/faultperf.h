@@ -39,8 +39,8 @@ struct faultperf;
 
 struct faultperf_opts {
 	uint64_t period;         /* sample every Nth fault (0 or 1: all) */
-	uint32_t stack_size;     /* user stack bytes per sample (0: 16384) */
-	unsigned ring_pages;     /* per CPU (0: 2048, 8 MiB) */
+	uint32_t stack_size;     /* user stack bytes per sample (0: 4096) */
+	unsigned ring_pages;     /* per CPU (0: perffault's default) */
 	const char *proc_root;   /* NULL for /proc */
 };
 
@@ -48,11 +48,15 @@ struct faultperf_stats {
 	uint64_t samples;        /* COW samples read from the rings */
 	uint64_t kept;           /* in a private writable mapping: events */
 	uint64_t other;          /* elsewhere (shared, gone): not events */
+	uint64_t root;           /* in the root process: not events */
 	uint64_t lost;           /* records the kernel lost (rings full) */
 	uint64_t python;         /* events with Python frames */
 	uint64_t stale;          /* Python frames dropped: the thread had
 				  * moved to another frame */
 	uint64_t unchecked;      /* Python frames kept unchecked */
+	uint64_t recovered;      /* read from the fault-time frame, the thread
+				  * having left it, its code confirmed by a
+				  * fault-time pointer into its bytecode */
 	uint64_t exact_line;     /* innermost line from the fault-time
 				  * instruction pointer */
 	uint64_t unwind_ns;      /* total time spent unwinding */

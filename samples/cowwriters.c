@@ -1,7 +1,7 @@
 /* cowwriters.c - forked children that write inherited pages from known
  * functions, for checking fault attribution
  *
- *   cowwriters [CHILDREN [THREADS [LINGER_MS]]]
+ *   cowwriters [CHILDREN [THREADS [LINGER_MS [stdin]]]]
  *
  * The parent maps a private region of 1000 pages and fills it, then forks
  * CHILDREN children (default 2) one after the other. In each child,
@@ -12,7 +12,9 @@
  * 0; the addresses of the two writers go to stderr, for resolving stacks.
  * LINGER_MS (default 0) makes the parent wait that long before its first
  * fork and each child before it exits, so that a recorder sampling the tree
- * sees them.
+ * sees them. A fifth argument "stdin" makes the parent, once its region is
+ * filled and the addresses printed, wait for a line on stdin before its
+ * first fork (so that a profiler can attach first).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -87,6 +89,7 @@ int main(int argc, char **argv)
 	int children = argc > 1 ? atoi(argv[1]) : 2;
 	int threads = argc > 2 ? atoi(argv[2]) : 1;
 	int linger_ms = argc > 3 ? atoi(argv[3]) : 0;
+	int wait_stdin = argc > 4 && !strcmp(argv[4], "stdin");
 	if (children < 0 || threads < 1 || threads > 64 || linger_ms < 0) {
 		fprintf(stderr, "usage: cowwriters [CHILDREN [THREADS<=64 [LINGER_MS]]]\n");
 		return 2;
@@ -101,6 +104,12 @@ int main(int argc, char **argv)
 	fprintf(stderr, "cowwriters: writer_alpha=%p writer_beta=%p\n",
 		(void *)writer_alpha, (void *)writer_beta);
 	printf("parent: checksum %016llx\n", (unsigned long long)checksum());
+	if (wait_stdin) {
+		fflush(stdout);
+		char line[16];
+		if (!fgets(line, sizeof(line), stdin))
+			return 1;
+	}
 	usleep((useconds_t)linger_ms * 1000);
 	for (int c = 0; c < children; c++) {
 		fflush(stdout);

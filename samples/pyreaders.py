@@ -11,7 +11,9 @@ show. Run with /usr/bin/python3:
     cowprof run -i 0.2 -- /usr/bin/python3 samples/pyreaders.py
 
 Prints one JSON line (the children's pids and sums) and exits 0 once both
-children have exited. Options: --alpha N --beta N --linger SEC.
+children have exited. Options: --alpha N --beta N --linger SEC, and
+--wait-stdin: once the list is built, print {"ready": PID} and wait for a
+line on stdin before forking (so a profiler can attach first).
 """
 import argparse
 import itertools
@@ -47,8 +49,12 @@ def main():
     ap.add_argument("--alpha", type=int, default=300_000)
     ap.add_argument("--beta", type=int, default=700_000)
     ap.add_argument("--linger", type=float, default=1.0)
+    ap.add_argument("--wait-stdin", action="store_true")
     a = ap.parse_args()
     data = [float(i) for i in range(a.alpha + a.beta + 1000)]
+    if a.wait_stdin:
+        print(json.dumps({"ready": os.getpid()}), flush=True)
+        sys.stdin.readline()
     pids = []
     for fn, args in ((reader_alpha, (data, a.alpha)),
                      (reader_beta, (data, a.alpha, a.beta))):
