@@ -98,6 +98,7 @@ UNIT_TESTS = \
 	test_procevents \
 	test_tracefs \
 	test_sigtrace \
+	test_perffault \
 	test_kmsg \
 	test_session \
 	test_analysis \
@@ -124,6 +125,7 @@ FUZZ_TARGETS = \
 	fuzz_pyframe_line \
 	fuzz_tracefs \
 	fuzz_sigtrace \
+	fuzz_perffault \
 	fuzz_kmsg \
 	fuzz_faultring \
 	fuzz_mapline \

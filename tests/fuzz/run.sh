@@ -26,6 +26,7 @@ seeds_of() {
 	fuzz_unix_diag) echo unix_diag ;;
 	fuzz_tracefs) echo 'files:tests/fixtures/tracefs/events/*/*/format' ;;
 	fuzz_sigtrace) echo 'files:tests/fixtures/perf/*.bin' ;;
+	fuzz_perffault) echo 'files:tests/fixtures/perffault/*.bin' ;;
 	fuzz_kmsg) echo 'files:tests/fixtures/kmsg/*.txt' ;;
 	fuzz_faultring) echo 'files:tests/fixtures/faultring/*.bin' ;;
 	fuzz_mapline) echo maps ;;

@@ -1,14 +1,15 @@
 /* faultwatch.c - count (and capture) the copy-on-write faults of a process
  * through collectors/perffault
  *
- *   faultwatch [--raw DIR] [--stack BYTES] [--period N] [--quiet] PID
+ *   faultwatch [--raw DIR] [--stack BYTES] [--ring PAGES] [--period N] [--quiet] PID
  *
  * Attaches to PID, prints {"ready":..., "events":N} once the events are
  * open, then one JSON line per fault (pid, tid, addr, ip, error_code,
  * stack bytes) and per fork/exit/lost record; --quiet prints none. On
  * SIGTERM/SIGINT it prints {"end":...} with counts per pid and exits 0.
  * --raw DIR writes the first record of each kind, byte-exact, to
- * DIR/{sample,fork,exit,lost}.bin (fixture capture).
+ * DIR/{sample,fork,exit,lost}.bin, and the first sample of another process
+ * (a child) to DIR/sample-child.bin (fixture capture).
  */
 #include <errno.h>
 #include <poll.h>
@@ -30,6 +31,7 @@ static unsigned long counts[4];
 static struct { int pid; unsigned long n; } per[256];
 static size_t nper;
 static struct perffault *pf;
+static int root_pid;
 
 static void on_signal(int sig)
 {
@@ -44,10 +46,18 @@ static void raw_hook(const void *rec, size_t len, void *ctx)
 	(void)ctx;
 	struct perffault_record r;
 	if (perffault_parse_record(perffault_layout(pf), rec, len, &r) != 1 ||
-	    raw_done[r.kind] || (r.kind == PERFFAULT_SAMPLE && !perffault_is_cow(&r)))
+	    (r.kind == PERFFAULT_SAMPLE && !perffault_is_cow(&r)))
 		return;
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s.bin", raw_dir, kind_name[r.kind]);
+	/* samples: the first of the root, the first of its first child */
+	static int sample_pid;
+	if (r.kind == PERFFAULT_SAMPLE && raw_done[r.kind] && !sample_pid &&
+	    r.pid != root_pid)
+		sample_pid = r.pid;
+	else if (raw_done[r.kind])
+		return;
+	snprintf(path, sizeof(path), "%s/%s%s.bin", raw_dir, kind_name[r.kind],
+		 sample_pid ? "-child" : "");
 	FILE *f = fopen(path, "wb");
 	if (f) {
 		fwrite(rec, 1, len, f);
@@ -100,16 +110,19 @@ int main(int argc, char **argv)
 			raw_dir = argv[++i];
 		else if (!strcmp(argv[i], "--stack") && i + 1 < argc)
 			o.stack_size = (uint32_t)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--ring") && i + 1 < argc)
+			o.ring_pages = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--period") && i + 1 < argc)
 			o.period = (uint64_t)atoll(argv[++i]);
 		else
 			break;
 	}
 	if (i + 1 != argc) {
-		fprintf(stderr, "usage: faultwatch [--raw DIR] [--stack BYTES] [--period N] [--quiet] PID\n");
+		fprintf(stderr, "usage: faultwatch [--raw DIR] [--stack BYTES] [--ring PAGES] [--period N] [--quiet] PID\n");
 		return 2;
 	}
 	int pid = atoi(argv[i]);
+	root_pid = pid;
 	char err[256];
 	int e = perffault_open(&o, &pf, err, sizeof(err));
 	if (e == 0 && (e = perffault_attach(pf, NULL, pid, err, sizeof(err))) == 0) {
