@@ -343,6 +343,8 @@ void record_close_faults(struct faultperf *fp, struct session *s)
 	char buf[512];
 	if (s) {
 		session_set_meta(s, "fault_method", "perf");
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)faultperf_period(fp));
+		session_set_meta(s, "fault_period", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.samples);
 		session_set_meta(s, "fault_perf_samples", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.lost);

@@ -703,3 +703,8 @@ void faultperf_get_stats(struct faultperf *fp, struct faultperf_stats *st)
 	st->attached = att;
 	pthread_mutex_unlock(&fp->lock);
 }
+
+uint64_t faultperf_period(const struct faultperf *fp)
+{
+	return fp->o.period ? fp->o.period : 1;
+}

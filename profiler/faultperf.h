@@ -81,6 +81,9 @@ void faultperf_free(struct faultperf *fp);
 int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *s,
 		    const struct faultsink_lookup *l);
 
+/* The sampling period (1: every fault). */
+uint64_t faultperf_period(const struct faultperf *fp);
+
 /* A copy of the counters so far. */
 void faultperf_get_stats(struct faultperf *fp, struct faultperf_stats *st);
 

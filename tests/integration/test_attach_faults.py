@@ -1,0 +1,203 @@
+"""cowprof record --faults on trees started without cowprof: the pages each
+child copies are attributed through perf to the same functions (native and
+Python) and lines as under `cowprof run`, and workers forked after the
+attach (a gunicorn respawn) are followed."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from treeutil import COWPROF, PYTHON, ROOT, Gunicorn, children, open_session, wait_gone
+from treeutil import session_path as _session_path
+
+TMP = tempfile.mkdtemp(prefix="cowprof-test-")
+PYREADERS = os.path.join(ROOT, "samples", "pyreaders.py")
+COWWRITERS = os.path.join(ROOT, "build", "cowwriters")
+
+
+def session_path(name):
+    return _session_path(TMP, name)
+
+
+def report_json(path):
+    p = subprocess.run([COWPROF, "report", "--format", "json", path],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def line_of(path, marker):
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if marker in line:
+                return n
+    raise AssertionError("no line with %r in %s" % (marker, path))
+
+
+def fault_proc(rep, pid):
+    for p in rep["faults"]["processes"]:
+        if p["pid"] == pid:
+            return p
+    raise AssertionError("no fault record of pid %d: %s" % (pid, rep["faults"]))
+
+
+def attach(path, target, ready_on_stdout, *extra):
+    """Start target (waiting on its stdin), attach `record --faults` to it,
+    then let it go; returns (target's stdout, cowprof's stderr)."""
+    t = subprocess.Popen(target, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    c = None
+    try:
+        (t.stdout if ready_on_stdout else t.stderr).readline()  # data built
+        c = subprocess.Popen([COWPROF, "record", "--faults", *extra, "-i", "0.1",
+                              "-o", path, str(t.pid)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = c.stderr.readline()
+        assert "following the copy-on-write faults of 1 process" in first, first
+        t.stdin.write("go\n")
+        t.stdin.flush()
+        out, _ = t.communicate(timeout=120)
+        assert t.returncode == 0, t.returncode
+        _, err = c.communicate(timeout=60)
+        assert c.returncode == 0, (c.returncode, err)
+        return out, first + err
+    finally:
+        for p in (t, c):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def test_attach_c_writers_get_exactly_their_pages():
+    path = session_path("attach-cowwriters.db")
+    out, err = attach(path, [COWWRITERS, "2", "1", "300", "stdin"], False)
+    rep = report_json(path)
+    kids = [p["pid"] for p in rep["processes"] if p["role"] == "worker"]
+    assert len(kids) == 2, rep["processes"]
+    for pid in kids:
+        fp = fault_proc(rep, pid)
+        assert fp["method"] == "perf" and fp["dropped"] == 0, fp
+        sites = {s["frame"]["function"]: s["pages"] for s in fp["native"]}
+        assert sites.get("writer_alpha") == 300 and sites.get("writer_beta") == 700, sites
+        for s in fp["native"][:2]:
+            assert s["frame"]["module"] == COWWRITERS, s
+    # the root's own writes are not counted, as under run
+    assert all(p["pid"] in kids for p in rep["faults"]["processes"]
+               if p["pages"]), rep["faults"]["processes"]
+    c = open_session(path)
+    assert c.execute("SELECT value FROM meta WHERE key = 'fault_method'").fetchone()[0] == "perf"
+
+
+def test_attach_c_writers_threads():
+    path = session_path("attach-cowwriters-threads.db")
+    attach(path, [COWWRITERS, "1", "4", "300", "stdin"], False)
+    rep = report_json(path)
+    kids = [p["pid"] for p in rep["processes"] if p["role"] == "worker"]
+    fp = fault_proc(rep, kids[0])
+    sites = {s["frame"]["function"]: s["pages"] for s in fp["native"]}
+    assert sites.get("writer_alpha") == 300 and sites.get("writer_beta") == 700, sites
+
+
+def run_session(path):
+    p = subprocess.run([COWPROF, "run", "-i", "0.2", "-o", path, "--", PYTHON, PYREADERS,
+                        "--linger", "0.5"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(next(ln for ln in p.stdout.splitlines() if ln.startswith("{")))
+    return out, report_json(path)
+
+
+def test_attach_python_readers_match_run():
+    rpath = session_path("attach-pyreaders-run.db")
+    rout, rrep = run_session(rpath)
+    path = session_path("attach-pyreaders.db")
+    out, err = attach(path, [PYTHON, PYREADERS, "--wait-stdin", "--linger", "0.5"], True)
+    res = json.loads(out.splitlines()[-1])
+    rep = report_json(path)
+    for key, fn, marker in (("alpha_pid", "reader_alpha", "reader_alpha's copying line"),
+                            ("beta_pid", "reader_beta", "reader_beta's copying line")):
+        fp = fault_proc(rep, res[key])
+        rfp = fault_proc(rrep, rout[key])
+        assert fp["method"] == "perf" and fp["python_status"] == "", fp
+        assert fp["dropped"] == 0, fp
+        top, rtop = fp["python"][0], rfp["python"][0]
+        assert top["frame"]["function"] == rtop["frame"]["function"] == fn, (top, rtop)
+        assert top["frame"]["line"] == rtop["frame"]["line"] == line_of(PYREADERS, marker)
+        assert top["frame"]["file"] == rtop["frame"]["file"] == PYREADERS
+        assert abs(top["pages"] - rtop["pages"]) <= 0.1 * rtop["pages"], (top, rtop)
+        assert abs(fp["pages"] - rfp["pages"]) <= 0.1 * rfp["pages"], (fp["pages"], rfp["pages"])
+    assert "dropped as stale" in err, err
+
+
+def test_attach_gunicorn_respawned_worker_is_followed():
+    path = session_path("attach-gunicorn.db")
+    with Gunicorn("conf_preload.py", workers=2, items=100000) as g:
+        expect = g.get("/touch")
+        c = subprocess.Popen([COWPROF, "record", "--faults", "-i", "0.2", "-d", "30",
+                              "-o", path, str(g.pid)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            first = c.stderr.readline()
+            assert "following the copy-on-write faults of 3 processes" in first, first
+            for _ in range(4):
+                assert g.get("/touch") == expect  # no change to what it answers
+            victim = g.workers[0]
+            os.kill(victim, signal.SIGKILL)
+            wait_gone(victim)
+            end = time.time() + 30
+            while time.time() < end:
+                kids = children(g.pid)
+                if len(kids) == 2 and victim not in kids and g.get("/health", check=False) == b"ok":
+                    break
+                time.sleep(0.1)
+            respawned = [k for k in children(g.pid) if k not in g.workers]
+            assert len(respawned) == 1, (g.workers, children(g.pid))
+            # both workers take requests: enough of them reach the new one
+            for _ in range(8):
+                assert g.get("/touch") == expect
+            time.sleep(1.0)
+            c.send_signal(signal.SIGINT)
+            _, err = c.communicate(timeout=60)
+            assert c.returncode == 0, err
+        finally:
+            if c.poll() is None:
+                c.kill()
+                c.wait()
+    rep = report_json(path)
+    fp = fault_proc(rep, respawned[0])
+    assert fp["method"] == "perf", fp
+    fns = {s["frame"]["function"] for s in fp["python"][:5]}
+    assert "touch" in fns, fp["python"][:5]
+    app = os.path.join(ROOT, "samples", "gunicorn", "app.py")
+    assert any(s["frame"]["file"] == app for s in fp["python"][:5]), fp["python"][:5]
+    # the worker that was there before the attach is attributed too
+    other = [w for w in g.workers if w != victim][0]
+    assert fault_proc(rep, other)["pages"] > 0
+
+
+def test_fault_period_samples_every_nth():
+    path = session_path("attach-period.db")
+    attach(path, [COWWRITERS, "1", "1", "300", "stdin"], False, "--fault-period", "10")
+    rep = report_json(path)
+    kid = [p["pid"] for p in rep["processes"] if p["role"] == "worker"][0]
+    sites = {s["frame"]["function"]: s["pages"] for s in fault_proc(rep, kid)["native"]}
+    assert 25 <= sites.get("writer_alpha", 0) <= 35, sites
+    assert 65 <= sites.get("writer_beta", 0) <= 75, sites
+    c = open_session(path)
+    assert c.execute("SELECT value FROM meta WHERE key = 'fault_period'").fetchone()[0] == "10"
+
+
+def test_faults_usage_errors():
+    p = subprocess.run([COWPROF, "record", "--fault-period", "3", "1"], capture_output=True,
+                       text=True)
+    assert p.returncode == 2 and "--fault-period needs --faults" in p.stderr, p.stderr
+    p = subprocess.run([COWPROF, "record", "--faults", "--fault-period", "0", "1"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "--fault-period" in p.stderr, p.stderr
+    p = subprocess.run([COWPROF, "run", "--faults", "--", "true"], capture_output=True,
+                       text=True)
+    assert p.returncode == 2, p.stderr
+    p = subprocess.run([COWPROF, "record", "--faults", "999999999"], capture_output=True,
+                       text=True)
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
