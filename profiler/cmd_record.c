@@ -334,7 +334,7 @@ int record_open_faults(const struct rec_args *a, int root, struct faultperf **ou
 	return 0;
 }
 
-void record_close_faults(struct faultperf *fp, struct session *s)
+void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 {
 	if (!fp)
 		return;
@@ -353,16 +353,21 @@ void record_close_faults(struct faultperf *fp, struct session *s)
 		session_set_meta(s, "fault_perf_python", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.stale);
 		session_set_meta(s, "fault_perf_python_stale", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.recovered);
+		session_set_meta(s, "fault_perf_python_recovered", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.unchecked);
 		session_set_meta(s, "fault_perf_python_unchecked", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.exact_line);
 		session_set_meta(s, "fault_perf_exact_line", buf);
 	}
-	fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
-		"writable memory; Python frames on %llu, %llu dropped as stale, %llu "
-		"unchecked; %.1f us per unwind, %.1f us per Python read\n",
+	if (say)
+		fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
+		"writable memory; Python frames on %llu (%llu from a frame the thread "
+		"had left), %llu dropped as stale, %llu unchecked; %.1f us per unwind, "
+		"%.1f us per Python read\n",
 		(unsigned long long)st.samples, (unsigned long long)st.kept,
-		(unsigned long long)st.python, (unsigned long long)st.stale,
+		(unsigned long long)st.python, (unsigned long long)st.recovered,
+		(unsigned long long)st.stale,
 		(unsigned long long)st.unchecked,
 		st.kept ? (double)st.unwind_ns / 1e3 / (double)st.kept : 0.0,
 		st.kept ? (double)st.python_ns / 1e3 / (double)st.kept : 0.0);
@@ -399,7 +404,7 @@ static int record_into(const char *path, int argc, char **argv, int root,
 	struct recorder_summary sum;
 	int e = recorder_run(root, s, &o, &sum, err, sizeof(err));
 	record_write_end_meta(s, &sum);
-	record_close_faults(fp, s);
+	record_close_faults(fp, s, true);
 	session_close(s);
 	if (e < 0 && sum.samples == 0)
 		unlink(path);

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: cowprof top [-i SEC] [-d SEC] [-o FILE] PID\n"
+	"usage: cowprof top [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]] PID\n"
 	"\n"
 	"Watch the running tree under PID live in the terminal (no restart, no\n"
 	"change to it): the screens of 'cowprof view' on a recording made while\n"
@@ -41,6 +41,9 @@ static const char usage[] =
 	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
 	"  -d, --duration SEC  stop recording after SEC seconds (the screen stays)\n"
 	"  -o, --output FILE   also keep the session in FILE (as 'record' writes)\n"
+	"      --faults        also record who copies pages (perf, root): the\n"
+	"                      call-sites screen (c) fills as the tree runs\n"
+	"      --fault-period N  with --faults, sample every Nth first write\n"
 	"  -h, --help          show this help\n"
 	"      --version\n"
 	"\n"
@@ -58,6 +61,7 @@ struct top {
 	double interval_s;
 	double duration_s;       /* 0: until the root exits or q */
 	struct session *s;       /* the recorder thread's once it started */
+	struct faultperf *fp;    /* --faults; the recorder thread frees it */
 	volatile sig_atomic_t stop;  /* written with __atomic_store_n */
 	atomic_bool sampled;     /* the first sample is in the file */
 	atomic_bool done;        /* the recorder returned (e, sum, err set) */
@@ -87,9 +91,11 @@ static void *recorder_thread(void *arg)
 				   .interval_live = &t->interval_live,
 				   .duration_s = t->duration_s, .progress = false,
 				   .stop = &t->stop, .root_done = sampled_hook,
-				   .ctx = t };
+				   .ctx = t, .fault_perf = t->fp };
 	t->e = recorder_run(t->root, t->s, &o, &t->sum, t->err, sizeof(t->err));
 	record_write_end_meta(t->s, &t->sum);
+	record_close_faults(t->fp, t->s, false);
+	t->fp = NULL;
 	session_close(t->s);
 	t->s = NULL;
 	atomic_store(&t->done, true);
@@ -246,9 +252,15 @@ int cmd_top(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	record_write_meta(t.s, argc, argv, pid, interval_s);
+	if ((r = record_open_faults(&a, pid, &t.fp)) > 0) {
+		session_close(t.s);
+		finish_file(&f, false);
+		return r;
+	}
 
 	struct tui_view *v;
 	if (tui_view_open(&v, "top", t.err, sizeof(t.err)) < 0) {
+		record_close_faults(t.fp, NULL, false);
 		session_close(t.s);
 		finish_file(&f, false);
 		cmd_error("%s", t.err);
@@ -257,6 +269,7 @@ int cmd_top(int argc, char **argv)
 	pthread_t tid;
 	if ((r = start_recorder(&t, &tid)) < 0) {
 		tui_view_close(v);
+		record_close_faults(t.fp, NULL, false);
 		session_close(t.s);
 		finish_file(&f, false);
 		cmd_error("top: cannot start the recorder: %s", strerror(-r));

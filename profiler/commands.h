@@ -64,10 +64,11 @@ int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 struct faultperf;
 int record_open_faults(const struct rec_args *a, int root, struct faultperf **out);
 
-/* Print what the perf attach path saw and store it in the session's
- * meta data (fault_* keys); then free fp. NULL does nothing. */
+/* Store what the perf attach path saw in the session's meta data (fault_*
+ * keys; s may be NULL), print it on stderr if say, then free fp. NULL
+ * does nothing. */
 struct session;
-void record_close_faults(struct faultperf *fp, struct session *s);
+void record_close_faults(struct faultperf *fp, struct session *s, bool say);
 
 /* Parse the one PID argument at argv[first_arg]. Returns -1 to go on, or
  * EXIT_USAGE after a one-line message. */

@@ -201,3 +201,32 @@ def test_faults_usage_errors():
     p = subprocess.run([COWPROF, "record", "--faults", "999999999"], capture_output=True,
                        text=True)
     assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_top_faults_keeps_the_call_sites():
+    from tmuxutil import Tmux
+    path = session_path("attach-top.db")
+    t = subprocess.Popen([COWWRITERS, "2", "1", "300", "stdin"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        t.stderr.readline()
+        with Tmux("%s top --faults -i 0.2 -o %s %d" % (COWPROF, path, t.pid),
+                  name="top") as tm:
+            tm.wait_for(r"sample (\d+)/")
+            t.stdin.write("go\n")
+            t.stdin.flush()
+            assert t.wait(60) == 0
+            tm.wait_for(r"root exited")
+            tm.keys("q")
+            text = tm.wait_for(r"EXIT=\d+")
+            assert "EXIT=0" in text, text
+    finally:
+        if t.poll() is None:
+            t.kill()
+            t.wait()
+    rep = report_json(path)
+    kids = [p["pid"] for p in rep["processes"] if p["role"] == "worker"]
+    assert len(kids) == 2, rep["processes"]
+    for pid in kids:
+        sites = {s["frame"]["function"]: s["pages"] for s in fault_proc(rep, pid)["native"]}
+        assert sites.get("writer_alpha") == 300 and sites.get("writer_beta") == 700, sites
