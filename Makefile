@@ -331,6 +331,7 @@ bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_vie
 	@$(PYTHON) tests/bench/bench_procstate.py
 	@$(PYTHON) tests/bench/bench_faults.py
 	@$(PYTHON) tests/bench/bench_run.py
+	@$(PYTHON) tests/bench/bench_attach_faults.py
 	@build/bench_symbols
 
 build/bench_symbols: tests/bench/bench_symbols.c build/libcowprof.a $(SYMTARGET)
