@@ -355,6 +355,8 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 		session_set_meta(s, "fault_perf_python_stale", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.recovered);
 		session_set_meta(s, "fault_perf_python_recovered", buf);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.innermost_only);
+		session_set_meta(s, "fault_perf_python_innermost_only", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.unchecked);
 		session_set_meta(s, "fault_perf_python_unchecked", buf);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.exact_line);
@@ -363,12 +365,14 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 	if (say)
 		fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
 		"writable memory; Python frames on %llu (%llu from a frame the thread "
-		"had left), %llu dropped as stale, %llu unchecked; %.1f us per unwind, "
-		"%.1f us per Python read\n",
+		"had left, %llu innermost only), %llu dropped as stale, %llu unchecked, %llu without a thread "
+		"state, %llu without frames; %.1f us per unwind, %.1f us per Python read\n",
 		(unsigned long long)st.samples, (unsigned long long)st.kept,
 		(unsigned long long)st.python, (unsigned long long)st.recovered,
+		(unsigned long long)st.innermost_only,
 		(unsigned long long)st.stale,
-		(unsigned long long)st.unchecked,
+		(unsigned long long)st.unchecked, (unsigned long long)st.no_tstate,
+		(unsigned long long)st.no_frames,
 		st.kept ? (double)st.unwind_ns / 1e3 / (double)st.kept : 0.0,
 		st.kept ? (double)st.python_ns / 1e3 / (double)st.kept : 0.0);
 	faultperf_free(fp);

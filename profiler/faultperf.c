@@ -26,6 +26,8 @@ struct pycode {
 	char *name, *file;          /* stable: the drain reads them unlocked */
 };
 
+struct bcode;
+
 struct pythread {
 	int tid;
 	uint64_t tstate;
@@ -41,6 +43,8 @@ struct pproc {
 	struct pyframe_layout pl;
 	struct pythread *threads;
 	size_t nthreads, capthreads;
+	struct bcode *bcodes;       /* reader thread only */
+	size_t nbcodes, capbcodes;
 	struct pycode *codes;       /* guarded by fp->lock */
 	size_t ncodes, capcodes;
 	uint64_t events, written_events;
@@ -233,14 +237,20 @@ static bool rd64(struct faultperf *fp, uint64_t addr, uint64_t *v)
 	return pyframe_read_cached(fp->cache, addr, v, 8);
 }
 
-/* The eval loop's next_instr at the fault: a value among the sampled
- * registers, else among the stack words from sp up to the cframe, pointing
- * into the bytecode of code (past its first unit: first_instr also points
- * at the start). Returns the line, or -2 if no such value. */
-static int fault_time_line(struct faultperf *fp, struct pproc *p, uint64_t code,
-			   const uint64_t regs[UNWIND_NREGS], const uint8_t *stack,
-			   size_t stack_words)
+/* A code object's bytecode, as the line lookups need it (read once). */
+struct bcode {
+	uint64_t lo, hi;            /* (lo, hi]: where next_instr can point */
+	uint64_t code;
+	int32_t firstlineno;
+	uint8_t *table;             /* co_linetable's bytes */
+	size_t tlen;
+};
+
+static struct bcode *bcode_of(struct faultperf *fp, struct pproc *p, uint64_t code)
 {
+	for (size_t i = 0; i < p->nbcodes; i++)
+		if (p->bcodes[i].code == code)
+			return &p->bcodes[i];
 	const struct pyframe_layout *l = &p->pl;
 	uint64_t nunits, table, tsize;
 	int32_t first;
@@ -249,47 +259,114 @@ static int fault_time_line(struct faultperf *fp, struct pproc *p, uint64_t code,
 	    !rd64(fp, code + l->off_code_linetable, &table) ||
 	    !pyframe_read_cached(fp->cache, code + l->off_code_firstlineno, &first, 4) ||
 	    !rd64(fp, table + l->off_bytes_size, &tsize) || tsize > (1u << 20))
-		return -2;
-	uint64_t lo = code + l->off_code_code_adaptive, hi = lo + 2 * nunits;
-	static const enum unwind_reg order[] = {
-		UNWIND_REG_BX, UNWIND_REG_BP, UNWIND_REG_R12, UNWIND_REG_R13,
-		UNWIND_REG_R14, UNWIND_REG_R15, UNWIND_REG_AX, UNWIND_REG_CX,
-		UNWIND_REG_DX, UNWIND_REG_SI, UNWIND_REG_DI, UNWIND_REG_R8,
-		UNWIND_REG_R9, UNWIND_REG_R10, UNWIND_REG_R11,
-	};
-	uint64_t v = 0;
-	for (size_t i = 0; !v && i < sizeof(order) / sizeof(order[0]); i++)
-		if (regs[order[i]] > lo && regs[order[i]] <= hi && !(regs[order[i]] & 1))
-			v = regs[order[i]];
-	for (size_t i = 0; !v && i < stack_words; i++) {
-		uint64_t w;
-		memcpy(&w, stack + i * 8, 8);
-		if (w > lo && w <= hi && !(w & 1))
-			v = w;
-	}
-	if (!v)
-		return -2;
+		return NULL;
 	uint8_t *buf = xmalloc(tsize ? tsize : 1);
-	int line = -2;
-	if (pyframe_read_cached(fp->cache, table + l->off_bytes_data, buf, tsize))
-		line = pyframe_line_from_table(buf, tsize, first, (int)((v - lo) / 2) - 1);
-	free(buf);
-	return line;
+	if (!pyframe_read_cached(fp->cache, table + l->off_bytes_data, buf, tsize)) {
+		free(buf);
+		return NULL;
+	}
+	util_grow((void **)&p->bcodes, &p->capbcodes, p->nbcodes + 1, sizeof(*p->bcodes));
+	struct bcode *b = &p->bcodes[p->nbcodes++];
+	b->code = code;
+	b->lo = code + l->off_code_code_adaptive;
+	b->hi = b->lo + 2 * nunits;
+	b->firstlineno = first;
+	b->table = buf;
+	b->tlen = tsize;
+	return b;
 }
 
-/* The innermost _PyCFrame at the fault, in the stack copy below the live
- * one at cframe (3.11: struct _PyCFrame { uint8_t use_tracing;
- * _PyInterpreterFrame *current_frame; _PyCFrame *previous; }): a deeper
- * evaluation loop (a Python function called from C, e.g. through
- * fn(*args)) that may have returned since. The lowest candidate whose
- * previous chain, through the copy, reaches cframe. Returns its
- * current_frame, or 0 when there was none (the live cframe was the
- * innermost). */
-static uint64_t fault_time_cframe(const uint8_t *stack, uint64_t sp,
-				  uint64_t below, uint64_t cframe, uint32_t off_cur)
+/* Is v where a running eval loop's next_instr can point in b? Past the
+ * first unit (first_instr points at the start), on a code unit. */
+static bool in_bytecode(const struct bcode *b, uint64_t v)
+{
+	return v > b->lo && v <= b->hi && !((v - b->lo) & 1);
+}
+
+static int line_at(const struct bcode *b, uint64_t v)
+{
+	return pyframe_line_from_table(b->table, b->tlen, b->firstlineno,
+				       (int)((v - b->lo) / 2) - 1);
+}
+
+static const enum unwind_reg reg_order[] = {
+	UNWIND_REG_BX, UNWIND_REG_BP, UNWIND_REG_R12, UNWIND_REG_R13,
+	UNWIND_REG_R14, UNWIND_REG_R15, UNWIND_REG_AX, UNWIND_REG_CX,
+	UNWIND_REG_DX, UNWIND_REG_SI, UNWIND_REG_DI, UNWIND_REG_R8,
+	UNWIND_REG_R9, UNWIND_REG_R10, UNWIND_REG_R11,
+};
+#define NREG_ORDER (sizeof(reg_order) / sizeof(reg_order[0]))
+
+/* The i-th value where the eval loop's next_instr may be at the fault: the
+ * sampled registers (a callee that did not save a register leaves the
+ * loop's value in it), then the stack words from sp up (where callees
+ * saved them). 0 past the end. */
+static uint64_t candidate_word(const uint64_t regs[UNWIND_NREGS], const uint8_t *stack,
+			       size_t stack_words, size_t i)
+{
+	if (i < NREG_ORDER)
+		return regs[reg_order[i]];
+	i -= NREG_ORDER;
+	if (i >= stack_words)
+		return 0;
+	uint64_t w;
+	memcpy(&w, stack + i * 8, 8);
+	return w;
+}
+
+/* The line of code's instruction at the fault, from the loop's next_instr
+ * found among the registers and the stack copy; -2 if none points into
+ * code's bytecode. */
+static int fault_time_line(struct faultperf *fp, struct pproc *p, uint64_t code,
+			   const uint64_t regs[UNWIND_NREGS], const uint8_t *stack,
+			   size_t stack_words)
+{
+	const struct bcode *b = bcode_of(fp, p, code);
+	if (!b)
+		return -2;
+	for (size_t i = 0; i < NREG_ORDER + stack_words; i++) {
+		uint64_t v = candidate_word(regs, stack, stack_words, i);
+		if (in_bytecode(b, v))
+			return line_at(b, v);
+	}
+	return -2;
+}
+
+/* When the frames read are not the fault's: the first value among the
+ * registers and the stack copy that points into the bytecode of a code
+ * object this process was already seen running names the innermost frame
+ * (and its line). Returns 1 and fills *out, or 0. */
+static int known_code_at_fault(const struct pproc *p, const uint64_t regs[UNWIND_NREGS],
+			       const uint8_t *stack, size_t stack_words,
+			       struct pyframe *out)
+{
+	for (size_t i = 0; i < NREG_ORDER + stack_words; i++) {
+		uint64_t v = candidate_word(regs, stack, stack_words, i);
+		for (size_t k = 0; v && k < p->nbcodes; k++)
+			if (in_bytecode(&p->bcodes[k], v)) {
+				out->code = p->bcodes[k].code;
+				out->line = line_at(&p->bcodes[k], v);
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/* Candidates for the innermost _PyCFrame at the fault, in the stack copy
+ * below the live one at cframe (3.11: struct _PyCFrame { uint8_t
+ * use_tracing; _PyInterpreterFrame *current_frame; _PyCFrame *previous; }):
+ * a deeper evaluation loop (a Python function called from C, e.g. through
+ * fn(*args)) that may have returned since. A candidate's previous chain,
+ * through the copy, reaches cframe. Stores their current_frame, lowest
+ * (innermost) first, at most max; the caller keeps the first whose frame
+ * walks (a saved copy of the cframe pointer, e.g. a spilled prev_cframe,
+ * also matches, with garbage beside it). Returns how many. */
+static int fault_time_frames(const uint8_t *stack, uint64_t sp, uint64_t below,
+			     uint64_t cframe, uint32_t off_cur, uint64_t *out, int max)
 {
 	uint32_t off_prev = off_cur + 8;
-	for (uint64_t base = 0; base + off_prev + 8 <= below; base += 8) {
+	int n = 0;
+	for (uint64_t base = 0; n < max && base + off_prev + 8 <= below; base += 8) {
 		uint64_t at = sp + base, prev, cur;
 		memcpy(&prev, stack + base + off_prev, 8);
 		if (prev <= at || prev > cframe || (prev & 7))
@@ -306,9 +383,24 @@ static uint64_t fault_time_cframe(const uint8_t *stack, uint64_t sp,
 		}
 		memcpy(&cur, stack + base + off_cur, 8);
 		if (prev == cframe && cur && !(cur & 7))
-			return cur;
+			out[n++] = cur;
 	}
-	return 0;
+	return n;
+}
+
+/* Does frame lead to outer through its previous links? A deeper loop's
+ * frames do: its entry frame's previous is the frame that called it, the
+ * current frame of the loop below (3.11 links frames across loops). */
+static bool chains_to(struct faultperf *fp, struct pproc *p, uint64_t frame,
+		      uint64_t outer)
+{
+	for (int hops = 0; hops < 64 && frame && !(frame & 7); hops++) {
+		if (!rd64(fp, frame + p->pl.off_frame_previous, &frame))
+			return false;
+		if (frame == outer)
+			return true;
+	}
+	return false;
 }
 
 /* Fill ev->py with the thread's frames; see the header for the checks. */
@@ -322,8 +414,10 @@ static void python_frames(struct faultperf *fp, struct pproc *p,
 		return;
 	pyframe_cache_init(fp->cache, p->pid);
 	uint64_t ts = tstate_of(fp, p, r->tid), cframe = 0, live = 0, then = 0;
-	if (!ts || !rd64(fp, ts + p->pl.off_tstate_cframe, &cframe))
+	if (!ts || !rd64(fp, ts + p->pl.off_tstate_cframe, &cframe)) {
+		fp->rst.no_tstate++;
 		return;
+	}
 	uint64_t sp = regs[UNWIND_REG_SP];
 	uint64_t at = cframe + p->pl.off_cframe_current_frame;
 	bool checked = r->stack && at >= sp && at + 8 <= sp + r->stack_len;
@@ -331,26 +425,45 @@ static void python_frames(struct faultperf *fp, struct pproc *p,
 		return;
 	then = live;
 	size_t words = r->stack_len / 8;
+	int n = -1;
 	if (checked) {
 		memcpy(&then, r->stack + (at - sp), 8);
-		uint64_t deeper = fault_time_cframe(r->stack, sp, cframe - sp, cframe,
-						    p->pl.off_cframe_current_frame);
-		if (deeper)
-			then = deeper;
+		uint64_t cand[8];
+		int nc = fault_time_frames(r->stack, sp, cframe - sp, cframe,
+					   p->pl.off_cframe_current_frame, cand, 8);
+		for (int i = 0; i < nc && n <= 0; i++) {
+			if (!chains_to(fp, p, cand[i], then))
+				continue;
+			n = pyframe_walk_from(&p->pl, pyframe_read_cached, fp->cache,
+					      cand[i], ev->py, FAULTRING_MAX_PY);
+			if (n > 0)
+				then = cand[i];
+		}
 		words = (size_t)(cframe - sp) / 8;
 	}
-	int n = pyframe_walk_from(&p->pl, pyframe_read_cached, fp->cache, then, ev->py,
-				  FAULTRING_MAX_PY);
 	if (n <= 0)
-		return;
-	int line = fault_time_line(fp, p, ev->py[0].code, regs, r->stack, words);
-	if (then != live && line == -2) {
-		/* the thread left that frame and nothing at the fault points
-		 * into its code: what the frame holds now is not trusted */
-		fp->rst.stale++;
+		n = pyframe_walk_from(&p->pl, pyframe_read_cached, fp->cache, then, ev->py,
+				      FAULTRING_MAX_PY);
+	if (n <= 0) {
+		fp->rst.no_frames++;
 		return;
 	}
-	if (then != live)
+	int line = fault_time_line(fp, p, ev->py[0].code, regs, r->stack, words);
+	if (line == -2) {
+		/* nothing at the fault points into the code of the frame read:
+		 * the thread has left it (a frame's address is reused by the
+		 * next call, so an equal address proves nothing). A code object
+		 * seen before may still be named by the fault's registers. */
+		if (!known_code_at_fault(p, regs, r->stack, words, &ev->py[0])) {
+			fp->rst.stale++;
+			return;
+		}
+		n = 1;
+		then = 0;
+		line = ev->py[0].line;
+		fp->rst.innermost_only++;
+	}
+	if (then && then != live)
 		fp->rst.recovered++;
 	if (line != -2) {
 		ev->py[0].line = line;
@@ -561,6 +674,9 @@ void faultperf_free(struct faultperf *fp)
 			free(p->codes[k].file);
 		}
 		free(p->codes);
+		for (size_t k = 0; k < p->nbcodes; k++)
+			free(p->bcodes[k].table);
+		free(p->bcodes);
 		free(p);
 	}
 	free(fp->procs);

@@ -54,6 +54,13 @@ struct faultperf_stats {
 	uint64_t stale;          /* Python frames dropped: the thread had
 				  * moved to another frame */
 	uint64_t unchecked;      /* Python frames kept unchecked */
+	uint64_t innermost_only; /* the frames read were not the fault's, but
+				  * a fault-time pointer into a code object
+				  * seen before named the innermost frame */
+	uint64_t no_tstate;      /* in a CPython process, no thread state for
+				  * the thread (not a Python thread) */
+	uint64_t no_frames;      /* no frame at the fault (the thread ran no
+				  * Python code then) or an unreadable chain */
 	uint64_t recovered;      /* read from the fault-time frame, the thread
 				  * having left it, its code confirmed by a
 				  * fault-time pointer into its bytecode */

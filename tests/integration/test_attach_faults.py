@@ -133,7 +133,7 @@ def test_attach_python_readers_match_run():
 def test_attach_gunicorn_respawned_worker_is_followed():
     path = session_path("attach-gunicorn.db")
     with Gunicorn("conf_preload.py", workers=2, items=100000) as g:
-        expect = g.get("/touch")
+        expect = b"%d\n" % (100000 * 99999 // 2)  # touch's sum of the table
         c = subprocess.Popen([COWPROF, "record", "--faults", "-i", "0.2", "-d", "30",
                               "-o", path, str(g.pid)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -142,18 +142,22 @@ def test_attach_gunicorn_respawned_worker_is_followed():
             assert "following the copy-on-write faults of 3 processes" in first, first
             for _ in range(4):
                 assert g.get("/touch") == expect  # no change to what it answers
-            victim = g.workers[0]
-            os.kill(victim, signal.SIGKILL)
-            wait_gone(victim)
-            end = time.time() + 30
-            while time.time() < end:
-                kids = children(g.pid)
-                if len(kids) == 2 and victim not in kids and g.get("/health", check=False) == b"ok":
-                    break
-                time.sleep(0.1)
-            respawned = [k for k in children(g.pid) if k not in g.workers]
-            assert len(respawned) == 1, (g.workers, children(g.pid))
-            # both workers take requests: enough of them reach the new one
+            # kill both workers, one after the other: gunicorn forks new ones
+            # (after the attach: followed by inheritance) and they alone
+            # serve what follows
+            for victim in g.workers:
+                os.kill(victim, signal.SIGKILL)
+                wait_gone(victim)
+                end = time.time() + 30
+                while time.time() < end:
+                    kids = children(g.pid)
+                    if len(kids) == 2 and victim not in kids and \
+                            g.get("/health", check=False) == b"ok":
+                        break
+                    time.sleep(0.1)
+            respawned = children(g.pid)
+            assert len(respawned) == 2 and not set(respawned) & set(g.workers), \
+                (g.workers, respawned)
             for _ in range(8):
                 assert g.get("/touch") == expect
             time.sleep(1.0)
@@ -165,15 +169,18 @@ def test_attach_gunicorn_respawned_worker_is_followed():
                 c.kill()
                 c.wait()
     rep = report_json(path)
-    fp = fault_proc(rep, respawned[0])
-    assert fp["method"] == "perf", fp
-    fns = {s["frame"]["function"] for s in fp["python"][:5]}
-    assert "touch" in fns, fp["python"][:5]
     app = os.path.join(ROOT, "samples", "gunicorn", "app.py")
-    assert any(s["frame"]["file"] == app for s in fp["python"][:5]), fp["python"][:5]
-    # the worker that was there before the attach is attributed too
-    other = [w for w in g.workers if w != victim][0]
-    assert fault_proc(rep, other)["pages"] > 0
+    new = [p for p in rep["faults"]["processes"] if p["pid"] in respawned]
+    assert sum(p["pages"] for p in new) > 1000, new
+    assert all(p["method"] == "perf" for p in new), new
+    # the request handler's line shows among the respawned workers' Python
+    # frames (frames a worker had left by the time they were read are
+    # dropped, not guessed: see docs/faults.md)
+    frames = {(s["frame"]["function"], s["frame"]["file"]) for p in new for s in p["python"]}
+    assert ("touch", app) in frames, frames
+    # the workers that were there before the attach are attributed too
+    before = sum(p["pages"] for p in rep["faults"]["processes"] if p["pid"] in g.workers)
+    assert before > 100, rep["faults"]["processes"]
 
 
 def test_fault_period_samples_every_nth():
