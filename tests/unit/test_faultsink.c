@@ -121,7 +121,7 @@ static int teardown(void **state)
 static int drain(struct fx *f, struct faultsink *fs)
 {
 	struct faultsink_lookup l = { f, lk_process_id, lk_region_id,
-				      lk_parent_pid, lk_exited };
+				      lk_parent_pid, lk_exited, NULL };
 	sfx_check(session_begin(f->x.s), "begin");
 	int e = faultsink_drain(fs, f->x.s, &l);
 	sfx_check(session_end_sample(f->x.s), "commit");
