@@ -14,16 +14,19 @@
  * later are followed by inheritance).
  *
  * Python frames are read after the fault, so the thread may have moved on.
- * The staleness check: the innermost interpreter frame at the fault is read
- * from the sample's own stack copy (CPython 3.11 keeps the running
- * _PyCFrame, whose current_frame is that frame, in the C frame of
- * _PyEval_EvalFrameDefault: its address is tstate->cframe, read live) and
- * compared with the live one. Different: the walk saw another frame
- * ("stale", the Python frames are dropped); the cframe outside the stack
- * copy: "unchecked" (kept). The line of the innermost frame is the one of
- * the instruction the eval loop was at when the fault happened when a
- * pointer into that code object's bytecode is found among the sampled
- * registers or the stack copy ("exact line"), else the live one.
+ * The check (docs/faults.md, "Stale Python frames"): the fault-time frame is
+ * found from the sample's own stack copy (CPython 3.11 keeps each running
+ * evaluation loop's _PyCFrame, whose current_frame is that loop's frame, in
+ * the C frame of _PyEval_EvalFrameDefault; tstate->cframe, read live, is the
+ * innermost now; a deeper loop that has returned since is found below it in
+ * the copy). The frames read from it are kept only if a value among the
+ * sampled registers or the stack copy points into the bytecode of the
+ * innermost frame's code object (the loop's next_instr at the fault): that
+ * proves the frame and gives the faulting instruction's line. Failing that,
+ * such a pointer into a code object the process was seen running before
+ * names the innermost frame alone ("innermost only"); else the event keeps
+ * its native stack only ("stale"). A cframe outside the stack copy:
+ * "unchecked" (the live frames, still subject to the bytecode check).
  */
 #ifndef COWPROF_FAULTPERF_H
 #define COWPROF_FAULTPERF_H
