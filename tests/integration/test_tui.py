@@ -45,7 +45,8 @@ def two_recorded():
         paths = []
         for name, extra in (("steady", ()), ("writing", ("-k", "64", "-K", "200"))):
             path = os.path.join(TMP, name + ".db")
-            with Forktree("-a", "16", "-n", "2", "-w", "100,300", *extra) as tree:
+            with Forktree("-a", "16", "-n", "2", "-w", "100,300", *extra,
+                          short=True) as tree:
                 run("record", "-i", "0.2", "-d", "2", "-o", path, str(tree.pid))
             paths.append(path)
         _session["two"] = paths

@@ -16,11 +16,15 @@ PYTHON = "/usr/bin/python3"
 
 
 class Forktree:
-    """A running samples/forktree with its ready line parsed."""
+    """A running samples/forktree with its ready line parsed. short=True
+    starts it as ./forktree from build/, so that its command line (which
+    screens show cut to their width) does not depend on the checkout's
+    path."""
 
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([FORKTREE, *args], stdout=subprocess.PIPE,
-                                     text=True)
+    def __init__(self, *args, short=False):
+        argv0, cwd = ("./forktree", os.path.dirname(FORKTREE)) if short else (FORKTREE, None)
+        self.proc = subprocess.Popen([argv0, *args], stdout=subprocess.PIPE,
+                                     text=True, cwd=cwd)
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait(5)
