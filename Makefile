@@ -57,6 +57,7 @@ LIB_SRCS = \
 	collectors/kmsg.c \
 	collectors/faultring.c \
 	collectors/preload/mapline.c \
+	profiler/watch.c \
 	profiler/recorder.c \
 	profiler/cmd_record.c \
 	profiler/analysis.c \

@@ -3,6 +3,7 @@
 #include "faultsink.h"
 #include "format.h"
 #include "snapshot.h"
+#include "watch.h"
 #include "../collectors/procevents.h"
 #include "../collectors/util.h"
 
@@ -58,6 +59,8 @@ struct rec {
 	struct faultsink *faults;    /* NULL without fault attribution */
 	double last_drain;           /* monotonic time of the last drain */
 	int drain_err;               /* a drain between samples failed */
+	struct watch *w;         /* wait states, signals, OOM kills */
+	struct watch_tree wt;
 };
 
 static double clock_s(clockid_t c)
@@ -173,10 +176,14 @@ static bool wait_until(struct rec *r, double deadline)
 		if (left <= 0)
 			return true;
 		int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
-		if (r->evfd >= 0) {
-			struct pollfd p = { r->evfd, POLLIN, 0 };
-			if (poll(&p, 1, ms) > 0)
-				drain_events(r);
+		struct pollfd p[1 + WATCH_MAX_FDS] = { { r->evfd, POLLIN, 0 } };
+		nfds_t np = 1 + watch_pollfds(r->w, p + 1);
+		if (r->evfd >= 0 || np > 1) {
+			if (poll(p, np, ms) > 0) {
+				if (p[0].revents)
+					drain_events(r);
+				watch_drain(r->w);
+			}
 		} else {
 			struct timespec ts = { 0, (long)ms * 1000000 };
 			nanosleep(&ts, NULL);
@@ -456,8 +463,11 @@ static int write_sample(struct rec *r, const struct snapshot *snap)
 				     &snap->tree, snap->n, &r->sample_id);
 	for (size_t i = 0; i < r->ntr; i++)
 		r->tr[i].seen = false;
+	watch_drain(r->w);  /* who sent the signals, before the exits */
 	for (size_t i = 0; e == 0 && i < snap->n; i++)
 		e = write_process(r, snap, &snap->procs[i]);
+	if (e == 0)
+		e = watch_write_waits(r->w, r->s, r->sample_id, snap, &r->wt);
 	for (size_t i = 0; e == 0 && i < r->ntr; i++)
 		if (r->tr[i].alive && !r->tr[i].seen && !r->tr[i].exit_recorded)
 			e = record_exit(r, &r->tr[i], snap->time);
@@ -465,6 +475,8 @@ static int write_sample(struct rec *r, const struct snapshot *snap)
 		e = write_short_lived(r, snap->time);
 	if (e == 0)
 		e = drain_faults(r);
+	if (e == 0)
+		e = watch_store(r->w, r->s, snap->time, false, &r->wt);
 	int c = session_end_sample(r->s);
 	if (e == 0 && c == 0)
 		r->sum->samples++;
@@ -526,6 +538,50 @@ static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
 	return e ? format_error(err, errlen, e, "writing the session failed") : 0;
 }
 
+/* ---- the watch's questions about the tree ---- */
+
+static int64_t id_of(void *ctx, int pid, uint64_t start_ticks)
+{
+	struct track *t = find_track(ctx, pid, start_ticks);
+	return t ? t->id : 0;
+}
+
+/* The process that had pid at t: the last one forked before t (fork times
+ * from start ticks are 10 ms coarse). */
+static int64_t id_at(void *ctx, int pid, double t)
+{
+	struct rec *r = ctx;
+	for (size_t i = r->ntr; i-- > 0;)
+		if (r->tr[i].pid == pid && r->tr[i].fork_time <= t + 0.02)
+			return r->tr[i].id;
+	return 0;
+}
+
+static void open_watch(struct rec *r)
+{
+	char notice[512];
+	struct watch_opts wo = { .proc_root = r->o->proc_root,
+				 .interval_s = r->o->interval_s };
+	watch_open(&wo, &r->w, notice, sizeof(notice));
+	r->wt = (struct watch_tree){ id_of, id_at, r };
+	if (*notice)
+		fprintf(stderr, "cowprof: %s\n", notice);
+	session_set_meta(r->s, "signals", watch_signals_capability(r->w));
+	session_set_meta(r->s, "oom_kills", watch_oom_capability(r->w));
+}
+
+/* Signals and OOM kills still held: store them after the last sample. */
+static int close_watch(struct rec *r)
+{
+	watch_drain(r->w);
+	int e = session_begin(r->s);
+	if (e == 0)
+		e = watch_store(r->w, r->s, clock_s(CLOCK_REALTIME), true, &r->wt);
+	int c = session_end_sample(r->s);
+	watch_free(r->w);
+	return e ? e : c;
+}
+
 static void init_clocks(struct rec *r)
 {
 	double real = clock_s(CLOCK_REALTIME);
@@ -578,7 +634,11 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 	session_set_meta(s, "connector", sum->connector ? "netlink" : "polling");
 	if (o->fault_spool || o->fault_perf)
 		r.faults = faultsink_new(o->fault_spool, o->proc_root);
+	open_watch(&r);
 	int e = loop(&r, err, errlen);
+	int we = close_watch(&r);
+	if (e == 0 && we < 0)
+		e = format_error(err, errlen, we, "writing the session failed");
 	if (e == 0 && r.faults) {
 		/* what the last processes wrote before they exited */
 		e = session_begin(s);

@@ -214,6 +214,7 @@ static void fill_procs(struct snapshot *s, const struct snapshot_opts *o,
 		sp->depth = sp->parent >= 0 ? s->procs[sp->parent].depth + 1 : 0;
 		sp->state = nd->stat.state;
 		sp->start_ticks = nd->stat.start_ticks;
+		sp->stat = nd->stat;
 		sp->cmd = xstrdup(nd->cmd);
 		sp->fig = res->proc[keep[i]];
 		if (o->regions)

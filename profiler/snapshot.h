@@ -8,6 +8,7 @@
 
 #include "cow.h"
 #include "../collectors/maps.h"
+#include "../collectors/proctree.h"
 
 struct snapshot_region {
 	uint64_t start, end;
@@ -23,6 +24,7 @@ struct snapshot_proc {
 	int depth;               /* 0 for the root */
 	char state;
 	uint64_t start_ticks;
+	struct proc_stat stat;   /* /proc/PID/stat as the walk read it */
 	char *cmd;
 	struct cow_figures fig;
 	struct snapshot_region *regions;  /* only with snapshot_opts.regions */

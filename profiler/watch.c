@@ -1,0 +1,430 @@
+/* watch.c - wait states each sample; signals and OOM kills between samples */
+#include "watch.h"
+#include "../collectors/kmsg.h"
+#include "../collectors/sigtrace.h"
+#include "../collectors/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CAP_LEN 160
+
+struct held_signal {
+	double t;
+	struct sigtrace_signal s;
+};
+
+struct held_exit {
+	double t;
+	int pid;
+};
+
+struct held_oom {
+	double t;
+	int pid;
+	int64_t total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb;
+};
+
+/* a kmsg "oom-kill:" line: the cgroup of the kill of pid */
+struct held_ctx {
+	double t;
+	int pid;
+	char *cgroup;
+};
+
+struct watch {
+	struct watch_opts o;
+	struct sigtrace *st;
+	int kfd;
+	long hz;
+	double mono_epoch;       /* CLOCK_REALTIME - CLOCK_MONOTONIC at open */
+	char signals_cap[CAP_LEN], oom_cap[CAP_LEN];
+	struct held_signal *sig;
+	size_t nsig, capsig;
+	struct held_exit *ex;
+	size_t nex, capex;
+	struct held_oom *oom;
+	size_t noom, capoom;
+	struct held_ctx *ctx;
+	size_t nctx, capctx;
+	struct watch_counts counts;
+};
+
+static double clock_s(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v == '1';
+}
+
+/* Open the tracepoints; on failure say why in reason. */
+static void open_perf(struct watch *w, char *reason, size_t len)
+{
+	struct sigtrace_opts so = { .signal_filter = SIGTRACE_FILTER_NO_FAULTS };
+	*reason = 0;
+	/* COWPROF_NO_PERF=1 forces the fallback (for tests: root always can) */
+	if (w->o.no_perf || env_set("COWPROF_NO_PERF")) {
+		snprintf(reason, len, "disabled by COWPROF_NO_PERF");
+		return;
+	}
+	if (sigtrace_open(&so, &w->st, reason, len) < 0) {
+		w->st = NULL;
+		if (!*reason)
+			snprintf(reason, len, "cannot open the tracepoints");
+	}
+}
+
+int watch_open(const struct watch_opts *o, struct watch **out, char *notice,
+	       size_t noticelen)
+{
+	struct watch *w = xcalloc(1, sizeof(*w));
+	char reason[CAP_LEN], kreason[CAP_LEN] = "";
+	w->o = *o;
+	w->hz = sysconf(_SC_CLK_TCK);
+	w->mono_epoch = clock_s(CLOCK_REALTIME) - clock_s(CLOCK_MONOTONIC);
+	open_perf(w, reason, sizeof(reason));
+	w->kfd = -1;
+	if (!w->o.no_kmsg && !env_set("COWPROF_NO_KMSG")) {
+		w->kfd = kmsg_open();
+		if (w->kfd < 0)
+			snprintf(kreason, sizeof(kreason), "/dev/kmsg: %s",
+				 strerror(-w->kfd));
+	} else {
+		snprintf(kreason, sizeof(kreason), "/dev/kmsg not read");
+	}
+	bool perf_oom = w->st && sigtrace_has_oom(w->st);
+	if (w->st)
+		snprintf(w->signals_cap, CAP_LEN, "perf");
+	else
+		snprintf(w->signals_cap, CAP_LEN, "absent: %s", reason);
+	if (perf_oom || w->kfd >= 0)
+		snprintf(w->oom_cap, CAP_LEN, "%s%s%s", perf_oom ? "perf" : "",
+			 perf_oom && w->kfd >= 0 ? "+" : "", w->kfd >= 0 ? "kmsg" : "");
+	else
+		snprintf(w->oom_cap, CAP_LEN, "absent: %s", kreason);
+	if (!w->st)
+		snprintf(notice, noticelen, "signal senders not recorded (%s); "
+			 "exit statuses from the proc connector, OOM kills %s",
+			 reason, w->kfd >= 0 ? "from /dev/kmsg" : "not recorded either");
+	else if (notice && noticelen)
+		*notice = 0;
+	*out = w;
+	return 0;
+}
+
+void watch_free(struct watch *w)
+{
+	if (!w)
+		return;
+	sigtrace_free(w->st);
+	if (w->kfd >= 0)
+		close(w->kfd);
+	for (size_t i = 0; i < w->nctx; i++)
+		free(w->ctx[i].cgroup);
+	free(w->sig);
+	free(w->ex);
+	free(w->oom);
+	free(w->ctx);
+	free(w);
+}
+
+const char *watch_signals_capability(const struct watch *w)
+{
+	return w->signals_cap;
+}
+
+const char *watch_oom_capability(const struct watch *w)
+{
+	return w->oom_cap;
+}
+
+size_t watch_pollfds(const struct watch *w, struct pollfd *p)
+{
+	size_t n = 0;
+	if (w->st)
+		p[n++] = (struct pollfd){ sigtrace_fd(w->st), POLLIN, 0 };
+	if (w->kfd >= 0)
+		p[n++] = (struct pollfd){ w->kfd, POLLIN, 0 };
+	return n;
+}
+
+/* ---- draining ---- */
+
+/* Every thread exit of the system is a record: keep the last thread of a
+ * process only (a sender's exit); signals and OOM kills all. */
+static int want(const struct sigtrace_event *ev, void *ctx)
+{
+	(void)ctx;
+	return ev->kind != SIGTRACE_EXIT || ev->exit.group_dead;
+}
+
+static void take_sigtrace(struct watch *w, const struct sigtrace_event *ev)
+{
+	if (ev->kind == SIGTRACE_SIGNAL) {
+		util_grow((void **)&w->sig, &w->capsig, w->nsig + 1, sizeof(*w->sig));
+		w->sig[w->nsig++] = (struct held_signal){ (double)ev->signal.t_ns / 1e9,
+							  ev->signal };
+	} else if (ev->kind == SIGTRACE_EXIT) {
+		util_grow((void **)&w->ex, &w->capex, w->nex + 1, sizeof(*w->ex));
+		w->ex[w->nex++] = (struct held_exit){ (double)ev->exit.t_ns / 1e9,
+						      ev->exit.pid };
+	} else if (ev->kind == SIGTRACE_OOM) {
+		const struct sigtrace_oom *o = &ev->oom;
+		util_grow((void **)&w->oom, &w->capoom, w->noom + 1, sizeof(*w->oom));
+		w->oom[w->noom++] = (struct held_oom){ (double)o->t_ns / 1e9,
+			o->victim_pid, o->total_vm_kb, o->anon_rss_kb, o->file_rss_kb,
+			o->shmem_rss_kb };
+	}
+}
+
+static void take_kmsg(struct watch *w, const struct kmsg_oom *k)
+{
+	double t = w->mono_epoch + (double)k->ts_us / 1e6;
+	if (k->kind == KMSG_OOM_CONTEXT) {
+		const char *cg = k->oom_memcg ? k->oom_memcg :
+				 k->task_memcg ? k->task_memcg : "";
+		util_grow((void **)&w->ctx, &w->capctx, w->nctx + 1, sizeof(*w->ctx));
+		w->ctx[w->nctx++] = (struct held_ctx){ t, k->pid, xstrdup(cg) };
+	} else if (!(w->st && sigtrace_has_oom(w->st))) {
+		/* the fallback: the tracepoint did not see it */
+		util_grow((void **)&w->oom, &w->capoom, w->noom + 1, sizeof(*w->oom));
+		w->oom[w->noom++] = (struct held_oom){ t, k->pid, k->total_vm_kb,
+			k->anon_rss_kb, k->file_rss_kb, k->shmem_rss_kb };
+	}
+}
+
+void watch_drain(struct watch *w)
+{
+	struct sigtrace_event ev[64];
+	int n;
+	while (w->st && (n = sigtrace_read(w->st, ev, 64, want, NULL)) > 0) {
+		for (int i = 0; i < n; i++)
+			take_sigtrace(w, &ev[i]);
+		if (n < 64)
+			break;
+	}
+	struct kmsg_oom k[16];
+	while (w->kfd >= 0 && (n = kmsg_read(w->kfd, k, 16)) > 0) {
+		for (int i = 0; i < n; i++) {
+			take_kmsg(w, &k[i]);
+			kmsg_oom_release(&k[i]);
+		}
+		if (n < 16)
+			break;
+	}
+}
+
+/* ---- wait states ---- */
+
+char *watch_syscall_text(const struct procstate *ps, char *buf, size_t len)
+{
+	if (ps->sc.kind != PROCSTATE_SC_IN)
+		snprintf(buf, len, "%s", "");
+	else if (ps->sc_name && ps->fd >= 0)
+		snprintf(buf, len, "%s(fd %d)", ps->sc_name, ps->fd);
+	else if (ps->sc_name)
+		snprintf(buf, len, "%s", ps->sc_name);
+	else
+		snprintf(buf, len, "syscall %ld", ps->sc.nr);
+	return buf;
+}
+
+/* Resolve the peers of the processes that wait on a pipe or socket, against
+ * the fd table of the whole tree, read once. */
+static void resolve_peers(const char *root, const struct snapshot *snap,
+			  struct procstate *ps)
+{
+	bool need = false;
+	for (size_t i = 0; i < snap->n; i++)
+		need |= procstate_needs_fdtab(&ps[i]);
+	if (!need)
+		return;
+	int *pids = xcalloc(snap->n, sizeof(*pids));
+	for (size_t i = 0; i < snap->n; i++)
+		pids[i] = snap->procs[i].pid;
+	struct procstate_fdtab tab = { 0 };
+	procstate_fdtab_scan(root, pids, snap->n, &tab);
+	for (size_t i = 0; i < snap->n; i++)
+		if (procstate_needs_fdtab(&ps[i]))
+			procstate_resolve_peer(root, &ps[i], &tab);
+	procstate_fdtab_release(&tab);
+	free(pids);
+}
+
+int watch_write_waits(struct watch *w, struct session *s, int64_t sample_id,
+		      const struct snapshot *snap, const struct watch_tree *tree)
+{
+	if (snap->n == 0)
+		return 0;
+	struct procstate *ps = xcalloc(snap->n, sizeof(*ps));
+	for (size_t i = 0; i < snap->n; i++)
+		procstate_read_with_stat(w->o.proc_root, &snap->procs[i].stat, &ps[i]);
+	resolve_peers(w->o.proc_root, snap, ps);
+	int e = 0;
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct snapshot_proc *sp = &snap->procs[i];
+		int64_t id = tree->id_of(tree->ctx, sp->pid, sp->start_ticks);
+		if (e == 0 && id > 0) {
+			char sc[64];
+			char *line = procstate_describe_wait(&ps[i]);
+			struct session_wait_info wi = {
+				.state = ps[i].state ? ps[i].state : sp->state,
+				.cpu_s = (double)ps[i].cpu_ticks / (double)w->hz,
+				.wchan = ps[i].wchan ? ps[i].wchan : "",
+				.syscall = watch_syscall_text(&ps[i], sc, sizeof(sc)),
+				.blocked_on = line ? line : "",
+			};
+			e = session_add_wait(s, sample_id, id, &wi);
+			free(line);
+		}
+		procstate_release(&ps[i]);
+	}
+	free(ps);
+	return e;
+}
+
+/* ---- storing signals and OOM kills ---- */
+
+static const char *result_name(int r)
+{
+	switch (r) {
+	case SIGTRACE_DELIVERED: return "delivered";
+	case SIGTRACE_IGNORED: return "ignored";
+	case SIGTRACE_ALREADY_PENDING: return "already pending";
+	case SIGTRACE_OVERFLOW_FAIL: return "queue full";
+	case SIGTRACE_LOSE_INFO: return "delivered without its info";
+	default: return "unknown";
+	}
+}
+
+/* Did pid exit within WATCH_SETTLE_S after t? */
+static bool exited_after(const struct watch *w, int pid, double t)
+{
+	for (size_t i = 0; i < w->nex; i++)
+		if (w->ex[i].pid == pid && w->ex[i].t >= t - 0.001 &&
+		    w->ex[i].t <= t + WATCH_SETTLE_S)
+			return true;
+	return false;
+}
+
+static double keep_s(const struct watch *w)
+{
+	double k = 3 * w->o.interval_s;
+	return k > WATCH_KEEP_S ? k : WATCH_KEEP_S;
+}
+
+/* 1: stored (drop it), 0: keep it for later, -errno. */
+static int store_signal(struct watch *w, struct session *s, const struct held_signal *h,
+			double now, bool final, const struct watch_tree *tree)
+{
+	const struct sigtrace_signal *g = &h->s;
+	int64_t id = tree->id_at(tree->ctx, g->target_tid, h->t);
+	if (id == 0)
+		return final || now - h->t > keep_s(w) ? 1 : 0;
+	if (!final && now - h->t < WATCH_SETTLE_S)
+		return 0;
+	struct session_signal_info si = {
+		.t = h->t, .process_id = id, .pid = g->target_tid, .signal = g->sig,
+		.code = g->code, .sender_pid = g->sender_pid,
+		.sender_cmd = g->sender_comm,
+		.sender_process_id = tree->id_at(tree->ctx, g->sender_pid, h->t),
+		.sender_exiting = g->sender_exited || exited_after(w, g->sender_pid, h->t),
+		.result = result_name(g->result),
+	};
+	int e = session_add_signal(s, &si);
+	if (e == 0)
+		w->counts.signals++;
+	return e < 0 ? e : 1;
+}
+
+static const char *cgroup_of(const struct watch *w, int pid, double t)
+{
+	for (size_t i = w->nctx; i-- > 0;)
+		if (w->ctx[i].pid == pid && w->ctx[i].t > t - keep_s(w) &&
+		    w->ctx[i].t < t + keep_s(w))
+			return w->ctx[i].cgroup;
+	return NULL;
+}
+
+static int store_oom(struct watch *w, struct session *s, const struct held_oom *h,
+		     double now, bool final, const struct watch_tree *tree)
+{
+	int64_t id = tree->id_at(tree->ctx, h->pid, h->t);
+	if (id == 0)
+		return final || now - h->t > keep_s(w) ? 1 : 0;
+	const char *cg = cgroup_of(w, h->pid, h->t);
+	/* the kernel logs the cgroup just after the tracepoint fires */
+	if (!cg && w->kfd >= 0 && !final && now - h->t < WATCH_SETTLE_S)
+		return 0;
+	struct session_oom_info oi = {
+		.t = h->t, .process_id = id, .pid = h->pid,
+		.total_vm_kb = h->total_vm_kb > 0 ? (uint64_t)h->total_vm_kb : 0,
+		.anon_rss_kb = h->anon_rss_kb > 0 ? (uint64_t)h->anon_rss_kb : 0,
+		.file_rss_kb = h->file_rss_kb > 0 ? (uint64_t)h->file_rss_kb : 0,
+		.shmem_rss_kb = h->shmem_rss_kb > 0 ? (uint64_t)h->shmem_rss_kb : 0,
+		.cgroup = cg ? cg : "",
+	};
+	int e = session_add_oom(s, &oi);
+	if (e == 0)
+		w->counts.ooms++;
+	return e < 0 ? e : 1;
+}
+
+static void prune(struct watch *w, double now)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < w->nex; i++)
+		if (now - w->ex[i].t <= keep_s(w) + WATCH_SETTLE_S)
+			w->ex[k++] = w->ex[i];
+	w->nex = k;
+	k = 0;
+	for (size_t i = 0; i < w->nctx; i++) {
+		if (now - w->ctx[i].t <= 2 * keep_s(w))
+			w->ctx[k++] = w->ctx[i];
+		else
+			free(w->ctx[i].cgroup);
+	}
+	w->nctx = k;
+}
+
+int watch_store(struct watch *w, struct session *s, double now, bool final,
+		const struct watch_tree *tree)
+{
+	int e = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < w->nsig; i++) {
+		int r = e < 0 ? 0 : store_signal(w, s, &w->sig[i], now, final, tree);
+		if (r < 0)
+			e = r;
+		if (r <= 0)
+			w->sig[k++] = w->sig[i];
+	}
+	w->nsig = k;
+	k = 0;
+	for (size_t i = 0; i < w->noom; i++) {
+		int r = e < 0 ? 0 : store_oom(w, s, &w->oom[i], now, final, tree);
+		if (r < 0)
+			e = r;
+		if (r <= 0)
+			w->oom[k++] = w->oom[i];
+	}
+	w->noom = k;
+	prune(w, now);
+	return e;
+}
+
+void watch_counts(const struct watch *w, struct watch_counts *out)
+{
+	*out = w->counts;
+	out->lost = w->st ? sigtrace_lost(w->st) : 0;
+}

@@ -1,0 +1,106 @@
+/* watch.h - why the recorded processes wait or die: each sample, what every
+ * process is blocked on; between samples, the signals sent to the tree and
+ * the OOM kills of its processes
+ *
+ * The recorder's part of issue 10. Wait states come from collectors/
+ * procstate.h (the fd table of the tree is scanned only in samples where
+ * some process waits on a pipe or socket). Signals and OOM kills come from
+ * the signal_generate, mark_victim and sched_process_exit tracepoints
+ * (collectors/sigtrace.h, kernel-filtered so that page-fault signals, which
+ * cowprof's preload library raises by the thousand, never reach the ring);
+ * the memory cgroup of an OOM kill from the kernel log (collectors/kmsg.h),
+ * which is also the fallback for OOM kills when perf cannot be used.
+ *
+ * Signals are held for WATCH_SETTLE_S before they are stored, so that the
+ * sender's exit, if it follows, is known ("SIGTERM from 6976, exiting"), and
+ * so that a target forked between two samples has its row by then.
+ */
+#ifndef COWPROF_WATCH_H
+#define COWPROF_WATCH_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "snapshot.h"
+#include "../collectors/procstate.h"
+
+/* A sender that exits within this many seconds after sending is "exiting". */
+#define WATCH_SETTLE_S 1.0
+/* Signals and OOM kills whose target never became a tree process within
+ * this many seconds (or intervals, whichever is longer) are dropped. */
+#define WATCH_KEEP_S 5.0
+/* The most fds watch_pollfds() fills. */
+#define WATCH_MAX_FDS 2
+
+struct watch;
+
+struct watch_opts {
+	const char *proc_root;   /* NULL for /proc */
+	double interval_s;       /* the recorder's interval */
+	bool no_perf;            /* do not try the tracepoints (tests) */
+	bool no_kmsg;            /* do not read /dev/kmsg (tests) */
+};
+
+/* The session row of a process, for the recorder to answer. id_of: the
+ * process pid with start_ticks (0 if unknown). id_at: the process that had
+ * pid at time t, alive or exited (0 if none in the tree). */
+struct watch_tree {
+	int64_t (*id_of)(void *ctx, int pid, uint64_t start_ticks);
+	int64_t (*id_at)(void *ctx, int pid, double t);
+	void *ctx;
+};
+
+/* Open what can be opened. Never fails for want of privileges: a source that
+ * cannot be opened is left out and *notice gets one line saying so (""
+ * when everything opened), for the caller to print once. Returns 0 and
+ * *out, or -ENOMEM. */
+int watch_open(const struct watch_opts *o, struct watch **out, char *notice,
+	       size_t noticelen);
+
+/* Close every source and free w. NULL does nothing. */
+void watch_free(struct watch *w);
+
+/* What the session's meta records: signals "perf" or "absent: REASON";
+ * OOM kills "perf+kmsg", "perf", "kmsg" or "absent: REASON". Borrowed
+ * from w. */
+const char *watch_signals_capability(const struct watch *w);
+const char *watch_oom_capability(const struct watch *w);
+
+/* Fill p[0..) (room for WATCH_MAX_FDS) with the fds to poll for POLLIN;
+ * returns how many. After poll() says one is readable, call watch_drain. */
+size_t watch_pollfds(const struct watch *w, struct pollfd *p);
+
+/* Read everything pending from the tracepoint rings and the kernel log
+ * into w's buffers, without blocking. Call it in the wait loop and before
+ * recording exits. */
+void watch_drain(struct watch *w);
+
+/* Write each process's wait state in snap to sample sample_id of s (in the
+ * transaction the caller opened). Processes without a row are skipped.
+ * Returns 0 or the session's -errno. */
+int watch_write_waits(struct watch *w, struct session *s, int64_t sample_id,
+		      const struct snapshot *snap, const struct watch_tree *tree);
+
+/* Store the signals and OOM kills of tree processes held in w that are at
+ * least WATCH_SETTLE_S old at now (every one when final), in the
+ * transaction the caller opened; drop those of other processes older than
+ * WATCH_KEEP_S. Returns 0 or the session's -errno. */
+int watch_store(struct watch *w, struct session *s, double now, bool final,
+		const struct watch_tree *tree);
+
+/* Counts since open, for the recorder's summary and tests. */
+struct watch_counts {
+	uint64_t signals, ooms;  /* stored */
+	uint64_t lost;           /* records the kernel dropped (ring full) */
+};
+void watch_counts(const struct watch *w, struct watch_counts *out);
+
+/* The "syscall" column of a wait state: "read(fd 7)", "futex", "syscall 435"
+ * when the number is unknown, "" when not in a system call. Into buf,
+ * which it returns. */
+char *watch_syscall_text(const struct procstate *ps, char *buf, size_t len);
+
+#endif
