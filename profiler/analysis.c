@@ -271,6 +271,200 @@ enum analysis_exit analysis_exit_of(const struct session_data *d, size_t i,
 	return e;
 }
 
+const char *analysis_signal_name(int sig, char *buf, size_t len)
+{
+	const char *abbrev = sigabbrev_np(sig);
+	if (!abbrev && sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else if (abbrev)
+		snprintf(buf, len, "SIG%s", abbrev);
+	else
+		snprintf(buf, len, "signal %d", sig);
+	return buf;
+}
+
+/* The OOM kill of process i, -1 if none. */
+static int oom_of(const struct session_data *d, size_t i)
+{
+	for (size_t k = d->nooms; k-- > 0;)
+		if (d->ooms[k].process == (int)i)
+			return (int)k;
+	return -1;
+}
+
+/* The last signal sig sent to process i up to its exit (a moment after:
+ * the two clocks are read apart), -1 if none. */
+static int killing_signal(const struct session_data *d, size_t i, int sig)
+{
+	double end = d->procs[i].exit_time > 0 ? d->procs[i].exit_time + 1.0 : 0;
+	for (size_t k = d->nsignals; k-- > 0;) {
+		const struct session_signal *g = &d->signals[k];
+		if (g->process == (int)i && g->signal == sig && (!end || g->t <= end))
+			return (int)k;
+	}
+	return -1;
+}
+
+/* si_code SI_KERNEL: sent by the kernel, not by the task it ran in */
+#define SI_CODE_KERNEL 0x80
+
+static void signal_cause(const struct session_data *d, size_t i,
+			 const struct session_signal *g, char *buf, size_t len)
+{
+	char name[24];
+	analysis_signal_name(g->signal, name, sizeof(name));
+	if (g->code == SI_CODE_KERNEL || g->sender_pid == 0)
+		snprintf(buf, len, "%s from the kernel", name);
+	else if (g->sender_pid == d->procs[i].pid)
+		snprintf(buf, len, "%s from itself", name);
+	else
+		snprintf(buf, len, "%s from %d (%.40s%s)", name, g->sender_pid,
+			 g->sender_cmd && *g->sender_cmd ? g->sender_cmd : "?",
+			 g->sender_exiting ? ", exiting" : "");
+}
+
+enum analysis_exit analysis_exit_cause(const struct session_data *d, size_t i,
+				       char *buf, size_t len, int *oom,
+				       int *signal)
+{
+	char desc[ANALYSIS_EXIT_DESC_LEN], mib[24];
+	enum analysis_exit e = analysis_exit_of(d, i, desc);
+	int o = -1, g = -1;
+	if (e == ANALYSIS_KILLED) {
+		int sig = d->procs[i].exit_signal;
+		o = sig == SIGKILL ? oom_of(d, i) : -1;
+		g = killing_signal(d, i, sig);
+	}
+	if (o >= 0) {
+		const struct session_oom *k = &d->ooms[o];
+		snprintf(mib, sizeof(mib), "%.0f MiB", (double)k->anon_rss_kb / 1024.0);
+		if (k->cgroup && *k->cgroup)
+			snprintf(buf, len, "SIGKILL by the OOM killer (cgroup %.120s, anon %s)",
+				 k->cgroup, mib);
+		else
+			snprintf(buf, len, "SIGKILL by the OOM killer (anon %s)", mib);
+	} else if (g >= 0) {
+		signal_cause(d, i, &d->signals[g], buf, len);
+	} else {
+		snprintf(buf, len, "%s", desc);
+	}
+	if (oom)
+		*oom = o;
+	if (signal)
+		*signal = g;
+	return e;
+}
+
+double analysis_hung_after_s(const struct session_data *d)
+{
+	const char *v = session_meta(d, "hung_after_s");
+	char *end;
+	double s = v ? strtod(v, &end) : 0;
+	return v && end != v && s > 0 ? s : ANALYSIS_HUNG_AFTER_S;
+}
+
+const struct session_wait *analysis_wait_at(const struct session_data *d,
+					    size_t i, size_t k)
+{
+	const struct session_process *p = &d->procs[i];
+	size_t lo = 0, hi = p->nwaits;
+	while (lo < hi) {  /* the first wait after sample k */
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->waits[mid].sample <= k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &p->waits[lo - 1] : NULL;
+}
+
+/* The process's figures at sample k exactly, NULL if not sampled then. */
+static const struct cow_figures *figures_at(const struct session_process *p,
+					    size_t k)
+{
+	size_t lo = 0, hi = p->npoints;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->points[mid].sample < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < p->npoints && p->points[lo].sample == k ? &p->points[lo].fig : NULL;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+bool analysis_idle_syscall(const char *syscall)
+{
+	static const char *const idle[] = {
+		"accept", "accept4", "poll", "ppoll", "select", "pselect6",
+		"epoll_wait", "epoll_pwait", "epoll_pwait2", "nanosleep",
+		"clock_nanosleep", "pause", "rt_sigsuspend", "rt_sigtimedwait",
+		"wait4", "waitid",
+	};
+	if (!syscall)
+		return false;
+	size_t n = strcspn(syscall, "(");
+	for (size_t k = 0; k < sizeof(idle) / sizeof(idle[0]); k++)
+		if (strlen(idle[k]) == n && !strncmp(syscall, idle[k], n))
+			return true;
+	return false;
+}
+
+/* Blocked somewhere: asleep (S, D, I), in a system call or a wait channel,
+ * and not waiting for work. */
+static bool blocked(const struct session_wait *w)
+{
+	return (w->state == 'S' || w->state == 'D' || w->state == 'I') &&
+	       ((w->syscall && *w->syscall) || (w->wchan && *w->wchan)) &&
+	       !analysis_idle_syscall(w->syscall);
+}
+
+/* Does wait b (with figures fb) continue the stretch that began at a? */
+static bool same_place(const struct session_wait *a, const struct cow_figures *fa,
+		       const struct session_wait *b, const struct cow_figures *fb)
+{
+	return blocked(b) && str_eq(a->syscall, b->syscall) &&
+	       str_eq(a->wchan, b->wchan) && a->cpu_s == b->cpu_s &&
+	       (!fa || !fb || (fa->rss_kb == fb->rss_kb && fa->anon_kb == fb->anon_kb));
+}
+
+bool analysis_hang_of(const struct session_data *d, size_t i,
+		      double hung_after_s, struct analysis_hang *out)
+{
+	const struct session_process *p = &d->procs[i];
+	struct analysis_hang best = { 0 };
+	bool found = false;
+	for (size_t a = 0; a < p->nwaits;) {
+		const struct session_wait *wa = &p->waits[a];
+		if (!blocked(wa)) {
+			a++;
+			continue;
+		}
+		const struct cow_figures *fa = figures_at(p, wa->sample);
+		size_t b = a;
+		while (b + 1 < p->nwaits &&
+		       same_place(wa, fa, &p->waits[b + 1], figures_at(p, p->waits[b + 1].sample)))
+			b++;
+		double t0 = d->samples[wa->sample].t, t1 = d->samples[p->waits[b].sample].t;
+		if (t1 - t0 >= hung_after_s && (!found || t1 - t0 >= best.seconds)) {
+			const struct session_wait *wb = &p->waits[b];
+			best = (struct analysis_hang){ t0, t1, t1 - t0, b + 1 == p->nwaits,
+						       a, b, wb->syscall, wb->wchan,
+						       wb->blocked_on, wb->state };
+			found = true;
+		}
+		a = b + 1;
+	}
+	if (found && out)
+		*out = best;
+	return found;
+}
+
 /* The sibling of i that exited during the recording last before i's fork
  * and that no one replaced yet; -1 if none. */
 static int replaced_sibling(const struct session_data *d, size_t i,
@@ -554,6 +748,8 @@ static void analyse_proc(const struct session_data *d, size_t i,
 		analysis_recent_copy_rate_kbps(d, i, ANALYSIS_RECENT_WINDOW_S);
 	a->half_shared_s = analysis_half_shared_s(d, i);
 	a->exit = analysis_exit_of(d, i, a->exit_desc);
+	analysis_exit_cause(d, i, a->exit_cause, sizeof(a->exit_cause), &a->oom,
+			    &a->kill_signal);
 	a->respawn_of = -1;
 }
 
@@ -567,9 +763,14 @@ void analysis_init(struct analysis *a, const struct session_data *d)
 	a->procs = xcalloc(d->nprocs + 1, sizeof(*a->procs));
 	int *respawn_of = xmalloc((d->nprocs + 1) * sizeof(*respawn_of));
 	analysis_find_respawns(d, respawn_of);
+	a->hung_after_s = analysis_hung_after_s(d);
 	for (size_t i = 0; i < d->nprocs; i++) {
 		analyse_proc(d, i, &a->procs[i]);
 		a->procs[i].respawn_of = respawn_of[i];
+		a->procs[i].hung = analysis_hang_of(d, i, a->hung_after_s,
+						    &a->procs[i].hang);
+		a->hung += a->procs[i].hung;
+		a->killed += a->procs[i].exit == ANALYSIS_KILLED;
 	}
 	a->order = analysis_tree_order(d);
 	a->ntree = d->nsamples;

@@ -26,6 +26,11 @@
 #define ANALYSIS_AGE_END (-1.0)
 /* Longest exit description, with its NUL ("killed by SIGRTMIN+15"). */
 #define ANALYSIS_EXIT_DESC_LEN 48
+/* Longest exit cause, with its NUL (longer cgroups are cut). */
+#define ANALYSIS_CAUSE_LEN 192
+/* A process blocked in one place this long, using no CPU and no memory,
+ * is hung, unless the session's meta hung_after_s says otherwise. */
+#define ANALYSIS_HUNG_AFTER_S 10.0
 
 enum analysis_role {
 	ANALYSIS_MASTER,         /* the root of the tree */
@@ -38,6 +43,21 @@ enum analysis_exit {
 	ANALYSIS_EXITED,         /* exit code known */
 	ANALYSIS_KILLED,         /* killing signal known */
 	ANALYSIS_VANISHED,       /* gone, status unknown */
+};
+
+/* A stretch of samples in which a process stayed blocked in the same place
+ * (same system call with the same fd, same wchan), in a sleeping state,
+ * not waiting for work (analysis_idle_syscall), with the same CPU time and
+ * the same rss_kb and anon_kb. */
+struct analysis_hang {
+	double since;            /* time of the first sample of the stretch */
+	double last_t;           /* time of its last sample */
+	double seconds;          /* last_t - since */
+	bool to_end;             /* it lasted to the process's last sample */
+	size_t first_wait, last_wait;  /* indexes into the process's waits */
+	/* borrowed from the session: the last wait of the stretch */
+	const char *syscall, *wchan, *blocked_on;
+	char state;
 };
 
 /* Everything the reports show of one process. */
@@ -57,6 +77,15 @@ struct analysis_proc {
 	double half_shared_s;    /* age when half the inherited was gone; -1: never */
 	enum analysis_exit exit;
 	char exit_desc[ANALYSIS_EXIT_DESC_LEN];
+	/* the exit with its cause: "exit 3", "SIGTERM from 6976 (gunicorn,
+	 * exiting)", "SIGKILL by the OOM killer (cgroup /x, anon 61 MiB)";
+	 * as exit_desc when no signal or OOM kill explains it */
+	char exit_cause[ANALYSIS_CAUSE_LEN];
+	int oom;                 /* index into session_data.ooms, -1 if none */
+	int kill_signal;         /* index into session_data.signals of the
+				  * signal that ended it, -1 if unknown */
+	bool hung;               /* a stretch of hung_after_s or longer */
+	struct analysis_hang hang;  /* the longest such stretch */
 	int respawn_of;          /* index of the sibling it replaced, -1 if none */
 };
 
@@ -93,6 +122,8 @@ struct analysis_event {
 struct analysis {
 	double start_time, end_time;  /* the recording span */
 	double interval_s;       /* meta interval_s, else the median gap; 0 */
+	double hung_after_s;     /* analysis_hung_after_s() */
+	size_t hung, killed;     /* processes hung; ended by a signal */
 	struct analysis_proc *procs;  /* one per session process */
 	size_t nprocs;
 	size_t *order;           /* process indexes in tree order */
@@ -172,6 +203,41 @@ double analysis_shared_pct_at_age(const struct session_data *d, size_t i,
  * SIGKILL", "running", "vanished") into desc if desc is not NULL. */
 enum analysis_exit analysis_exit_of(const struct session_data *d, size_t i,
 				    char desc[ANALYSIS_EXIT_DESC_LEN]);
+
+/* The cause of process i's exit into buf (ANALYSIS_CAUSE_LEN): "exit 3";
+ * for a process killed by a signal, the OOM kill of it
+ * ("SIGKILL by the OOM killer (cgroup /x, anon 61 MiB)"), else the last
+ * recorded signal of that number sent to it before its exit ("SIGTERM
+ * from 6976 (gunicorn, exiting)", "SIGKILL from the kernel", "SIGABRT
+ * from itself"), else "killed by SIGTERM"; "running", "vanished". *oom
+ * and *signal get the indexes used (-1 if none); either may be NULL. */
+enum analysis_exit analysis_exit_cause(const struct session_data *d, size_t i,
+				       char *buf, size_t len, int *oom,
+				       int *signal);
+
+/* Whether a wait state's syscall column ("accept4(fd 5)", "epoll_wait",
+ * "clock_nanosleep", "wait4") is a wait for work, a timer or a child
+ * rather than for an answer: a server idle in accept or poll, a parent
+ * waiting for its children, a sleeper are not hung however long they
+ * wait. */
+bool analysis_idle_syscall(const char *syscall);
+
+/* The threshold: meta "hung_after_s", else ANALYSIS_HUNG_AFTER_S. */
+double analysis_hung_after_s(const struct session_data *d);
+
+/* The longest stretch of process i's wait states in one blocking place
+ * (see struct analysis_hang); true and *out if it lasted hung_after_s or
+ * more. Sessions without wait states (version 1) have none. */
+bool analysis_hang_of(const struct session_data *d, size_t i,
+		      double hung_after_s, struct analysis_hang *out);
+
+/* The wait state of process i at sample k (its latest at or before k), or
+ * NULL if it has none there. */
+const struct session_wait *analysis_wait_at(const struct session_data *d,
+					    size_t i, size_t k);
+
+/* A signal's name: "SIGTERM", "signal 77", into buf (>= 16). */
+const char *analysis_signal_name(int sig, char *buf, size_t len);
 
 /* Respawns: out[i] is the index of the sibling (same parent) that process
  * i replaced, or -1. A process replaces the sibling that exited during

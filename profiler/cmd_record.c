@@ -26,7 +26,8 @@
 #include <unistd.h>
 
 static const char record_usage[] =
-	"usage: cowprof record [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]] PID\n"
+	"usage: cowprof record [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]]\n"
+	"                      [--hung-after SEC] PID\n"
 	"\n"
 	"Attach to the running tree under PID (no restart, no change to it) and\n"
 	"sample it every SEC seconds until the root exits, -d passes, or Ctrl-C\n"
@@ -40,11 +41,14 @@ static const char record_usage[] =
 	"                      inherited page with its native and Python stacks,\n"
 	"                      through perf (root; see docs/faults.md)\n"
 	"      --fault-period N  with --faults, sample every Nth such write\n"
+	"      --hung-after SEC  call a process hung when it stays blocked in one\n"
+	"                      place, using no CPU and no memory, this long (10)\n"
 	"  -h, --help          show this help\n"
 	"      --version\n";
 
 static const char run_usage[] =
-	"usage: cowprof run [-i SEC] [-d SEC] [-o FILE] [--no-faults] -- CMD [ARG...]\n"
+	"usage: cowprof run [-i SEC] [-d SEC] [-o FILE] [--no-faults] [--hung-after SEC]\n"
+	"                   -- CMD [ARG...]\n"
 	"\n"
 	"Start CMD and record its tree from its first instant, as 'record' does,\n"
 	"until CMD exits (or -d passes). Also records, for every forked process,\n"
@@ -58,6 +62,8 @@ static const char run_usage[] =
 	"  -d, --duration SEC  stop recording after SEC seconds (CMD keeps running)\n"
 	"  -o, --output FILE   session file (default cowprof-PID-YYYYmmdd-HHMMSS.db)\n"
 	"      --no-faults     do not record who copied pages (no LD_PRELOAD)\n"
+	"      --hung-after SEC  call a process hung when it stays blocked in one\n"
+	"                      place, using no CPU and no memory, this long (10)\n"
 	"  -h, --help          show this help\n"
 	"      --version\n";
 
@@ -77,6 +83,15 @@ int record_parse_seconds(const char *s, double min, double *out)
 	return 0;
 }
 
+enum { OPT_HUNG_AFTER = 256 };
+
+void record_write_hung_after(struct session *s, const struct rec_args *a)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%g", a->hung_after_s);
+	session_set_meta(s, "hung_after_s", buf);
+}
+
 int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 		      struct rec_args *a)
 {
@@ -87,10 +102,12 @@ int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 		{ "no-faults", no_argument, NULL, 'F' },
 		{ "faults", no_argument, NULL, 'A' },
 		{ "fault-period", required_argument, NULL, 'P' },
+		{ "hung-after", required_argument, NULL, OPT_HUNG_AFTER },
 		CMD_COMMON_OPTIONS,
 		{ 0 },
 	};
-	*a = (struct rec_args){ .interval_s = 1.0 };
+	*a = (struct rec_args){ .interval_s = 1.0,
+				.hung_after_s = ANALYSIS_HUNG_AFTER_S };
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -133,6 +150,13 @@ int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 				return EXIT_USAGE;
 			}
 			a->fault_period = n;
+			break;
+		case OPT_HUNG_AFTER:
+			if (record_parse_seconds(optarg, 0.001, &a->hung_after_s) < 0) {
+				cmd_error("%s: --hung-after wants a positive number of "
+					  "seconds, not '%s'", cmd, optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		default: return cmd_other_option(cmd, usage, c, argv);
 		}
@@ -390,6 +414,7 @@ static int record_into(const char *path, int argc, char **argv, int root,
 		return EXIT_RUNTIME;
 	}
 	record_write_meta(s, argc, argv, root, a->interval_s);
+	record_write_hung_after(s, a);
 	/* before lowering our priority: the reader thread keeps the normal one,
 	 * it must keep up with the kernel's rings */
 	struct faultperf *fp;

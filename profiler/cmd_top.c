@@ -29,7 +29,8 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: cowprof top [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]] PID\n"
+	"usage: cowprof top [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]]\n"
+	"                   [--hung-after SEC] PID\n"
 	"\n"
 	"Watch the running tree under PID live in the terminal (no restart, no\n"
 	"change to it): the screens of 'cowprof view' on a recording made while\n"
@@ -44,6 +45,8 @@ static const char usage[] =
 	"      --faults        also record who copies pages (perf, root): the\n"
 	"                      call-sites screen (c) fills as the tree runs\n"
 	"      --fault-period N  with --faults, sample every Nth first write\n"
+	"      --hung-after SEC  call a process hung when it stays blocked in one\n"
+	"                      place, using no CPU and no memory, this long (10)\n"
 	"  -h, --help          show this help\n"
 	"      --version\n"
 	"\n"
@@ -252,6 +255,7 @@ int cmd_top(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	record_write_meta(t.s, argc, argv, pid, interval_s);
+	record_write_hung_after(t.s, &a);
 	if ((r = record_open_faults(&a, pid, &t.fp)) > 0) {
 		session_close(t.s);
 		finish_file(&f, false);

@@ -46,6 +46,7 @@ struct recorder_summary;
 
 struct rec_args {
 	double interval_s, duration_s;
+	double hung_after_s;     /* --hung-after: stored in the session's meta */
 	const char *output;
 	int first_arg;           /* argv index of PID or CMD */
 	bool no_faults;          /* run --no-faults */
@@ -74,6 +75,9 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say);
  * EXIT_USAGE after a one-line message. */
 int record_parse_pid(const char *cmd, int argc, char **argv, int first_arg,
 		     int *pid);
+
+/* Store a->hung_after_s as the session's meta hung_after_s. */
+void record_write_hung_after(struct session *s, const struct rec_args *a);
 
 /* Parse a number of seconds >= min; returns 0, or -1 if s is not one. */
 int record_parse_seconds(const char *s, double min, double *out);

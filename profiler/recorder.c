@@ -564,7 +564,8 @@ static void open_watch(struct rec *r)
 				 .interval_s = r->o->interval_s };
 	watch_open(&wo, &r->w, notice, sizeof(notice));
 	r->wt = (struct watch_tree){ id_of, id_at, r };
-	if (*notice)
+	/* top's screen owns the terminal (the meta says it there) */
+	if (*notice && !r->o->interval_live)
 		fprintf(stderr, "cowprof: %s\n", notice);
 	session_set_meta(r->s, "signals", watch_signals_capability(r->w));
 	session_set_meta(r->s, "oom_kills", watch_oom_capability(r->w));

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,6 +322,140 @@ static void callsites(FILE *f, const struct report_input *in)
 		callsites_proc(f, d, in->a->order[k]);
 }
 
+/* ---- why processes hung or died ---- */
+
+static bool has_why_data(const struct session_data *d)
+{
+	if (d->nsignals || d->nooms || session_meta(d, "signals"))
+		return true;
+	for (size_t i = 0; i < d->nprocs; i++)
+		if (d->procs[i].nwaits)
+			return true;
+	return false;
+}
+
+static void why_hung(FILE *f, const struct report_input *in)
+{
+	const struct analysis *a = in->a;
+	char b[2][SZ + 8];
+	fprintf(f, "  hung (blocked in one place, no CPU used, no memory change, "
+		"for %s or more): ", report_duration(a->hung_after_s, b[0], sizeof(b[0])));
+	if (!a->hung) {
+		fputs("none\n", f);
+		return;
+	}
+	fprintf(f, "%zu\n", a->hung);
+	for (size_t k = 0; k < a->nprocs; k++) {
+		size_t i = a->order[k];
+		const struct analysis_proc *p = &a->procs[i];
+		if (!p->hung)
+			continue;
+		fprintf(f, "    %d %s: hung %s%s since %+.1fs, in %s", in->d->procs[i].pid,
+			analysis_role_name(p->role),
+			p->hang.to_end ? "for " : "",
+			report_duration(p->hang.seconds, b[0], sizeof(b[0])),
+			p->hang.since - a->start_time,
+			p->hang.syscall && *p->hang.syscall ? p->hang.syscall : "no system call");
+		if (p->hang.wchan && *p->hang.wchan)
+			fprintf(f, " [%s]", p->hang.wchan);
+		fputs(p->hang.to_end ? (p->exit == ANALYSIS_RUNNING ? ", still at the end"
+					: ", until it ended") : "", f);
+		fputs("\n      ", f);
+		report_put_text(f, p->hang.blocked_on);
+		fputc('\n', f);
+	}
+}
+
+static void why_exits(FILE *f, const struct report_input *in)
+{
+	const struct analysis *a = in->a;
+	size_t n = 0;
+	for (size_t i = 0; i < a->nprocs; i++)
+		n += a->procs[i].exit != ANALYSIS_RUNNING;
+	fprintf(f, "  exits:%s\n", n ? "" : " none");
+	for (size_t k = 0; k < a->nprocs; k++) {
+		size_t i = a->order[k];
+		const struct analysis_proc *p = &a->procs[i];
+		if (p->exit == ANALYSIS_RUNNING)
+			continue;
+		fprintf(f, "    %d %s at %+.1fs: ", in->d->procs[i].pid,
+			analysis_role_name(p->role), p->end_time - a->start_time);
+		report_put_text(f, p->exit_cause);
+		fputc('\n', f);
+	}
+}
+
+static void why_signal(FILE *f, const struct report_input *in,
+		       const struct session_signal *g)
+{
+	char name[24];
+	fprintf(f, "    %+8.1fs  %-8s to %d from ", g->t - in->a->start_time,
+		analysis_signal_name(g->signal, name, sizeof(name)), g->pid);
+	if (g->code == 0x80 || g->sender_pid == 0) {
+		fputs("the kernel", f);
+	} else {
+		fprintf(f, "%d (", g->sender_pid);
+		report_put_text(f, g->sender_cmd);
+		fprintf(f, "%s%s)", g->sender_process >= 0 ? ", in the tree" : "",
+			g->sender_exiting ? ", exiting" : "");
+	}
+	fputs(": ", f);
+	report_put_text(f, g->result);
+	fputc('\n', f);
+}
+
+static void why_signals(FILE *f, const struct report_input *in)
+{
+	const struct session_data *d = in->d;
+	size_t chld = 0;
+	for (size_t k = 0; k < d->nsignals; k++)
+		chld += d->signals[k].signal == SIGCHLD;
+	const char *src = session_meta(d, "signals");
+	fprintf(f, "  signals sent to the tree (%s): ", src ? src : "not recorded");
+	if (d->nsignals == chld)
+		fputs("none", f);
+	if (chld)
+		fprintf(f, "%s%zu SIGCHLD not listed", d->nsignals == chld ? ", " : "", chld);
+	fputc('\n', f);
+	for (size_t k = 0; k < d->nsignals; k++)
+		if (d->signals[k].signal != SIGCHLD)
+			why_signal(f, in, &d->signals[k]);
+}
+
+static void why_ooms(FILE *f, const struct report_input *in)
+{
+	const struct session_data *d = in->d;
+	const char *src = session_meta(d, "oom_kills");
+	char b[3][SZ];
+	fprintf(f, "  OOM kills (%s): %s\n", src ? src : "not recorded",
+		d->nooms ? "" : "none");
+	for (size_t k = 0; k < d->nooms; k++) {
+		const struct session_oom *o = &d->ooms[k];
+		fprintf(f, "    %+8.1fs  %d", o->t - in->a->start_time, o->pid);
+		if (o->process >= 0) {
+			fputs(" (", f);
+			report_put_text(f, d->procs[o->process].cmd);
+			fputc(')', f);
+		}
+		fputs(" in cgroup ", f);
+		report_put_text(f, o->cgroup && *o->cgroup ? o->cgroup : "(unknown)");
+		fprintf(f, ": anon %s, file %s, total vm %s\n",
+			format_kb(o->anon_rss_kb, b[0], SZ), format_kb(o->file_rss_kb, b[1], SZ),
+			format_kb(o->total_vm_kb, b[2], SZ));
+	}
+}
+
+static void why(FILE *f, const struct report_input *in)
+{
+	if (!has_why_data(in->d))
+		return;
+	fputs("\nwhy processes hung or died\n", f);
+	why_hung(f, in);
+	why_exits(f, in);
+	why_signals(f, in);
+	why_ooms(f, in);
+}
+
 /* ---- events ---- */
 
 static void fork_text(FILE *f, const struct report_input *in,
@@ -348,7 +483,7 @@ static void event_row(FILE *f, const struct report_input *in,
 	if (e->proc >= 0 && (!strcmp(e->kind, "fork") || !strcmp(e->kind, "start")))
 		fork_text(f, in, e);
 	else if (e->proc >= 0 && !strcmp(e->kind, "exit"))
-		fputs(in->a->procs[e->proc].exit_desc, f);
+		report_put_text(f, in->a->procs[e->proc].exit_cause);
 	else
 		report_put_text(f, e->detail);
 	fputc('\n', f);
@@ -370,5 +505,6 @@ void report_text(FILE *f, const struct report_input *in)
 	tree_rows(f, in);
 	regions(f, in);
 	callsites(f, in);
+	why(f, in);
 	events(f, in);
 }
