@@ -872,8 +872,16 @@ void analysis_strategy(const struct session_data *d,
 	memset(out, 0, sizeof(*out));
 	out->duration_s = analysis_end_time(d) - analysis_start_time(d);
 	out->workers = most_workers(d);
-	for (size_t i = 0; i < d->nprocs; i++)
+	double hung_after_s = analysis_hung_after_s(d);
+	for (size_t i = 0; i < d->nprocs; i++) {
 		out->workers_seen += analysis_role(d, i) == ANALYSIS_WORKER;
+		out->hung += analysis_hang_of(d, i, hung_after_s, NULL);
+		if (analysis_exit_of(d, i, NULL) == ANALYSIS_KILLED) {
+			out->killed++;
+			out->oom_killed += d->procs[i].exit_signal == SIGKILL &&
+					   oom_of(d, i) >= 0;
+		}
+	}
 	out->inherited_kb = worker_median(d, fig_inherited, 0);
 	out->shared_pct_10s = worker_median(d, fig_shared_pct, 10);
 	out->shared_pct_60s = worker_median(d, fig_shared_pct, 60);

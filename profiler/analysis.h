@@ -288,6 +288,9 @@ struct analysis_strategy {
 	double copy_rate_kbps;
 	/* The tree at the last sample. */
 	uint64_t rss_kb_end, unique_kb_end;
+	/* Processes hung (analysis_hang_of, the session's threshold), killed
+	 * by a signal, and of those, by the OOM killer. */
+	size_t hung, killed, oom_killed;
 };
 
 /* The strategy figures of one session. */

@@ -70,6 +70,8 @@ static const char *const row_labels[REPORT_CMP_NROWS] = {
 	[REPORT_CMP_RSS_END] = "tree: sum of RSS at the end",
 	[REPORT_CMP_REAL_END] = "tree: real memory at the end",
 	[REPORT_CMP_SAVING] = "real memory saved vs the first",
+	[REPORT_CMP_HUNG] = "processes hung",
+	[REPORT_CMP_KILLED] = "processes killed (by OOM)",
 };
 
 const char *report_compare_label(enum report_compare_row r)
@@ -92,6 +94,15 @@ static char *cell_workers(const struct analysis_strategy *s)
 	if (s->workers_seen != s->workers)
 		return cell("%zu (%zu seen)", s->workers, s->workers_seen);
 	return cell("%zu", s->workers);
+}
+
+/* "3", or "3 (1)" with the OOM kills among them. */
+static char *cell_count(size_t n, size_t of_which, bool show)
+{
+	char *p;
+	if (asprintf(&p, show ? "%zu (%zu)" : "%zu", n, of_which) < 0)
+		abort();
+	return p;
 }
 
 char *report_compare_cell(enum report_compare_row r,
@@ -118,6 +129,8 @@ char *report_compare_cell(enum report_compare_row r,
 	case REPORT_CMP_RSS_END: return cell_mib((double)s->rss_kb_end);
 	case REPORT_CMP_REAL_END: return cell_mib((double)s->unique_kb_end);
 	case REPORT_CMP_SAVING: return cell_saving(base, c);
+	case REPORT_CMP_HUNG: return cell_count(s->hung, 0, false);
+	case REPORT_CMP_KILLED: return cell_count(s->killed, s->oom_killed, true);
 	case REPORT_CMP_NROWS: break;
 	}
 	return xstrdup("");
@@ -176,6 +189,9 @@ static void json_column(struct json *j, const struct report_column *base,
 	json_kv_uint(j, "tree_unique_kb_end", s->unique_kb_end);
 	json_kv_double(j, "saving_kb", kb, 0);
 	json_kv_double(j, "saving_pct", pct, 2);
+	json_kv_uint(j, "hung", s->hung);
+	json_kv_uint(j, "killed", s->killed);
+	json_kv_uint(j, "oom_killed", s->oom_killed);
 	json_object_end(j);
 }
 

@@ -97,6 +97,7 @@ static void process_exit(struct json *j, const struct session_process *p,
 {
 	json_kv_string(j, "state", exit_name(a->exit));
 	json_kv_string(j, "exit", a->exit_desc);
+	json_kv_string(j, "exit_cause", a->exit_cause);
 	kv_known(j, "exit_time", p->exit_time > 0 ? p->exit_time : -1, 3);
 	json_key(j, "exit_code");
 	if (a->exit == ANALYSIS_EXITED)
@@ -108,6 +109,26 @@ static void process_exit(struct json *j, const struct session_process *p,
 		json_int(j, p->exit_signal);
 	else
 		json_null(j);
+}
+
+static void hang(struct json *j, const struct analysis_proc *a)
+{
+	json_key(j, "hung");
+	if (!a->hung) {
+		json_null(j);
+		return;
+	}
+	char st[2] = { a->hang.state, 0 };
+	json_object_begin(j);
+	json_kv_double(j, "since", a->hang.since, 3);
+	json_kv_double(j, "seconds", a->hang.seconds, 3);
+	json_key(j, "to_end");
+	json_bool(j, a->hang.to_end);
+	json_kv_string(j, "state", st);
+	json_kv_string(j, "syscall", a->hang.syscall ? a->hang.syscall : "");
+	json_kv_string(j, "wchan", a->hang.wchan ? a->hang.wchan : "");
+	json_kv_string(j, "blocked_on", a->hang.blocked_on ? a->hang.blocked_on : "");
+	json_object_end(j);
 }
 
 static void process(struct json *j, const struct report_input *in, size_t i)
@@ -125,6 +146,7 @@ static void process(struct json *j, const struct report_input *in, size_t i)
 	json_kv_double(j, "lifetime_s", a->lifetime_s, 3);
 	process_exit(j, p, a);
 	kv_pid_of(j, in, "respawn_of", a->respawn_of);
+	hang(j, a);
 	json_kv_uint(j, "samples", p->npoints);
 	figures(j, "first", a->sampled, a->first_t, &a->first);
 	figures(j, "last", a->sampled, a->last_t, &a->last);
@@ -208,6 +230,8 @@ static void event(struct json *j, const struct report_input *in,
 	json_kv_string(j, "detail", e->detail);
 	if (e->proc >= 0 && !strcmp(e->kind, "exit"))
 		json_kv_string(j, "exit", in->a->procs[e->proc].exit_desc);
+	if (e->proc >= 0 && !strcmp(e->kind, "exit"))
+		json_kv_string(j, "cause", in->a->procs[e->proc].exit_cause);
 	kv_pid_of(j, in, "respawn_of", e->respawn_of);
 	json_object_end(j);
 }
@@ -299,6 +323,68 @@ static void faults(struct json *j, const struct report_input *in)
 	json_object_end(j);
 }
 
+static void signal_obj(struct json *j, const struct report_input *in,
+		       const struct session_signal *g)
+{
+	char name[24];
+	json_object_begin(j);
+	json_kv_double(j, "t", g->t, 3);
+	json_kv_int(j, "pid", g->pid);
+	json_kv_int(j, "signal", g->signal);
+	json_kv_string(j, "name", analysis_signal_name(g->signal, name, sizeof(name)));
+	json_kv_int(j, "code", g->code);
+	json_kv_int(j, "sender_pid", g->sender_pid);
+	json_kv_string(j, "sender_cmd", g->sender_cmd);
+	json_key(j, "sender_in_tree");
+	json_bool(j, g->sender_process >= 0);
+	json_key(j, "sender_exiting");
+	json_bool(j, g->sender_exiting);
+	json_key(j, "by_kernel");
+	json_bool(j, g->code == 0x80 || g->sender_pid == 0);
+	json_kv_string(j, "result", g->result);
+	(void)in;
+	json_object_end(j);
+}
+
+static void oom_obj(struct json *j, const struct session_oom *o)
+{
+	json_object_begin(j);
+	json_kv_double(j, "t", o->t, 3);
+	json_kv_int(j, "pid", o->pid);
+	json_kv_string(j, "cgroup", o->cgroup);
+	json_kv_uint(j, "total_vm_kb", o->total_vm_kb);
+	json_kv_uint(j, "anon_rss_kb", o->anon_rss_kb);
+	json_kv_uint(j, "file_rss_kb", o->file_rss_kb);
+	json_kv_uint(j, "shmem_rss_kb", o->shmem_rss_kb);
+	json_object_end(j);
+}
+
+/* Why processes hung or died: the counts and sources; each process's
+ * cause and hang are in its object. */
+static void why(struct json *j, const struct report_input *in)
+{
+	const struct session_data *d = in->d;
+	const char *sig = session_meta(d, "signals"), *oom = session_meta(d, "oom_kills");
+	json_key(j, "why");
+	json_object_begin(j);
+	json_kv_double(j, "hung_after_s", in->a->hung_after_s, 3);
+	json_kv_uint(j, "hung", in->a->hung);
+	json_kv_uint(j, "killed", in->a->killed);
+	json_kv_string(j, "signals_source", sig ? sig : "not recorded");
+	json_kv_string(j, "oom_kills_source", oom ? oom : "not recorded");
+	json_key(j, "signals");
+	json_array_begin(j);
+	for (size_t k = 0; k < d->nsignals; k++)
+		signal_obj(j, in, &d->signals[k]);
+	json_array_end(j);
+	json_key(j, "oom_kills");
+	json_array_begin(j);
+	for (size_t k = 0; k < d->nooms; k++)
+		oom_obj(j, &d->ooms[k]);
+	json_array_end(j);
+	json_object_end(j);
+}
+
 void report_json(FILE *f, const struct report_input *in)
 {
 	struct json j;
@@ -311,6 +397,7 @@ void report_json(FILE *f, const struct report_input *in)
 	tree(&j, in);
 	regions(&j, in);
 	faults(&j, in);
+	why(&j, in);
 	events(&j, in);
 	json_object_end(&j);
 	fputc('\n', f);

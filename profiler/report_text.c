@@ -411,11 +411,11 @@ static void why_signals(FILE *f, const struct report_input *in)
 	for (size_t k = 0; k < d->nsignals; k++)
 		chld += d->signals[k].signal == SIGCHLD;
 	const char *src = session_meta(d, "signals");
-	fprintf(f, "  signals sent to the tree (%s): ", src ? src : "not recorded");
+	fprintf(f, "  signals sent to the tree (%s):", src ? src : "not recorded");
 	if (d->nsignals == chld)
-		fputs("none", f);
+		fputs(" none", f);
 	if (chld)
-		fprintf(f, "%s%zu SIGCHLD not listed", d->nsignals == chld ? ", " : "", chld);
+		fprintf(f, "%s %zu SIGCHLD not listed", d->nsignals == chld ? "," : "", chld);
 	fputc('\n', f);
 	for (size_t k = 0; k < d->nsignals; k++)
 		if (d->signals[k].signal != SIGCHLD)
@@ -427,8 +427,8 @@ static void why_ooms(FILE *f, const struct report_input *in)
 	const struct session_data *d = in->d;
 	const char *src = session_meta(d, "oom_kills");
 	char b[3][SZ];
-	fprintf(f, "  OOM kills (%s): %s\n", src ? src : "not recorded",
-		d->nooms ? "" : "none");
+	fprintf(f, "  OOM kills (%s):%s\n", src ? src : "not recorded",
+		d->nooms ? "" : " none");
 	for (size_t k = 0; k < d->nooms; k++) {
 		const struct session_oom *o = &d->ooms[k];
 		fprintf(f, "    %+8.1fs  %d", o->t - in->a->start_time, o->pid);

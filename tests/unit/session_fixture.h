@@ -461,6 +461,33 @@ static inline void sfx_golden_faults(struct sfx *x)
 					   "Python 3.12 is not supported"), "source");
 }
 
+/* The golden session's signals and OOM kills: worker 1002 is OOM-killed at
+ * +8.5 s (the kernel's SIGKILL; its SIGCHLD to the master, from it, exiting);
+ * worker 1003 gets a SIGTERM from a shell outside the tree at +14.4 s and
+ * exits 3. */
+static inline void sfx_golden_why(struct sfx *x)
+{
+	sfx_meta(x, "signals", "perf");
+	sfx_meta(x, "oom_kills", "perf+kmsg");
+	sfx_meta(x, "hung_after_s", "10");
+	struct session_signal_info kill = {
+		SFX_T0 + 8.49, x->proc_id[2], 1002, 9, 0x80, 1002, "python3",
+		x->proc_id[2], false, "delivered" };
+	struct session_signal_info chld = {
+		SFX_T0 + 8.5, x->proc_id[0], 1000, 17, 2, 1002, "python3",
+		x->proc_id[2], true, "delivered" };
+	struct session_signal_info term = {
+		SFX_T0 + 14.4, x->proc_id[3], 1003, 15, 0, 4242, "bash", 0, false,
+		"delivered" };
+	struct session_oom_info oom = {
+		SFX_T0 + 8.49, x->proc_id[2], 1002, 180224, 36864, 8192, 0,
+		"/system.slice/app.service" };
+	sfx_check(session_add_signal(x->s, &kill), "add_signal");
+	sfx_check(session_add_signal(x->s, &chld), "add_signal");
+	sfx_check(session_add_signal(x->s, &term), "add_signal");
+	sfx_check(session_add_oom(x->s, &oom), "add_oom");
+}
+
 /* Write the golden session into a new sfx (open, written, closed). */
 static inline void sfx_write_golden(struct sfx *x)
 {
@@ -477,6 +504,7 @@ static inline void sfx_write_golden(struct sfx *x)
 	sfx_golden_events(x, SFX_GOLDEN_SAMPLES - 1, SFX_GOLDEN_SAMPLES);
 	sfx_event(x, 19.5, -1, 1000, "end", "recording ended");
 	sfx_golden_faults(x);
+	sfx_golden_why(x);
 	sfx_close(x);
 }
 

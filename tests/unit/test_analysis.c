@@ -1,6 +1,7 @@
 /* test_analysis.c - figures computed from sessions with known answers */
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -625,6 +626,239 @@ static void test_analysis_median_odd_even_empty(void **state)
 	assert_true(isnan(analysis_median(NULL, 0)));
 }
 
+/* ---- why processes hung or died ---- */
+
+static void sfx_wait(struct sfx *x, int idx, char state, double cpu_s,
+		     const char *wchan, const char *syscall, const char *on)
+{
+	struct session_wait_info w = { state, cpu_s, wchan, syscall, on };
+	sfx_check(session_add_wait(x->s, x->sample_id, x->proc_id[idx], &w), "add_wait");
+}
+
+/* One process: 12 samples a second apart; blocked in read(fd 7) from
+ * sample 2 on; CPU moves at sample 5 (the stretch restarts there) and
+ * memory at sample 9 when mem_moves. */
+static void write_hang(struct sfx *x, bool mem_moves, const char *syscall)
+{
+	sfx_open(x);
+	sfx_proc(x, 0, 10, 1, -1, -5, "root");
+	for (int k = 0; k < 12; k++) {
+		sfx_sample(x, k, 1, 100, 100);
+		sfx_point_cow(x, 0, 0, 0, mem_moves && k >= 9 ? 8 : 4);
+		if (k < 2)
+			sfx_wait(x, 0, 'R', 0.1 * k, "", "", "running");
+		else
+			sfx_wait(x, 0, 'S', k >= 5 ? 0.6 : 0.5, "unix_stream_read_generic",
+				 syscall, "read(fd 7) on unix stream socket");
+		sfx_end_sample(x);
+	}
+	sfx_close(x);
+}
+
+static void test_analysis_hang_longest_stretch_same_place_no_cpu(void **state)
+{
+	(void)state;
+	struct sfx x;
+	struct session_data d;
+	struct analysis_hang h;
+	write_hang(&x, false, "read(fd 7)");
+	sfx_load(&x, &d);
+	/* stretches: samples 2-4 (2 s), 5-11 (6 s) */
+	assert_true(analysis_hang_of(&d, 0, 6.0, &h));
+	assert_double_equal_(h.since, SFX_T0 + 5);
+	assert_double_equal_(h.seconds, 6.0);
+	assert_true(h.to_end);
+	assert_string_equal(h.syscall, "read(fd 7)");
+	assert_string_equal(h.wchan, "unix_stream_read_generic");
+	assert_string_equal(h.blocked_on, "read(fd 7) on unix stream socket");
+	assert_int_equal(h.state, 'S');
+	assert_false(analysis_hang_of(&d, 0, 6.5, &h));
+	/* the default threshold (no meta) is 10 s */
+	assert_double_equal_(analysis_hung_after_s(&d), ANALYSIS_HUNG_AFTER_S);
+	struct analysis a;
+	analysis_init(&a, &d);
+	assert_false(a.procs[0].hung);
+	assert_int_equal(a.hung, 0);
+	analysis_release(&a);
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
+static void test_analysis_hang_broken_by_memory_change(void **state)
+{
+	(void)state;
+	struct sfx x;
+	struct session_data d;
+	struct analysis_hang h;
+	write_hang(&x, true, "read(fd 7)");
+	sfx_load(&x, &d);
+	/* 5-8 (3 s), then 9-11 (2 s) */
+	assert_true(analysis_hang_of(&d, 0, 3.0, &h));
+	assert_double_equal_(h.since, SFX_T0 + 5);
+	assert_double_equal_(h.seconds, 3.0);
+	assert_false(h.to_end);
+	assert_false(analysis_hang_of(&d, 0, 3.5, NULL));
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
+static void test_analysis_waiting_for_work_is_not_hung(void **state)
+{
+	(void)state;
+	struct sfx x;
+	struct session_data d;
+	write_hang(&x, false, "accept4(fd 5)");
+	sfx_load(&x, &d);
+	assert_false(analysis_hang_of(&d, 0, 1.0, NULL));
+	session_data_release(&d);
+	sfx_remove(&x);
+	assert_true(analysis_idle_syscall("epoll_wait(fd 4)"));
+	assert_true(analysis_idle_syscall("clock_nanosleep"));
+	assert_true(analysis_idle_syscall("wait4"));
+	assert_false(analysis_idle_syscall("read(fd 7)"));
+	assert_false(analysis_idle_syscall("futex"));
+	assert_false(analysis_idle_syscall("accept4x"));
+	assert_false(analysis_idle_syscall(""));
+}
+
+static void test_analysis_hung_after_from_meta_and_wait_at(void **state)
+{
+	(void)state;
+	struct sfx x;
+	struct session_data d;
+	sfx_open(&x);
+	sfx_meta(&x, "hung_after_s", "2.5");
+	sfx_proc(&x, 0, 10, 1, -1, -5, "root");
+	for (int k = 0; k < 3; k++) {
+		sfx_sample(&x, k, 1, 100, 100);
+		sfx_point_cow(&x, 0, 0, 0, 0);
+		if (k != 1)
+			sfx_wait(&x, 0, 'S', 0, "do_wait", "wait4", "wait4 (children)");
+		sfx_end_sample(&x);
+	}
+	sfx_close(&x);
+	sfx_load(&x, &d);
+	assert_double_equal_(analysis_hung_after_s(&d), 2.5);
+	assert_string_equal(analysis_wait_at(&d, 0, 0)->syscall, "wait4");
+	/* no row at sample 1: the latest before it */
+	assert_int_equal(analysis_wait_at(&d, 0, 1)->sample, 0);
+	assert_int_equal(analysis_wait_at(&d, 0, 2)->sample, 2);
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
+/* Three processes killed: by an OOM kill, by a SIGTERM from an exiting
+ * worker of the tree, by a kernel SIGKILL without OOM record; a fourth
+ * killed with no signal recorded; a fifth exits 3. */
+static void test_analysis_exit_causes(void **state)
+{
+	(void)state;
+	struct sfx x;
+	struct session_data d;
+	sfx_open(&x);
+	sfx_proc(&x, 0, 10, 1, -1, -5, "master");
+	sfx_proc(&x, 1, 11, 10, 0, 0.1, "oom victim");
+	sfx_proc(&x, 2, 12, 10, 0, 0.1, "data");
+	sfx_proc(&x, 3, 13, 10, 0, 0.1, "worker");
+	sfx_proc(&x, 4, 14, 10, 0, 0.1, "quiet");
+	sfx_proc(&x, 5, 15, 10, 0, 0.1, "exit3");
+	sfx_sample(&x, 1, 6, 100, 100);
+	for (int i = 0; i < 6; i++)
+		sfx_point_cow(&x, i, 0, 0, 0);
+	sfx_end_sample(&x);
+	sfx_exit(&x, 1, 2, -1, 9);
+	sfx_exit(&x, 2, 2, -1, 15);
+	sfx_exit(&x, 3, 2.1, 0, -1);
+	sfx_exit(&x, 4, 3, -1, 9);
+	sfx_exit(&x, 5, 3, 3, -1);
+	struct session_signal_info g[] = {
+		{ SFX_T0 + 1.5, x.proc_id[2], 12, 15, 0, 99, "bash", 0, false, "delivered" },
+		{ SFX_T0 + 1.99, x.proc_id[2], 12, 15, 0, 13, "gunicorn", x.proc_id[3],
+		  true, "delivered" },
+		{ SFX_T0 + 1.99, x.proc_id[1], 11, 9, 0x80, 11, "python3", x.proc_id[1],
+		  false, "delivered" },
+		{ SFX_T0 + 9, x.proc_id[2], 12, 15, 0, 77, "late", 0, false, "delivered" },
+	};
+	for (size_t k = 0; k < 4; k++)
+		sfx_check(session_add_signal(x.s, &g[k]), "add_signal");
+	struct session_oom_info o = { SFX_T0 + 1.99, x.proc_id[1], 11, 200000, 62464,
+				      1024, 0, "/x" };
+	sfx_check(session_add_oom(x.s, &o), "add_oom");
+	sfx_close(&x);
+	sfx_load(&x, &d);
+	char buf[ANALYSIS_CAUSE_LEN];
+	int oom, sig;
+	assert_int_equal(analysis_exit_cause(&d, 1, buf, sizeof(buf), &oom, &sig),
+			 ANALYSIS_KILLED);
+	assert_string_equal(buf, "SIGKILL by the OOM killer (cgroup /x, anon 61 MiB)");
+	assert_int_equal(oom, 0);
+	analysis_exit_cause(&d, 2, buf, sizeof(buf), &oom, &sig);
+	/* the last SIGTERM before the exit, not the one after */
+	assert_string_equal(buf, "SIGTERM from 13 (gunicorn, exiting)");
+	assert_int_equal(oom, -1);
+	assert_int_equal(d.signals[sig].sender_pid, 13);
+	assert_int_equal(analysis_exit_cause(&d, 3, buf, sizeof(buf), NULL, NULL),
+			 ANALYSIS_EXITED);
+	assert_string_equal(buf, "exit 0");
+	analysis_exit_cause(&d, 4, buf, sizeof(buf), NULL, &sig);
+	assert_string_equal(buf, "killed by SIGKILL");
+	assert_int_equal(sig, -1);
+	analysis_exit_cause(&d, 5, buf, sizeof(buf), NULL, NULL);
+	assert_string_equal(buf, "exit 3");
+	assert_int_equal(analysis_exit_cause(&d, 0, buf, sizeof(buf), NULL, NULL),
+			 ANALYSIS_RUNNING);
+	assert_string_equal(buf, "running");
+	struct analysis a;
+	analysis_init(&a, &d);
+	assert_int_equal(a.killed, 3);
+	assert_string_equal(a.procs[1].exit_cause,
+			    "SIGKILL by the OOM killer (cgroup /x, anon 61 MiB)");
+	analysis_release(&a);
+	struct analysis_strategy st;
+	analysis_strategy(&d, &st);
+	assert_int_equal(st.killed, 3);
+	assert_int_equal(st.oom_killed, 1);
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
+static void test_analysis_signal_from_itself_and_kernel(void **state)
+{
+	(void)state;
+	struct sfx x;
+	struct session_data d;
+	sfx_open(&x);
+	sfx_proc(&x, 0, 10, 1, -1, -5, "master");
+	sfx_proc(&x, 1, 11, 10, 0, 0.1, "aborts");
+	sfx_proc(&x, 2, 12, 10, 0, 0.1, "kernel");
+	sfx_sample(&x, 1, 3, 100, 100);
+	for (int i = 0; i < 3; i++)
+		sfx_point_cow(&x, i, 0, 0, 0);
+	sfx_end_sample(&x);
+	sfx_exit(&x, 1, 2, -1, 6);
+	sfx_exit(&x, 2, 2, -1, 9);
+	struct session_signal_info g[] = {
+		{ SFX_T0 + 1.9, x.proc_id[1], 11, 6, -6, 11, "python3", x.proc_id[1],
+		  false, "delivered" },
+		{ SFX_T0 + 1.9, x.proc_id[2], 12, 9, 0x80, 10, "master", x.proc_id[0],
+		  false, "delivered" },
+	};
+	for (size_t k = 0; k < 2; k++)
+		sfx_check(session_add_signal(x.s, &g[k]), "add_signal");
+	sfx_close(&x);
+	sfx_load(&x, &d);
+	char buf[ANALYSIS_CAUSE_LEN], name[24];
+	analysis_exit_cause(&d, 1, buf, sizeof(buf), NULL, NULL);
+	assert_string_equal(buf, "SIGABRT from itself");
+	analysis_exit_cause(&d, 2, buf, sizeof(buf), NULL, NULL);
+	assert_string_equal(buf, "SIGKILL from the kernel");
+	assert_string_equal(analysis_signal_name(15, name, sizeof(name)), "SIGTERM");
+	assert_string_equal(analysis_signal_name(SIGRTMIN + 2, name, sizeof(name)),
+			    "SIGRTMIN+2");
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
 /* A test that reads the golden session, written afresh for it. */
 #define GOLDEN(t) cmocka_unit_test_setup_teardown(t, golden_setup, golden_teardown)
 
@@ -660,6 +894,12 @@ int main(void)
 		cmocka_unit_test(test_analysis_events_made_up_when_missing),
 		cmocka_unit_test(test_analysis_saving_against_base),
 		cmocka_unit_test(test_analysis_median_odd_even_empty),
+		cmocka_unit_test(test_analysis_hang_longest_stretch_same_place_no_cpu),
+		cmocka_unit_test(test_analysis_hang_broken_by_memory_change),
+		cmocka_unit_test(test_analysis_waiting_for_work_is_not_hung),
+		cmocka_unit_test(test_analysis_hung_after_from_meta_and_wait_at),
+		cmocka_unit_test(test_analysis_exit_causes),
+		cmocka_unit_test(test_analysis_signal_from_itself_and_kernel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

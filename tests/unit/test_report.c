@@ -519,7 +519,10 @@ static void test_report_empty_session_in_every_format(void **state)
 	free(csv);
 	char *json = render(&l.in, REPORT_JSON);
 	assert_non_null(strstr(json, "\"processes\":[],\"tree\":[],\"regions\":[],"
-				     "\"faults\":null,\"events\":[]}\n"));
+				     "\"faults\":null,\"why\":{\"hung_after_s\":10.000,"
+				     "\"hung\":0,\"killed\":0,\"signals_source\":"
+				     "\"not recorded\",\"oom_kills_source\":\"not recorded\","
+				     "\"signals\":[],\"oom_kills\":[]},\"events\":[]}\n"));
 	free(json);
 	char *html = render(&l.in, REPORT_HTML);
 	assert_non_null(strstr(html, "</body>\n</html>\n"));
