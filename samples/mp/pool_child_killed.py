@@ -64,6 +64,9 @@ def main(argv=None):
                     help="seconds after map_async before the SIGKILL")
     ap.add_argument("--timeout", type=float, default=5.0,
                     help="seconds get() waits before we call it a hang")
+    ap.add_argument("--killer", choices=["self", "none"], default="self",
+                    help="who kills the first pool child: this script, or "
+                         "someone else (an operator's `kill -9`: the script only waits)")
     ap.add_argument("--items", type=int, default=200000,
                     help="entries of the parent's table (~200 bytes each)")
     a = ap.parse_args(argv)
@@ -81,11 +84,15 @@ def main(argv=None):
         print("parent %d, pool children %s" % (os.getpid(), " ".join(map(str, first))),
               flush=True)
         async_result = pool.map_async(task, [a.task_seconds] * a.tasks, chunksize=1)
-        time.sleep(a.kill_after)
-        victim = first[0]
-        os.kill(victim, signal.SIGKILL)
-        result["killed"] = victim
-        print("SIGKILLed pool child %d while it ran a task" % victim, flush=True)
+        if a.killer == "self":
+            time.sleep(a.kill_after)
+            victim = first[0]
+            os.kill(victim, signal.SIGKILL)
+            result["killed"] = victim
+            print("SIGKILLed pool child %d while it ran a task" % victim, flush=True)
+        else:
+            result["killed"] = None
+            print("waiting for someone to kill a pool child", flush=True)
         t0 = time.monotonic()
         try:
             got = async_result.get(timeout=a.timeout)

@@ -22,7 +22,7 @@ sys.path.insert(0, HERE)
 MODULES = ["test_snapshot_forktree", "test_snapshot_errors", "test_snapshot_gunicorn",
            "test_record", "test_report_formats", "test_record_gunicorn", "test_samples",
            "test_tui", "test_top", "test_pyframe", "test_procstate", "test_sigtrace",
-           "test_preload", "test_run_faults", "test_attach_faults"]
+           "test_preload", "test_run_faults", "test_attach_faults", "test_why"]
 
 
 def main():
