@@ -56,6 +56,89 @@ const struct session_point *tui_point_at(const struct session_data *d,
 	return lo ? &p->points[lo - 1] : NULL;
 }
 
+/* ---- why processes wait or die ---- */
+
+char *tui_model_wait_text(const struct tui_model *m, const struct tui_row *r,
+			  char *buf, size_t len)
+{
+	const struct analysis_proc *ap = &m->a->procs[r->proc];
+	if (r->exited) {
+		snprintf(buf, len, "%s", ap->exit_cause);
+		return buf;
+	}
+	const struct session_wait *w = m->d->nsamples ?
+		analysis_wait_at(m->d, r->proc, m->sample) : NULL;
+	if (!w) {
+		snprintf(buf, len, "%s", "");
+		return buf;
+	}
+	double t = m->d->samples[m->sample].t;
+	if (ap->hung && t >= ap->hang.since + m->a->hung_after_s &&
+	    t <= ap->hang.last_t)
+		snprintf(buf, len, "HUNG %.1fs %s", t - ap->hang.since,
+			 w->blocked_on && *w->blocked_on ? w->blocked_on : w->syscall);
+	else
+		snprintf(buf, len, "%c %s", w->state ? w->state : '?',
+			 w->blocked_on ? w->blocked_on : "");
+	return buf;
+}
+
+/* The first sample at or after t (the last one if none). */
+static size_t sample_after(const struct session_data *d, double t)
+{
+	size_t lo = 0, hi = d->nsamples;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->samples[mid].t < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->nsamples ? lo : d->nsamples - 1;
+}
+
+static int mark_rank(char c)
+{
+	return c == 'O' ? 4 : c == 'K' ? 3 : c == 'T' ? 2 : c == 'S' ? 1 : 0;
+}
+
+static void put_mark(const struct session_data *d, int w, double t, char c,
+		     char *marks)
+{
+	int col = tui_sample_column(d->nsamples, w, sample_after(d, t));
+	if (mark_rank(c) > mark_rank(marks[col]))
+		marks[col] = c;
+}
+
+size_t tui_model_signal_marks(const struct tui_model *m, int proc, int w,
+			      char *marks)
+{
+	const struct session_data *d = m->d;
+	size_t n = 0;
+	if (w <= 0)
+		return 0;
+	memset(marks, ' ', (size_t)w);
+	if (!d->nsamples)
+		return 0;
+	for (size_t k = 0; k < d->nsignals; k++) {
+		const struct session_signal *g = &d->signals[k];
+		if (g->signal == 17 /* SIGCHLD */ || g->process < 0 ||
+		    (proc >= 0 && g->process != proc))
+			continue;
+		put_mark(d, w, g->t, g->signal == 9 ? 'K' : g->signal == 15 ? 'T' : 'S',
+			 marks);
+		n++;
+	}
+	for (size_t k = 0; k < d->nooms; k++) {
+		const struct session_oom *o = &d->ooms[k];
+		if (o->process < 0 || (proc >= 0 && o->process != proc))
+			continue;
+		put_mark(d, w, o->t, 'O', marks);
+		n++;
+	}
+	return n;
+}
+
 /* ---- rows ---- */
 
 /* Fill r for process i at sample k; false if it is hidden there. */

@@ -256,6 +256,26 @@ size_t tui_model_callsites(const struct tui_model *m, bool python,
 bool tui_model_series(const struct tui_model *m, uint64_t *lower,
 		      uint64_t *upper);
 
+/* ---- why processes wait or die ---- */
+
+/* What row r's process is doing at the time position, into buf: the exit
+ * cause for an exited row ("SIGTERM from 6976 (gunicorn, exiting)"); else
+ * "HUNG 12.0s " and what it waits on while in its hang (analysis_hang_of)
+ * and at least hung_after_s into it; else its state letter and what it
+ * waits on ("S futex wait (a lock or condition)", "R running"); "" when
+ * the session has no wait state there. Returns buf. */
+char *tui_model_wait_text(const struct tui_model *m, const struct tui_row *r,
+			  char *buf, size_t len);
+
+/* Marks of the signals sent to process proc (every tree process when proc
+ * is -1), SIGCHLD left out, and of OOM kills, in w columns over the
+ * session's samples (a signal at the first sample at or after it):
+ * marks[c] is 'O' for an OOM kill, 'K' SIGKILL, 'T' SIGTERM, 'S' another
+ * signal, ' ' none (the strongest when several share a column). Returns
+ * how many were marked. */
+size_t tui_model_signal_marks(const struct tui_model *m, int proc, int w,
+			      char *marks);
+
 /* ---- the compare screen ---- */
 
 /* "copied per worker (average)", "shared with parent, whole tree", ... */

@@ -347,7 +347,10 @@ struct tree_layout {
 static struct tree_layout tree_layout(void)
 {
 	struct tree_layout l;
-	l.exit_w = COLS >= 110 ? EXIT_W : 0;
+	/* what it waits on, or how it ended: wider on wide screens */
+	l.exit_w = COLS >= 110 ? EXIT_W + (COLS - 110) / 2 : 0;
+	if (l.exit_w > 64)
+		l.exit_w = 64;
 	int rest = COLS - PID_W - NUM_COLS * NUM_W - l.exit_w - 2;
 	l.name_w = rest / 2 > 48 ? 48 : rest / 2;
 	l.bar_w = rest - l.name_w > 100 ? 100 : rest - l.name_w;
@@ -417,9 +420,16 @@ static void draw_row(struct tui_view *v, const struct tui_model *m,
 			snprintf(s[i], sizeof(s[i]), "-");
 	put(y, x, at, "%6s %6s %6s %6s %6s %6s", s[0], s[1], s[2], s[3], s[4],
 	    format_age(r->age_s, age, sizeof(age)));
-	if (l->exit_w)
-		put(y, x + NUM_COLS * NUM_W, at, " %-*.*s", l->exit_w - 1,
-		    l->exit_w - 1, r->exited ? ap->exit_desc : "");
+	if (l->exit_w) {
+		char wait[256];
+		tui_model_wait_text(m, r, wait, sizeof(wait));
+		ascii(wait, wait, sizeof(wait), l->exit_w - 1);
+		attr_t wat = at;
+		if (!sel && !strncmp(wait, "HUNG ", 5))
+			wat = A_BOLD;
+		put(y, x + NUM_COLS * NUM_W, wat, " %-*.*s", l->exit_w - 1,
+		    l->exit_w - 1, wait);
+	}
 }
 
 static void draw_selected_line(const struct tui_model *m, int y)
@@ -431,13 +441,15 @@ static void draw_selected_line(const struct tui_model *m, int y)
 	const struct session_process *p = &m->d->procs[sel];
 	const struct analysis_proc *ap = &m->a->procs[sel];
 	double pct = analysis_shared_pct(&r->fig);
-	char pcts[32] = "";
+	char pcts[32] = "", wait[256];
 	if (pct >= 0)
 		snprintf(pcts, sizeof(pcts), ", %.1f%% still shared", pct);
+	tui_model_wait_text(m, r, wait, sizeof(wait));
+	ascii(wait, wait, sizeof(wait), (int)sizeof(wait) - 1);
 	put(y, 0, A_BOLD, "pid %d %s: shared %" PRIu64 " KiB, copied %" PRIu64
-	    " KiB, new %" PRIu64 " KiB%s%s%s", p->pid, analysis_role_name(ap->role),
+	    " KiB, new %" PRIu64 " KiB%s; %s", p->pid, analysis_role_name(ap->role),
 	    r->fig.shared_with_parent_kb, r->fig.copied_kb, r->fig.new_kb,
-	    r->exited ? ", " : "", r->exited ? ap->exit_desc : "", pcts);
+	    pcts, wait);
 }
 
 static void draw_tree(struct tui_view *v, struct tui_model *m)
@@ -449,7 +461,7 @@ static void draw_tree(struct tui_view *v, struct tui_model *m)
 	put(HEAD_LINES, 0, head, "%*s %-*s %-*.*s %6s %6s %6s %6s %6s %6s%s",
 	    PID_W - 1, "PID", l.name_w, "PROCESS", l.bar_w, l.bar_w,
 	    l.bar_w >= 20 ? "=shared #copied +new" : "=shr #cop +new", "RSS", "PSS", "USS", "COPIED", "KiB/s",
-	    "AGE", l.exit_w ? " EXIT" : "");
+	    "AGE", l.exit_w ? " WAIT / EXIT" : "");
 	/* the sort column's heading in reverse: RSS, COPIED, KiB/s */
 	static const int sort_col[TUI_NSORTS] = { -1, 0, 3, 4 };
 	if (sort_col[m->sort] >= 0)
@@ -530,6 +542,19 @@ static void draw_events(const struct tui_model *m, int sel, bool tree, int y,
 	}
 }
 
+/* Signals sent to proc (-1: the tree) and OOM kills, as letters. */
+static void draw_signals(const struct tui_model *m, int proc, int y, int x0, int w)
+{
+	char *marks = xmalloc((size_t)w + 1);
+	put(y, 0, A_NORMAL, "%8s", "signals");
+	tui_model_signal_marks(m, proc, w, marks);
+	for (int c = 0; c < w; c++)
+		if (marks[c] != ' ')
+			put(y, x0 + c, marks[c] == 'O' || marks[c] == 'K' ? A_BOLD : A_NORMAL,
+			    "%c", marks[c]);
+	free(marks);
+}
+
 static void draw_timeline(struct tui_view *v, struct tui_model *m)
 {
 	const struct session_data *d = m->d;
@@ -555,7 +580,7 @@ static void draw_timeline(struct tui_view *v, struct tui_model *m)
 
 	const int axis_w = 10;
 	int x0 = axis_w, w = COLS - axis_w - 1;
-	int top = y + 1, h = LINES - top - FOOT_LINES - 5;
+	int top = y + 1, h = LINES - top - FOOT_LINES - 6;
 	uint64_t scale = 0;
 	for (size_t k = 0; k < n; k++)
 		if (lower[k] + upper[k] > scale)
@@ -577,17 +602,19 @@ static void draw_timeline(struct tui_view *v, struct tui_model *m)
 	int yev = top + h;
 	put(yev, 0, A_NORMAL, "%8s", "events");
 	draw_events(m, sel, tree, yev, x0, w);
+	draw_signals(m, tree ? -1 : sel, yev + 1, x0, w);
 	double span = d->samples[n - 1].t - m->a->start_time;
-	put(yev + 1, x0 + cursor, A_BOLD, "^");
-	put(yev + 2, x0, A_NORMAL, "+%.1fs", d->samples[0].t - m->a->start_time);
+	put(yev + 2, x0 + cursor, A_BOLD, "^");
+	put(yev + 3, x0, A_NORMAL, "+%.1fs", d->samples[0].t - m->a->start_time);
 	snprintf(t1, sizeof(t1), "+%.1fs", span);
-	put(yev + 2, x0 + w - (int)strlen(t1), A_NORMAL, "%s", t1);
-	static const char key[] = "F fork  R respawn  X exit  ^ now";
-	put(yev + 2, x0 + (w - (int)sizeof(key)) / 2, A_NORMAL, "%s", key);
+	put(yev + 3, x0 + w - (int)strlen(t1), A_NORMAL, "%s", t1);
+	static const char key[] = "F fork  R respawn  X exit  signals: "
+				  "T SIGTERM  K SIGKILL  S other  O OOM kill  ^ now";
+	put(yev + 3, x0 + (w - (int)sizeof(key)) / 2, A_NORMAL, "%s", key);
 
 	const char *lo_name = tree ? "real memory" : "shared";
 	const char *up_name = tree ? "saved by sharing" : "copied";
-	put(yev + 3, 0, A_NORMAL, "at +%.1fs: %s %s %s, %s %s %s",
+	put(yev + 4, 0, A_NORMAL, "at +%.1fs: %s %s %s, %s %s %s",
 	    tui_model_offset_s(m),
 	    v->utf8 ? "\u2592" : ":", lo_name,
 	    format_kb(lower[m->sample], t1, sizeof(t1)),

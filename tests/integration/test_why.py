@@ -189,20 +189,33 @@ def test_pool_child_killed_from_a_shell_names_the_shell_and_the_parent_waits():
     assert "SIGKILL  to %d from %d (sh, exiting): delivered" % (victim, sh.pid) in text, text
     assert "    %d master: hung " % res["parent"] in text, text
     assert ", in futex [futex_do_wait]" in text, text
-    check_tui(path, res["parent"], victim, sh.pid)
+    check_tui(path, c, res["parent"], victim, sh.pid, hung)
 
 
-def check_tui(path, parent, victim, sender):
-    """view: the tree screen's state column says what each process waits
-    on; the killed child's row says who killed it; the timeline marks the
-    signal."""
-    with Tmux("%s view %s" % (COWPROF, path), x=160, y=40) as t:
-        screen = t.wait_for(r"%d" % parent)
-        assert "WAIT" in screen, screen
-        assert "SIGKILL from %d (sh" % sender in screen, screen
-        t.keys("t")
-        screen = t.wait_for("SIGKILL")
-        assert "%d" % victim in screen, screen
+def check_tui(path, c, parent, victim, sender, hung):
+    """view: the tree screen's WAIT / EXIT column says what each process
+    waits on ("HUNG ..." inside its hang) and, on the killed child's row,
+    who killed it; the tree's timeline marks the SIGKILL."""
+    times = [t for (t,) in c.execute("SELECT t FROM samples ORDER BY id")]
+    # a sample well inside the parent's hang, then how far back from the end
+    inside = [k for k, t in enumerate(times)
+              if hung["since"] + 2.2 <= t <= hung["since"] + hung["seconds"]]
+    assert inside, (hung, times[-5:])
+    back = len(times) - 1 - inside[0]
+    with Tmux("%s view %s" % (COWPROF, path), x=160, y=30) as t:
+        screen = t.wait_for("WAIT / EXIT")
+        row = [ln for ln in screen.splitlines() if ln.lstrip().startswith("%d " % victim)]
+        assert row and row[0].endswith("SIGKILL from %d (sh, exiting)" % sender), screen
+        for _ in range(back):
+            t.keys("Left")
+        screen = t.wait_for(r"sample %d/" % (inside[0] + 1))
+        row = [ln for ln in screen.splitlines() if ln.lstrip().startswith("%d " % parent)]
+        assert row and "  HUNG " in row[0] and \
+            row[0].endswith("futex wait (a lock or condition)"), screen
+        t.keys("Enter")
+        screen = t.wait_for(r"\n signals +.*K")
+        (marks,) = [ln for ln in screen.splitlines() if ln.startswith(" signals ")]
+        assert marks.count("K") == 1, screen
         t.keys("q")
 
 

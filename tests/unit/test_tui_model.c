@@ -450,6 +450,79 @@ static void test_reload_keeps_selection_and_end(void **state)
 	sfx_remove(&x);
 }
 
+static void test_signal_marks_of_tree_and_process(void **state)
+{
+	struct golden *g = *state;
+	char marks[21] = { 0 };
+	/* 1002's OOM kill (and the kernel's SIGKILL) at +8.49 s: the sample at
+	 * +9 s; 1003's SIGTERM at +14.4 s: +15 s; 1002's SIGCHLD to the master
+	 * is not marked */
+	assert_int_equal(tui_model_signal_marks(&g->m, -1, 20, marks), 3);
+	assert_string_equal(marks, "         O     T    ");
+	assert_int_equal(tui_model_signal_marks(&g->m, proc_of_pid(&g->d, 1003), 20,
+						marks), 1);
+	assert_string_equal(marks, "               T    ");
+	assert_int_equal(tui_model_signal_marks(&g->m, proc_of_pid(&g->d, 1000), 20,
+						marks), 0);
+	assert_string_equal(marks, "                    ");
+}
+
+static void test_wait_text_exit_cause_on_exited_rows(void **state)
+{
+	struct golden *g = *state;
+	char buf[256];
+	const struct tui_row *r = row_of_pid(&g->m, 1002);
+	assert_true(r->exited);
+	assert_string_equal(tui_model_wait_text(&g->m, r, buf, sizeof(buf)),
+			    "SIGKILL by the OOM killer (cgroup /system.slice/app.service, "
+			    "anon 36 MiB)");
+	r = row_of_pid(&g->m, 1003);
+	assert_string_equal(tui_model_wait_text(&g->m, r, buf, sizeof(buf)), "exit 3");
+	/* no wait states in the golden session */
+	r = row_of_pid(&g->m, 1001);
+	assert_string_equal(tui_model_wait_text(&g->m, r, buf, sizeof(buf)), "");
+}
+
+static void test_wait_text_state_then_hung(void **state)
+{
+	(void)state;
+	struct sfx x;
+	struct session_data d;
+	struct analysis a;
+	struct tui_model m;
+	sfx_open(&x);
+	sfx_meta(&x, "hung_after_s", "5");
+	sfx_proc(&x, 0, 500, 1, -1, -5, "root");
+	for (int k = 0; k < 12; k++) {
+		sfx_sample(&x, k, 1, 100, 100);
+		sfx_point_cow(&x, 0, 0, 0, 100);
+		struct session_wait_info w = { 'S', 0.25, "anon_pipe_read", "read(fd 3)",
+					       "read(fd 3) on pipe, write end held by 500 (itself)" };
+		struct session_wait_info run = { 'R', 0.1, "", "", "running" };
+		sfx_check(session_add_wait(x.s, x.sample_id, x.proc_id[0],
+					   k ? &w : &run), "add_wait");
+		sfx_end_sample(&x);
+	}
+	sfx_close(&x);
+	sfx_load(&x, &d);
+	analysis_init(&a, &d);
+	tui_model_init(&m, &d, &a);
+	char buf[256];
+	tui_model_seek(&m, 0);
+	assert_string_equal(tui_model_wait_text(&m, &m.rows[0], buf, sizeof(buf)),
+			    "R running");
+	tui_model_seek(&m, 5);   /* 4 s into it: not yet hung */
+	assert_string_equal(tui_model_wait_text(&m, &m.rows[0], buf, sizeof(buf)),
+			    "S read(fd 3) on pipe, write end held by 500 (itself)");
+	tui_model_seek(&m, 8);
+	assert_string_equal(tui_model_wait_text(&m, &m.rows[0], buf, sizeof(buf)),
+			    "HUNG 7.0s read(fd 3) on pipe, write end held by 500 (itself)");
+	tui_model_release(&m);
+	analysis_release(&a);
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
 static void test_empty_session_has_no_rows(void **state)
 {
 	(void)state;
@@ -872,6 +945,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_series_of_process_and_tree, setup, teardown),
 		cmocka_unit_test(test_reload_keeps_selection_and_end),
 		cmocka_unit_test(test_empty_session_has_no_rows),
+		cmocka_unit_test_setup_teardown(test_signal_marks_of_tree_and_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_text_exit_cause_on_exited_rows, setup, teardown),
+		cmocka_unit_test(test_wait_text_state_then_hung),
 		cmocka_unit_test_setup_teardown(test_click_selects_row_and_shows_screen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compare_opens_with_labels_and_figures, setup_two, teardown_two),
 		cmocka_unit_test_setup_teardown(test_compare_aligns_on_first_fork, setup_two, teardown_two),
