@@ -323,13 +323,14 @@ demo: build/cowprof $(SAMPLES) | deps-test
 	@samples/demo.sh
 
 bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_view_reload \
-		build/bench_procstate build/bench_faults $(PRELOAD_TOOLS) build/bench_symbols | deps-test
+		build/bench_procstate build/bench_watch build/bench_faults $(PRELOAD_TOOLS) build/bench_symbols | deps-test
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
 	@$(PYTHON) tests/bench/bench_pyframe.py
 	@$(PYTHON) tests/bench/bench_sigtrace.py
 	@build/bench_view_reload
 	@$(PYTHON) tests/bench/bench_procstate.py
+	@$(PYTHON) tests/bench/bench_watch.py
 	@$(PYTHON) tests/bench/bench_faults.py
 	@$(PYTHON) tests/bench/bench_run.py
 	@$(PYTHON) tests/bench/bench_attach_faults.py
@@ -339,6 +340,9 @@ build/bench_symbols: tests/bench/bench_symbols.c build/libcowprof.a $(SYMTARGET)
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 build/bench_procstate: tests/bench/procstate_cost.c build/libcowprof.a | deps
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
+
+build/bench_watch: tests/bench/watch_cost.c build/libcowprof.a | deps
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
 
 build/bench_view_reload: tests/bench/view_reload.c build/libcowprof.a | deps

@@ -239,6 +239,28 @@ char *watch_syscall_text(const struct procstate *ps, char *buf, size_t len)
 	return buf;
 }
 
+/* A pool's workers all read one pipe: its other end's holders are the
+ * same for each, so the first reader's answer is copied (resolving reads
+ * the fdinfo of every holder: readers x holders reads otherwise). */
+static bool same_pipe_as_earlier(struct procstate *ps, size_t i)
+{
+	if (ps[i].link.kind != PROCSTATE_FD_PIPE)
+		return false;
+	for (size_t k = 0; k < i; k++) {
+		const struct procstate *e = &ps[k];
+		if (e->link.kind != PROCSTATE_FD_PIPE || e->peer != PROCSTATE_PEER_PIPE ||
+		    e->link.inode != ps[i].link.inode ||
+		    e->fd_write_side != ps[i].fd_write_side)
+			continue;
+		ps[i].peer = PROCSTATE_PEER_PIPE;
+		ps[i].nrefs = e->nrefs;
+		ps[i].refs = xmalloc((e->nrefs ? e->nrefs : 1) * sizeof(*e->refs));
+		memcpy(ps[i].refs, e->refs, e->nrefs * sizeof(*e->refs));
+		return true;
+	}
+	return false;
+}
+
 /* Resolve the peers of the processes that wait on a pipe or socket, against
  * the fd table of the whole tree, read once. */
 static void resolve_peers(const char *root, const struct snapshot *snap,
@@ -255,7 +277,7 @@ static void resolve_peers(const char *root, const struct snapshot *snap,
 	struct procstate_fdtab tab = { 0 };
 	procstate_fdtab_scan(root, pids, snap->n, &tab);
 	for (size_t i = 0; i < snap->n; i++)
-		if (procstate_needs_fdtab(&ps[i]))
+		if (procstate_needs_fdtab(&ps[i]) && !same_pipe_as_earlier(ps, i))
 			procstate_resolve_peer(root, &ps[i], &tab);
 	procstate_fdtab_release(&tab);
 	free(pids);

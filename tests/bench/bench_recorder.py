@@ -50,12 +50,18 @@ def wrk_rps(port):
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
-def measure(port, master, interval, tmp):
-    if interval is None:
+def measure(port, master, setup, tmp):
+    """setup: None (no cowprof), "1", "0.1" (the interval), or "1 no-perf":
+    -i 1 with the signal tracepoints off (COWPROF_NO_PERF=1), so that the
+    tracepoints' cost shows as the difference with "1" in the same run."""
+    if setup is None:
         return wrk_rps(port), None
+    interval, _, mode = setup.partition(" ")
+    env = dict(os.environ, COWPROF_NO_PERF="1") if mode == "no-perf" else None
     path = os.path.join(tmp, "bench-%s-%d.db" % (interval, time.time_ns()))
     rec = subprocess.Popen([COWPROF, "record", "-i", interval, "-o", path, str(master)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           env=env)
     time.sleep(0.5)
     rps = wrk_rps(port)
     rec.send_signal(signal.SIGINT)
@@ -73,14 +79,15 @@ def main():
                           "-b", "127.0.0.1:%d" % port, "app:app"], cwd=APP, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tmp = tempfile.mkdtemp(prefix="cowprof-bench-")
-    results = {None: [], "1": [], "0.1": []}
+    setups = (None, "1", "0.1", "1 no-perf")
+    results = {k: [] for k in setups}
     try:
         wait_ready(port)
         wrk_rps(port)  # warm up
         for _ in range(ROUNDS):
-            for interval in (None, "1", "0.1"):
-                rps, _ = measure(port, g.pid, interval, tmp)
-                results[interval].append(rps)
+            for setup in setups:
+                rps, _ = measure(port, g.pid, setup, tmp)
+                results[setup].append(rps)
     finally:
         g.send_signal(signal.SIGTERM)
         g.wait(60)
@@ -89,10 +96,14 @@ def main():
     print("recorder benchmark: gunicorn preload, 4 workers, wrk -t2 -c8 %ds x %d rounds on GET /"
           % (SECONDS, ROUNDS))
     print("%-26s %12s %10s" % ("", "median rps", "vs none"))
-    for interval, name in ((None, "no cowprof"), ("1", "cowprof record -i 1"),
-                           ("0.1", "cowprof record -i 0.1")):
-        med = statistics.median(results[interval])
+    for setup, name in ((None, "no cowprof"), ("1", "cowprof record -i 1"),
+                        ("0.1", "cowprof record -i 0.1"),
+                        ("1 no-perf", "  -i 1, tracepoints off")):
+        med = statistics.median(results[setup])
         print("%-26s %12.1f %9.1f%%" % (name, med, (med / base - 1) * 100))
+    on, off = statistics.median(results["1"]), statistics.median(results["1 no-perf"])
+    print("signal/OOM tracepoints on vs off (record -i 1, same run): %+.1f%% rps"
+          % ((on / off - 1) * 100))
     return 0
 
 
