@@ -106,12 +106,12 @@ int watch_open(const struct watch_opts *o, struct watch **out, char *notice,
 	if (w->st)
 		snprintf(w->signals_cap, CAP_LEN, "perf");
 	else
-		snprintf(w->signals_cap, CAP_LEN, "absent: %s", reason);
+		snprintf(w->signals_cap, CAP_LEN, "absent: %.150s", reason);
 	if (perf_oom || w->kfd >= 0)
 		snprintf(w->oom_cap, CAP_LEN, "%s%s%s", perf_oom ? "perf" : "",
 			 perf_oom && w->kfd >= 0 ? "+" : "", w->kfd >= 0 ? "kmsg" : "");
 	else
-		snprintf(w->oom_cap, CAP_LEN, "absent: %s", kreason);
+		snprintf(w->oom_cap, CAP_LEN, "absent: %.150s", kreason);
 	if (!w->st)
 		snprintf(notice, noticelen, "signal senders not recorded (%s); "
 			 "exit statuses from the proc connector, OOM kills %s",
