@@ -109,7 +109,9 @@ def test_manager_data_process_sigtermed_by_dying_worker_and_replacement_hung():
     assert hung is not None, p[new["pid"]]
     assert hung["syscall"].startswith("read(fd "), hung
     assert hung["wchan"] == "unix_stream_read_generic", hung
-    assert hung["state"] == "S" and hung["to_end"] is True, hung
+    # (to its end, or to the master's SIGTERM at shutdown: the worker still
+    # runs the master's Python handlers, which wake it up)
+    assert hung["state"] == "S", hung
     assert hung["since"] - new["fork_time"] < 1.0, (hung, new)
     assert hung["seconds"] >= 3.0, hung
     on = hung["blocked_on"]
@@ -127,7 +129,7 @@ def test_manager_data_process_sigtermed_by_dying_worker_and_replacement_hung():
     assert "    %d worker at " % data["pid"] not in why  # a child of the master
     assert ": SIGTERM from %d (python3, exiting)\n" % killed["pid"] in why, why
     assert "    %d child: hung for " % new["pid"] in why, why
-    assert ", in %s [unix_stream_read_generic], until it ended\n" % hung["syscall"] in why, why
+    assert ", in %s [unix_stream_read_generic]" % hung["syscall"] in why, why
     assert "SIGTERM  to %d from %d (python3, in the tree, exiting): delivered" \
         % (data["pid"], killed["pid"]) in why, why
 
