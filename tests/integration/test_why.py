@@ -249,15 +249,44 @@ print("RESULT {\\"child\\": %d, \\"hung\\": %s}" % (child, "true" if hung else "
 """
 
 
-def test_oom_kill_in_a_memory_cgroup_with_the_memory_curve():
+def run_oom(name, env=None):
+    """The OOM script under `cowprof run`, in a 64 MiB cgroup removed after:
+    (the run, the cgroup as the kernel names it, the session path)."""
     cg = MemoryCgroup(64 << 20)
     try:
-        path = session_path("why-oom.db")
+        path = session_path(name)
         r = subprocess.run([COWPROF, "run", "-i", "0.1", "-o", path, "--",
                             PYTHON, "-c", OOM, cg.path],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, **(env or {})))
     finally:
         cg.remove()
+    return r, cg.rel(), path
+
+
+def test_without_perf_one_notice_and_the_oom_kill_from_the_kernel_log():
+    r, rel, path = run_oom("why-oom-kmsg.db", {"COWPROF_NO_PERF": "1"})
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    notices = [ln for ln in r.stderr.splitlines() if "signal senders" in ln]
+    assert notices == ["cowprof: signal senders not recorded (disabled by COWPROF_NO_PERF); "
+                       "exit statuses from the proc connector, OOM kills from /dev/kmsg"], \
+        r.stderr
+    child = result_of(r.stdout)["child"]
+    c = open_session(path)
+    meta = dict(c.execute("SELECT key, value FROM meta"))
+    assert meta["signals"] == "absent: disabled by COWPROF_NO_PERF", meta
+    assert meta["oom_kills"] == "kmsg", meta
+    assert c.execute("SELECT count(*) FROM signals").fetchone()[0] == 0
+    ((pid, anon, cgroup),) = c.execute("SELECT pid, anon_rss_kb, cgroup FROM oom_kills")
+    assert pid == child and cgroup == rel and 48 * 1024 <= anon <= 96 * 1024, (pid, cgroup, anon)
+    cause = by_pid(report(path, "json"))[child]["exit_cause"]
+    assert cause == "SIGKILL by the OOM killer (cgroup %s, anon %.0f MiB)" % (rel, anon / 1024)
+    text = report(path)
+    assert "  signals sent to the tree (absent: disabled by COWPROF_NO_PERF): none\n" in text, text
+
+
+def test_oom_kill_in_a_memory_cgroup_with_the_memory_curve():
+    r, rel, path = run_oom("why-oom.db")
     assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
     res = result_of(r.stdout)
     assert res["hung"] is True, res
@@ -267,7 +296,7 @@ def test_oom_kill_in_a_memory_cgroup_with_the_memory_curve():
     assert procs[child]["exit_signal"] == 9, procs[child]
     ((t, pid, anon, total, cgroup),) = c.execute(
         "SELECT t, pid, anon_rss_kb, total_vm_kb, cgroup FROM oom_kills").fetchall()
-    assert pid == child and cgroup == cg.rel(), (pid, cgroup, cg.rel())
+    assert pid == child and cgroup == rel, (pid, cgroup, rel)
     # anon counts what the child inherited from the parent too, charged to
     # the parent's cgroup: more than the limit
     assert 48 * 1024 <= anon <= 96 * 1024 and total > anon, (anon, total)
@@ -285,9 +314,9 @@ def test_oom_kill_in_a_memory_cgroup_with_the_memory_curve():
     rep = report(path, "json")
     cause = by_pid(rep)[child]["exit_cause"]
     assert cause == "SIGKILL by the OOM killer (cgroup %s, anon %.0f MiB)" \
-        % (cg.rel(), anon / 1024), cause
+        % (rel, anon / 1024), cause
     (o,) = rep["why"]["oom_kills"]
-    assert o["pid"] == child and o["cgroup"] == cg.rel(), o
+    assert o["pid"] == child and o["cgroup"] == rel, o
     text = report(path)
     assert "  OOM kills (perf+kmsg):\n" in text, text
-    assert "%d (" % child in text.split("OOM kills")[1] and "in cgroup %s: anon " % cg.rel() in text
+    assert "%d (" % child in text.split("OOM kills")[1] and "in cgroup %s: anon " % rel in text
