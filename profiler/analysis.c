@@ -378,21 +378,6 @@ const struct session_wait *analysis_wait_at(const struct session_data *d,
 	return lo ? &p->waits[lo - 1] : NULL;
 }
 
-/* The process's figures at sample k exactly, NULL if not sampled then. */
-static const struct cow_figures *figures_at(const struct session_process *p,
-					    size_t k)
-{
-	size_t lo = 0, hi = p->npoints;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (p->points[mid].sample < k)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < p->npoints && p->points[lo].sample == k ? &p->points[lo].fig : NULL;
-}
-
 static bool str_eq(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "") == 0;
@@ -430,32 +415,41 @@ static bool same_place(const struct session_wait *a, const struct cow_figures *f
 {
 	return blocked(b) && str_eq(a->syscall, b->syscall) &&
 	       str_eq(a->wchan, b->wchan) && a->cpu_s == b->cpu_s &&
-	       (!fa || !fb || (fa->rss_kb == fb->rss_kb && fa->anon_kb == fb->anon_kb));
+	       fa->rss_kb == fb->rss_kb && fa->anon_kb == fb->anon_kb;
 }
 
+/* Wait rows hold until the process's next row (the recorder writes one
+ * when something changed), so the stretches are found over the samples the
+ * process was in, each with the row in force then. */
 bool analysis_hang_of(const struct session_data *d, size_t i,
 		      double hung_after_s, struct analysis_hang *out)
 {
 	const struct session_process *p = &d->procs[i];
 	struct analysis_hang best = { 0 };
 	bool found = false;
-	for (size_t a = 0; a < p->nwaits;) {
-		const struct session_wait *wa = &p->waits[a];
-		if (!blocked(wa)) {
+	for (size_t a = 0; a < p->npoints;) {
+		const struct session_wait *wa = analysis_wait_at(d, i, p->points[a].sample);
+		if (!wa || !blocked(wa)) {
 			a++;
 			continue;
 		}
-		const struct cow_figures *fa = figures_at(p, wa->sample);
+		const struct cow_figures *fa = &p->points[a].fig;
+		const struct session_wait *wb = wa;
 		size_t b = a;
-		while (b + 1 < p->nwaits &&
-		       same_place(wa, fa, &p->waits[b + 1], figures_at(p, p->waits[b + 1].sample)))
+		while (b + 1 < p->npoints) {
+			const struct session_wait *w = analysis_wait_at(d, i, p->points[b + 1].sample);
+			if (!w || !same_place(wa, fa, w, &p->points[b + 1].fig))
+				break;
+			wb = w;
 			b++;
-		double t0 = d->samples[wa->sample].t, t1 = d->samples[p->waits[b].sample].t;
+		}
+		double t0 = d->samples[p->points[a].sample].t;
+		double t1 = d->samples[p->points[b].sample].t;
 		if (t1 - t0 >= hung_after_s && (!found || t1 - t0 >= best.seconds)) {
-			const struct session_wait *wb = &p->waits[b];
-			best = (struct analysis_hang){ t0, t1, t1 - t0, b + 1 == p->nwaits,
-						       a, b, wb->syscall, wb->wchan,
-						       wb->blocked_on, wb->state };
+			best = (struct analysis_hang){ t0, t1, t1 - t0, b + 1 == p->npoints,
+						       (size_t)(wa - p->waits),
+						       (size_t)(wb - p->waits), wb->syscall,
+						       wb->wchan, wb->blocked_on, wb->state };
 			found = true;
 		}
 		a = b + 1;

@@ -118,7 +118,8 @@ int session_set_fault_source(struct session *s, int64_t process_id,
 
 /* ---- wait states, signals, OOM kills (schema 2) ---- */
 
-/* What a process was doing at a sample: state, CPU seconds used since it
+/* What a process was doing at a sample (the caller writes a row when it
+ * changed since the process's previous one): state, CPU seconds used since it
  * started, kernel wait channel ("" when running), the system call it is
  * blocked in ("" if none) and what that call waits on (one line, ""). */
 struct session_wait_info {
@@ -184,7 +185,9 @@ struct session_region {
 	size_t npoints;
 };
 
-/* What a process was waiting on at one sample (schema 2). */
+/* What a process was waiting on from one sample (schema 2) until the
+ * sample of its next row: the recorder writes a row when something
+ * changed. */
 struct session_wait {
 	size_t sample;           /* index into session_data.samples */
 	char state;

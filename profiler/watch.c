@@ -36,6 +36,15 @@ struct held_ctx {
 	char *cgroup;
 };
 
+/* The last wait row written for a process: rows are written only when
+ * something changed (a process asleep for an hour costs one row). */
+struct last_wait {
+	int64_t id;
+	char state;
+	double cpu_s;
+	char *wchan, *syscall, *blocked_on;
+};
+
 struct watch {
 	struct watch_opts o;
 	struct sigtrace *st;
@@ -52,6 +61,8 @@ struct watch {
 	struct held_ctx *ctx;
 	size_t nctx, capctx;
 	struct watch_counts counts;
+	struct last_wait *last;  /* by increasing id */
+	size_t nlast, caplast;
 };
 
 static double clock_s(clockid_t c)
@@ -131,6 +142,12 @@ void watch_free(struct watch *w)
 		close(w->kfd);
 	for (size_t i = 0; i < w->nctx; i++)
 		free(w->ctx[i].cgroup);
+	for (size_t i = 0; i < w->nlast; i++) {
+		free(w->last[i].wchan);
+		free(w->last[i].syscall);
+		free(w->last[i].blocked_on);
+	}
+	free(w->last);
 	free(w->sig);
 	free(w->ex);
 	free(w->oom);
@@ -283,6 +300,56 @@ static void resolve_peers(const char *root, const struct snapshot *snap,
 	free(pids);
 }
 
+/* The last row of process id, added (empty) if new. Session ids only
+ * grow, so appending keeps the array sorted. */
+static struct last_wait *last_of(struct watch *w, int64_t id)
+{
+	size_t lo = 0, hi = w->nlast;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->last[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < w->nlast && w->last[lo].id == id)
+		return &w->last[lo];
+	util_grow((void **)&w->last, &w->caplast, w->nlast + 1, sizeof(*w->last));
+	memmove(&w->last[lo + 1], &w->last[lo], (w->nlast - lo) * sizeof(*w->last));
+	w->nlast++;
+	memset(&w->last[lo], 0, sizeof(w->last[lo]));
+	w->last[lo].id = id;
+	return &w->last[lo];
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+/* Write wi for process id unless it equals the process's last row. */
+static int write_wait(struct watch *w, struct session *s, int64_t sample_id,
+		      int64_t id, const struct session_wait_info *wi)
+{
+	struct last_wait *l = last_of(w, id);
+	if (l->state == wi->state && l->cpu_s == wi->cpu_s &&
+	    same_str(l->wchan, wi->wchan) && same_str(l->syscall, wi->syscall) &&
+	    same_str(l->blocked_on, wi->blocked_on))
+		return 0;
+	int e = session_add_wait(s, sample_id, id, wi);
+	if (e < 0)
+		return e;
+	l->state = wi->state;
+	l->cpu_s = wi->cpu_s;
+	free(l->wchan);
+	free(l->syscall);
+	free(l->blocked_on);
+	l->wchan = xstrdup(wi->wchan);
+	l->syscall = xstrdup(wi->syscall);
+	l->blocked_on = xstrdup(wi->blocked_on);
+	return 0;
+}
+
 int watch_write_waits(struct watch *w, struct session *s, int64_t sample_id,
 		      const struct snapshot *snap, const struct watch_tree *tree)
 {
@@ -306,7 +373,7 @@ int watch_write_waits(struct watch *w, struct session *s, int64_t sample_id,
 				.syscall = watch_syscall_text(&ps[i], sc, sizeof(sc)),
 				.blocked_on = line ? line : "",
 			};
-			e = session_add_wait(s, sample_id, id, &wi);
+			e = write_wait(w, s, sample_id, id, &wi);
 			free(line);
 		}
 		procstate_release(&ps[i]);

@@ -79,8 +79,9 @@ size_t watch_pollfds(const struct watch *w, struct pollfd *p);
 void watch_drain(struct watch *w);
 
 /* Write each process's wait state in snap to sample sample_id of s (in the
- * transaction the caller opened). Processes without a row are skipped.
- * Returns 0 or the session's -errno. */
+ * transaction the caller opened), when it differs from the last one
+ * written for that process (a row holds until the process's next row).
+ * Processes without a row are skipped. Returns 0 or the session's -errno. */
 int watch_write_waits(struct watch *w, struct session *s, int64_t sample_id,
 		      const struct snapshot *snap, const struct watch_tree *tree);
 

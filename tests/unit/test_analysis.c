@@ -702,6 +702,41 @@ static void test_analysis_hang_broken_by_memory_change(void **state)
 	sfx_remove(&x);
 }
 
+/* The recorder writes a wait row only when it changed: one row at sample
+ * 2 holds for every later sample the process was in. */
+static void test_analysis_hang_from_one_row_that_holds(void **state)
+{
+	(void)state;
+	struct sfx x;
+	struct session_data d;
+	struct analysis_hang h;
+	sfx_open(&x);
+	sfx_proc(&x, 0, 10, 1, -1, -5, "root");
+	for (int k = 0; k < 12; k++) {
+		sfx_sample(&x, k, 1, 100, 100);
+		sfx_point_cow(&x, 0, 0, 0, 4);
+		if (k == 0)
+			sfx_wait(&x, 0, 'R', 0.1, "", "", "running");
+		if (k == 2)
+			sfx_wait(&x, 0, 'S', 0.2, "futex_do_wait", "futex",
+				 "futex wait (a lock or condition)");
+		sfx_end_sample(&x);
+	}
+	sfx_close(&x);
+	sfx_load(&x, &d);
+	assert_int_equal(d.procs[0].nwaits, 2);
+	assert_true(analysis_hang_of(&d, 0, 9.0, &h));
+	assert_double_equal_(h.since, SFX_T0 + 2);
+	assert_double_equal_(h.seconds, 9.0);
+	assert_true(h.to_end);
+	assert_int_equal(h.first_wait, 1);
+	assert_int_equal(h.last_wait, 1);
+	assert_string_equal(h.syscall, "futex");
+	assert_false(analysis_hang_of(&d, 0, 9.5, NULL));
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
 static void test_analysis_waiting_for_work_is_not_hung(void **state)
 {
 	(void)state;
@@ -896,6 +931,7 @@ int main(void)
 		cmocka_unit_test(test_analysis_median_odd_even_empty),
 		cmocka_unit_test(test_analysis_hang_longest_stretch_same_place_no_cpu),
 		cmocka_unit_test(test_analysis_hang_broken_by_memory_change),
+		cmocka_unit_test(test_analysis_hang_from_one_row_that_holds),
 		cmocka_unit_test(test_analysis_waiting_for_work_is_not_hung),
 		cmocka_unit_test(test_analysis_hung_after_from_meta_and_wait_at),
 		cmocka_unit_test(test_analysis_exit_causes),
