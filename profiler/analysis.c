@@ -449,7 +449,8 @@ bool analysis_hang_of(const struct session_data *d, size_t i,
 			best = (struct analysis_hang){ t0, t1, t1 - t0, b + 1 == p->npoints,
 						       (size_t)(wa - p->waits),
 						       (size_t)(wb - p->waits), wb->syscall,
-						       wb->wchan, wb->blocked_on, wb->state };
+						       wb->wchan, wb->blocked_on,
+						       wb->python ? wb->python : "", wb->state };
 			found = true;
 		}
 		a = b + 1;

@@ -57,6 +57,7 @@ struct analysis_hang {
 	size_t first_wait, last_wait;  /* indexes into the process's waits */
 	/* borrowed from the session: the last wait of the stretch */
 	const char *syscall, *wchan, *blocked_on;
+	const char *python;      /* its Python frames then, "" if none */
 	char state;
 };
 

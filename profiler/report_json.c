@@ -128,6 +128,7 @@ static void hang(struct json *j, const struct analysis_proc *a)
 	json_kv_string(j, "syscall", a->hang.syscall ? a->hang.syscall : "");
 	json_kv_string(j, "wchan", a->hang.wchan ? a->hang.wchan : "");
 	json_kv_string(j, "blocked_on", a->hang.blocked_on ? a->hang.blocked_on : "");
+	json_kv_string(j, "python", a->hang.python ? a->hang.python : "");
 	json_object_end(j);
 }
 

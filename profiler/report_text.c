@@ -362,6 +362,10 @@ static void why_hung(FILE *f, const struct report_input *in)
 					: ", until it ended") : "", f);
 		fputs("\n      ", f);
 		report_put_text(f, p->hang.blocked_on);
+		if (p->hang.python && *p->hang.python) {
+			fputs("\n      in Python: ", f);
+			report_put_text(f, p->hang.python);
+		}
 		fputc('\n', f);
 	}
 }

@@ -33,6 +33,7 @@
 	"CREATE TABLE proc_waits (process_id INTEGER NOT NULL," \
 	" sample_id INTEGER NOT NULL, state TEXT NOT NULL, cpu_s REAL NOT NULL," \
 	" wchan TEXT NOT NULL, syscall TEXT NOT NULL, blocked_on TEXT NOT NULL," \
+	" python TEXT NOT NULL DEFAULT ''," \
 	" PRIMARY KEY (process_id, sample_id)) WITHOUT ROWID;" \
 	"CREATE TABLE signals (id INTEGER PRIMARY KEY, t REAL NOT NULL," \
 	" process_id INTEGER REFERENCES processes(id), pid INTEGER NOT NULL," \
@@ -114,7 +115,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FAULT] = "INSERT INTO faults (process_id, t, tid, addr, region_id,"
 		     " native_stack_id, python_stack_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	[ST_FAULT_SOURCE] = "INSERT OR REPLACE INTO fault_sources VALUES (?, ?, ?, ?, ?)",
-	[ST_WAIT] = "INSERT OR REPLACE INTO proc_waits VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[ST_WAIT] = "INSERT OR REPLACE INTO proc_waits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_SIGNAL] = "INSERT INTO signals (t, process_id, pid, signal, code,"
 		      " sender_pid, sender_cmd, sender_process_id, sender_exiting,"
 		      " result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -487,6 +488,7 @@ int session_add_wait(struct session *s, int64_t sample_id, int64_t process_id,
 	bind_text(st, 5, w->wchan ? w->wchan : "");
 	bind_text(st, 6, w->syscall ? w->syscall : "");
 	bind_text(st, 7, w->blocked_on ? w->blocked_on : "");
+	bind_text(st, 8, w->python ? w->python : "");
 	return step(s, ST_WAIT);
 }
 
@@ -767,6 +769,7 @@ static int wait_row(struct loader *l, sqlite3_stmt *st)
 	w->wchan = col_text(st, 4);
 	w->syscall = col_text(st, 5);
 	w->blocked_on = col_text(st, 6);
+	w->python = col_text(st, 7);
 	return 0;
 }
 
@@ -1058,6 +1061,7 @@ static void release_points_regions(struct session_process *p)
 		free(p->waits[k].wchan);
 		free(p->waits[k].syscall);
 		free(p->waits[k].blocked_on);
+		free(p->waits[k].python);
 	}
 	free(p->waits);
 	free(p->fault_method);

@@ -126,6 +126,9 @@ struct session_wait_info {
 	char state;
 	double cpu_s;
 	const char *wchan, *syscall, *blocked_on;
+	/* the main thread's innermost Python frames, "post_fork
+	 * (conf.py:31) < on_starting (...)"; "" or NULL when none */
+	const char *python;
 };
 int session_add_wait(struct session *s, int64_t sample_id, int64_t process_id,
 		     const struct session_wait_info *w);
@@ -193,6 +196,7 @@ struct session_wait {
 	char state;
 	double cpu_s;
 	char *wchan, *syscall, *blocked_on;
+	char *python;            /* "" when none (see session_wait_info) */
 };
 
 struct session_process {

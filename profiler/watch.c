@@ -1,6 +1,7 @@
 /* watch.c - wait states each sample; signals and OOM kills between samples */
 #include "watch.h"
 #include "../collectors/kmsg.h"
+#include "../collectors/pyframe.h"
 #include "../collectors/sigtrace.h"
 #include "../collectors/util.h"
 
@@ -45,6 +46,17 @@ struct last_wait {
 	char *wchan, *syscall, *blocked_on;
 };
 
+/* A process's CPython layout, found once (err: -ENOENT no CPython, ...). */
+struct py_proc {
+	int pid;
+	uint64_t start_ticks;
+	int err;
+	struct pyframe_layout l;
+};
+
+/* Python frames named in a wait row */
+#define WATCH_PY_FRAMES 16
+
 struct watch {
 	struct watch_opts o;
 	struct sigtrace *st;
@@ -63,6 +75,8 @@ struct watch {
 	struct watch_counts counts;
 	struct last_wait *last;  /* by increasing id */
 	size_t nlast, caplast;
+	struct py_proc *py;
+	size_t npy, cappy;
 };
 
 static double clock_s(clockid_t c)
@@ -148,6 +162,7 @@ void watch_free(struct watch *w)
 		free(w->last[i].blocked_on);
 	}
 	free(w->last);
+	free(w->py);
 	free(w->sig);
 	free(w->ex);
 	free(w->oom);
@@ -327,14 +342,75 @@ static bool same_str(const char *a, const char *b)
 	return a && b && !strcmp(a, b);
 }
 
+static struct py_proc *py_of(struct watch *w, const struct proc_stat *st)
+{
+	for (size_t i = 0; i < w->npy; i++)
+		if (w->py[i].pid == st->pid && w->py[i].start_ticks == st->start_ticks) {
+			if (w->py[i].err == -EAGAIN)  /* not initialised yet then */
+				w->py[i].err = pyframe_layout_find(w->o.proc_root, st->pid,
+								   &w->py[i].l, NULL, 0);
+			return &w->py[i];
+		}
+	util_grow((void **)&w->py, &w->cappy, w->npy + 1, sizeof(*w->py));
+	struct py_proc *p = &w->py[w->npy++];
+	memset(p, 0, sizeof(*p));
+	p->pid = st->pid;
+	p->start_ticks = st->start_ticks;
+	char why[160];
+	p->err = pyframe_layout_find(w->o.proc_root, st->pid, &p->l, why, sizeof(why));
+	return p;
+}
+
+/* The innermost Python frames of the main thread of a process running
+ * CPython 3.11 ("post_fork (conf.py:31) < ..."), into a new string; NULL
+ * when it runs none or they cannot be read. */
+static char *python_frames(struct watch *w, const struct proc_stat *st)
+{
+	struct py_proc *p = py_of(w, st);
+	if (p->err < 0)
+		return NULL;
+	pid_t pid = st->pid;
+	uint64_t ts = pyframe_thread_state(&p->l, pyframe_read_pid, &pid, pid);
+	struct pyframe f[WATCH_PY_FRAMES];
+	int n = ts ? pyframe_walk(&p->l, pyframe_read_pid, &pid, ts, f,
+				  WATCH_PY_FRAMES) : -1;
+	if (n <= 0)
+		return NULL;
+	size_t len = 0, cap = (size_t)n * 400 + 1;
+	char *out = xmalloc(cap);
+	out[0] = 0;
+	for (int i = 0; i < n; i++) {
+		char name[128], file[256];
+		if (pyframe_code_names(&p->l, pyframe_read_pid, &pid, f[i].code, name,
+				       sizeof(name), file, sizeof(file)) < 0)
+			break;
+		const char *base = strrchr(file, '/');
+		int k = snprintf(out + len, cap - len, "%s%s (%s:%d)", i ? " < " : "",
+				 name, base ? base + 1 : file, f[i].line);
+		if (k < 0 || (size_t)k >= cap - len)
+			break;
+		len += (size_t)k;
+	}
+	return out;
+}
+
+/* Does wi equal the last row written for process id (Python frames aside:
+ * they are read only when the rest changed)? */
+static bool same_as_last(struct watch *w, int64_t id,
+			 const struct session_wait_info *wi)
+{
+	const struct last_wait *l = last_of(w, id);
+	return l->state == wi->state && l->cpu_s == wi->cpu_s &&
+	       same_str(l->wchan, wi->wchan) && same_str(l->syscall, wi->syscall) &&
+	       same_str(l->blocked_on, wi->blocked_on);
+}
+
 /* Write wi for process id unless it equals the process's last row. */
 static int write_wait(struct watch *w, struct session *s, int64_t sample_id,
 		      int64_t id, const struct session_wait_info *wi)
 {
 	struct last_wait *l = last_of(w, id);
-	if (l->state == wi->state && l->cpu_s == wi->cpu_s &&
-	    same_str(l->wchan, wi->wchan) && same_str(l->syscall, wi->syscall) &&
-	    same_str(l->blocked_on, wi->blocked_on))
+	if (same_as_last(w, id, wi))
 		return 0;
 	int e = session_add_wait(s, sample_id, id, wi);
 	if (e < 0)
@@ -373,7 +449,15 @@ int watch_write_waits(struct watch *w, struct session *s, int64_t sample_id,
 				.syscall = watch_syscall_text(&ps[i], sc, sizeof(sc)),
 				.blocked_on = line ? line : "",
 			};
+			char *py = NULL;
+			/* where in Python a blocked process is, read when its
+			 * row changes (a hang is one row) */
+			if ((wi.state == 'S' || wi.state == 'D') && *wi.syscall &&
+			    !same_as_last(w, id, &wi))
+				py = python_frames(w, &sp->stat);
+			wi.python = py ? py : "";
 			e = write_wait(w, s, sample_id, id, &wi);
+			free(py);
 			free(line);
 		}
 		procstate_release(&ps[i]);

@@ -118,6 +118,11 @@ def test_manager_data_process_sigtermed_by_dying_worker_and_replacement_hung():
     assert "on unix stream socket, connection not accepted yet: queued on listener " in on, on
     assert "/data.sock held by %d (python3)" % res["master"] in on, on
     assert "%d (itself)" % new["pid"] in on, on
+    # and where in Python: the Manager client's handshake, from post_fork
+    py = hung["python"]
+    assert py.startswith("Connection._recv (connection.py:"), py
+    assert " < BaseManager.connect (managers.py:" in py, py
+    assert " < post_fork (manager_gunicorn_conf.py:" in py, py
     assert rep["why"]["hung"] >= 1 and rep["why"]["signals_source"] == "perf", rep["why"]
     # nobody else of the tree is called hung but the workers stuck at exit
     # on the same dead Manager
@@ -130,6 +135,7 @@ def test_manager_data_process_sigtermed_by_dying_worker_and_replacement_hung():
     assert ": SIGTERM from %d (python3, exiting)\n" % killed["pid"] in why, why
     assert "    %d child: hung " % new["pid"] in why, why
     assert ", in %s [unix_stream_read_generic]" % hung["syscall"] in why, why
+    assert "\n      in Python: Connection._recv (connection.py:" in why, why
     assert "SIGTERM  to %d from %d (python3, in the tree, exiting): delivered" \
         % (data["pid"], killed["pid"]) in why, why
 
@@ -181,6 +187,8 @@ def test_pool_child_killed_from_a_shell_names_the_shell_and_the_parent_waits():
     assert hung is not None, parent
     assert (hung["syscall"], hung["wchan"], hung["state"]) == ("futex", "futex_do_wait", "S"), hung
     assert hung["blocked_on"] == "futex wait (a lock or condition)", hung
+    assert " < ApplyResult.get (pool.py:" in hung["python"], hung
+    assert " < main (pool_child_killed.py:" in hung["python"], hung
     kill_t = kill["t"]
     assert hung["since"] < kill_t + 4 and hung["seconds"] >= 2.0, (hung, kill_t)
     assert hung["since"] + hung["seconds"] <= kill_t + 6.5, (hung, kill_t)

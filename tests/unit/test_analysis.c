@@ -631,7 +631,8 @@ static void test_analysis_median_odd_even_empty(void **state)
 static void sfx_wait(struct sfx *x, int idx, char state, double cpu_s,
 		     const char *wchan, const char *syscall, const char *on)
 {
-	struct session_wait_info w = { state, cpu_s, wchan, syscall, on };
+	struct session_wait_info w = { state, cpu_s, wchan, syscall, on,
+				       "f (app.py:3) < main (app.py:9)" };
 	sfx_check(session_add_wait(x->s, x->sample_id, x->proc_id[idx], &w), "add_wait");
 }
 
@@ -671,6 +672,7 @@ static void test_analysis_hang_longest_stretch_same_place_no_cpu(void **state)
 	assert_string_equal(h.syscall, "read(fd 7)");
 	assert_string_equal(h.wchan, "unix_stream_read_generic");
 	assert_string_equal(h.blocked_on, "read(fd 7) on unix stream socket");
+	assert_string_equal(h.python, "f (app.py:3) < main (app.py:9)");
 	assert_int_equal(h.state, 'S');
 	assert_false(analysis_hang_of(&d, 0, 6.5, &h));
 	/* the default threshold (no meta) is 10 s */
