@@ -174,7 +174,9 @@ def test_view_timeline_screen():
     with view(path) as t:
         t.wait_for(r"sample \d+/\d+")
         t.keys("Tab")
-        text = t.wait_for(r"whole tree")
+        # the whole screen, not its first lines (one refresh may reach
+        # tmux in several writes)
+        text = t.wait_for(r"(?s)whole tree.*\^ now")
         assert "real memory" in text and "events" in text, text
         t.keys("1")
         t.wait_for(r"PROCESS")
