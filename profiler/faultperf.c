@@ -80,7 +80,20 @@ struct faultperf {
 	struct faultperf_stats rst; /* the reader's own, copied to st after
 				     * each pass */
 	uint64_t lost_written;
+	/* events of processes the recorder never learned of (they lived
+	 * between two samples and the proc connector missed them), given up
+	 * after UNKNOWN_PID_WAIT_S: counted with the lost ones */
+	uint64_t unknown_dropped;
 };
+
+#define UNKNOWN_PID_WAIT_S 10.0
+
+static double now_realtime(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static uint64_t now_ns(void)
 {
@@ -741,7 +754,7 @@ static int write_sources(struct faultperf *fp, struct session *s,
 			 const struct faultsink_lookup *l)
 {
 	int e = 0;
-	uint64_t lost = fp->st.lost;
+	uint64_t lost = fp->st.lost + fp->unknown_dropped;
 	for (size_t i = 0; e == 0 && i < fp->nprocs; i++) {
 		struct pproc *p = fp->procs[i];
 		int64_t id = l->process_id(l->ctx, p->pid);
@@ -782,22 +795,30 @@ int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *
 	pthread_mutex_unlock(&fp->lock);
 	struct faultsink_names nm = { fp, perf_names };
 	int e = 0;
-	size_t i = 0;
-	for (; e == 0 && i < n; i++) {
-		int64_t id = l->process_id(l->ctx, q[i].pid);
-		if (!id)
-			break;  /* not in the session yet: keep it for the next drain */
-		e = faultsink_write_event(fs, s, &q[i], id, &nm, l);
+	size_t nlater = 0;
+	double now = now_realtime();
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = e ? 0 : l->process_id(l->ctx, q[i].pid);
+		if (id) {
+			e = faultsink_write_event(fs, s, &q[i], id, &nm, l);
+			if (e == 0)
+				continue;
+		}
+		/* not in the session yet (or the write failed): keep it for the
+		 * next drain, in order, without holding up the others; one the
+		 * recorder never learns of is given up after a while */
+		if (e || now - q[i].t < UNKNOWN_PID_WAIT_S)
+			q[nlater++] = q[i];
+		else
+			fp->unknown_dropped++;
 	}
-	if (i < n) {  /* put the rest back in front */
+	if (nlater) {  /* put them back in front */
 		pthread_mutex_lock(&fp->lock);
-		size_t rest = n - i + (e ? 1 : 0);
-		size_t from = e ? i - 1 : i;
-		util_grow((void **)&fp->queue, &fp->capqueue, fp->nqueue + rest,
+		util_grow((void **)&fp->queue, &fp->capqueue, fp->nqueue + nlater,
 			  sizeof(*fp->queue));
-		memmove(fp->queue + rest, fp->queue, fp->nqueue * sizeof(*fp->queue));
-		memcpy(fp->queue, q + from, rest * sizeof(*q));
-		fp->nqueue += rest;
+		memmove(fp->queue + nlater, fp->queue, fp->nqueue * sizeof(*fp->queue));
+		memcpy(fp->queue, q, nlater * sizeof(*q));
+		fp->nqueue += nlater;
 		pthread_mutex_unlock(&fp->lock);
 	}
 	free(q);
