@@ -204,7 +204,10 @@ struct perffault {
 	size_t nrings;
 	int epfd;
 	int clockid;
-	uint64_t lost;
+	uint64_t lost;                 /* from LOST records */
+	bool fmt_lost;                 /* the fault events count their lost
+					* samples (PERF_FORMAT_LOST, 6.0+) */
+	uint64_t closed_lost;          /* lost samples of detached events */
 	struct attached *procs;
 	size_t nprocs, capprocs;
 	int *forked;                   /* pids seen in FORK records */
@@ -243,6 +246,8 @@ static void fault_attr(const struct perffault *pf, struct perf_event_attr *a)
 	a->sample_stack_user = pf->layout.stack_size;
 	a->inherit = 1;
 	a->task = 1;
+	if (pf->fmt_lost)
+		a->read_format = PERF_FORMAT_LOST;
 }
 
 static int reason(int e, char *err, size_t errlen, const char *what)
@@ -394,6 +399,7 @@ int perffault_open(const struct perffault_opts *o, struct perffault **out,
 		return e;
 	struct perffault *pf = xcalloc(1, sizeof(*pf));
 	pf->epfd = -1;
+	pf->fmt_lost = true;
 	if (o)
 		pf->o = *o;
 	if (!pf->o.ring_pages)
@@ -476,6 +482,11 @@ static int attach_thread(struct perffault *pf, struct attached *a, int tid,
 		struct perf_event_attr at;
 		fault_attr(pf, &at);
 		int fd = perf_open(&at, tid, pf->rings[i].cpu);
+		if (fd == -EINVAL && pf->fmt_lost) {  /* a kernel before 6.0 */
+			pf->fmt_lost = false;
+			fault_attr(pf, &at);
+			fd = perf_open(&at, tid, pf->rings[i].cpu);
+		}
 		if (fd < 0)
 			return fd == -ESRCH ? fd
 					    : reason(fd, err, errlen, "exceptions:page_fault_user");
@@ -539,11 +550,25 @@ int perffault_attach(struct perffault *pf, const char *proc_root, int pid,
 	return e < 0 ? e : n;
 }
 
+/* The samples the kernel could not write for the events of a (and the
+ * events inherited from them: the kernel counts those on the parent). */
+static uint64_t lost_of(const struct perffault *pf, const struct attached *a)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; pf->fmt_lost && i < a->nfds; i++) {
+		uint64_t v[2];  /* value, lost */
+		if (read(a->fds[i], v, sizeof(v)) == (ssize_t)sizeof(v))
+			n += v[1];
+	}
+	return n;
+}
+
 void perffault_detach(struct perffault *pf, int pid)
 {
 	struct attached *a = find_attached(pf, pid);
 	if (!a)
 		return;
+	pf->closed_lost += lost_of(pf, a);
 	release_attached(a);
 	*a = pf->procs[--pf->nprocs];
 }
@@ -565,7 +590,12 @@ int perffault_fd(const struct perffault *pf)
 
 uint64_t perffault_lost(const struct perffault *pf)
 {
-	return pf->lost;
+	if (!pf->fmt_lost)
+		return pf->lost;
+	uint64_t n = pf->closed_lost;
+	for (size_t i = 0; i < pf->nprocs; i++)
+		n += lost_of(pf, &pf->procs[i]);
+	return n > pf->lost ? n : pf->lost;
 }
 
 size_t perffault_nevents(const struct perffault *pf)

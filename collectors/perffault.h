@@ -150,7 +150,12 @@ int perffault_fd(const struct perffault *pf);
 typedef void (*perffault_fn)(const struct perffault_record *r, void *ctx);
 size_t perffault_read(struct perffault *pf, perffault_fn fn, void *ctx);
 
-/* Records the kernel lost (ring full) since open. */
+/* Records the kernel lost (ring full) since open: the count the events
+ * keep (PERF_FORMAT_LOST, read now; it includes losses whose LOST record
+ * the kernel has not written yet: it writes one only before the ring's
+ * next record, so a ring that overflowed and then got nothing more would
+ * never tell; also any lost FORK/EXIT record), else the sum of the LOST
+ * records read so far (kernels before 6.0). */
 uint64_t perffault_lost(const struct perffault *pf);
 
 /* Events open now (one per thread per CPU). */

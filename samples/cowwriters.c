@@ -14,7 +14,9 @@
  * fork and each child before it exits, so that a recorder sampling the tree
  * sees them. A fifth argument "stdin" makes the parent, once its region is
  * filled and the addresses printed, wait for a line on stdin before its
- * first fork (so that a profiler can attach first).
+ * first fork (so that a profiler can attach first). COWWRITERS_PAGES in the
+ * environment sets the region's pages (default 1000; writer_alpha writes
+ * the first 30%).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -25,8 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PAGES 1000
-#define ALPHA_PAGES 300
+static size_t npages = 1000, alpha_pages = 300;  /* COWWRITERS_PAGES */
 
 static unsigned char *region;
 static size_t page;
@@ -79,7 +80,7 @@ static void run(void *(*writer)(void *), size_t first, size_t end,
 static uint64_t checksum(void)
 {
 	uint64_t sum = 0;
-	for (size_t i = 0; i < (size_t)PAGES * page; i += 7)
+	for (size_t i = 0; i < (size_t)npages * page; i += 7)
 		sum = sum * 31 + region[i];
 	return sum;
 }
@@ -94,12 +95,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: cowwriters [CHILDREN [THREADS<=64 [LINGER_MS]]]\n");
 		return 2;
 	}
+	const char *np = getenv("COWWRITERS_PAGES");
+	if (np && atol(np) >= 10) {
+		npages = (size_t)atol(np);
+		alpha_pages = npages * 3 / 10;
+	}
 	page = (size_t)sysconf(_SC_PAGESIZE);
-	region = mmap(NULL, PAGES * page, PROT_READ | PROT_WRITE,
+	region = mmap(NULL, (size_t)npages * page, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (region == MAP_FAILED)
 		return 1;
-	for (size_t i = 0; i < (size_t)PAGES * page; i++)
+	for (size_t i = 0; i < (size_t)npages * page; i++)
 		region[i] = (unsigned char)(i * 13);
 	fprintf(stderr, "cowwriters: writer_alpha=%p writer_beta=%p\n",
 		(void *)writer_alpha, (void *)writer_beta);
@@ -117,8 +123,8 @@ int main(int argc, char **argv)
 		if (pid < 0)
 			return 1;
 		if (pid == 0) {
-			run(writer_alpha, 0, ALPHA_PAGES, threads, (unsigned char)(c + 1));
-			run(writer_beta, ALPHA_PAGES, PAGES, threads, (unsigned char)(c + 101));
+			run(writer_alpha, 0, alpha_pages, threads, (unsigned char)(c + 1));
+			run(writer_beta, alpha_pages, npages, threads, (unsigned char)(c + 101));
 			printf("child %d: checksum %016llx\n", c,
 			       (unsigned long long)checksum());
 			fflush(stdout);

@@ -237,3 +237,62 @@ def test_top_faults_keeps_the_call_sites():
     for pid in kids:
         sites = {s["frame"]["function"]: s["pages"] for s in fault_proc(rep, pid)["native"]}
         assert sites.get("writer_alpha") == 300 and sites.get("writer_beta") == 700, sites
+
+
+BURST_WRITER = r"""
+import os, sys, time
+n = int(sys.argv[1])
+buf = bytearray(b"x" * (n * 4096))
+print("ready", flush=True)
+sys.stdin.readline()
+pid = os.fork()
+if pid == 0:
+    for i in range(0, len(buf), 4096):
+        buf[i] = 1
+    print("written", flush=True)
+    time.sleep(60)
+    os._exit(0)
+print("child %d" % pid, flush=True)
+os.waitpid(pid, 0)
+"""
+
+
+def test_attach_every_fault_recorded_or_counted_dropped():
+    # a child writes 20,000 inherited pages at once (faster than the reader
+    # unwinds and reads Python frames: the rings overflow) and then stays
+    # alive, writing nothing more: the kernel writes a ring's LOST record
+    # only before its next record, so counting LOST records alone missed
+    # what a ring lost last (on gunicorn, 9,111 of ~30,000 first writes
+    # recorded, "0 dropped")
+    pages = 20000
+    path = session_path("attach-burst.db")
+    t = subprocess.Popen([PYTHON, "-c", BURST_WRITER, str(pages)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    c = kid = None
+    try:
+        assert t.stdout.readline() == "ready\n"
+        c = subprocess.Popen([COWPROF, "record", "--faults", "-i", "0.2", "-d", "6",
+                              "-o", path, str(t.pid)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = c.stderr.readline()
+        assert "following the copy-on-write faults of 1 process" in first, first
+        t.stdin.write("go\n")
+        t.stdin.flush()
+        kid = int(t.stdout.readline().split()[1])
+        assert t.stdout.readline() == "written\n"
+        _, err = c.communicate(timeout=60)
+        assert c.returncode == 0, (c.returncode, err)
+    finally:
+        if kid:
+            os.kill(kid, signal.SIGKILL)
+        for p in (t, c):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+    rep = report_json(path)
+    recorded = sum(p["pages"] for p in rep["faults"]["processes"])
+    dropped = sum(p["dropped"] for p in rep["faults"]["processes"])
+    # the child's other first writes (its stack, the interpreter's heap):
+    # a few dozen pages
+    assert pages <= recorded + dropped <= pages + 300, (recorded, dropped, err)
+    assert fault_proc(rep, kid)["pages"] >= 1000, rep["faults"]["processes"]
