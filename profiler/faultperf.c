@@ -82,7 +82,8 @@ struct faultperf {
 	uint64_t lost_written;
 	/* events of processes the recorder never learned of (they lived
 	 * between two samples and the proc connector missed them), given up
-	 * after UNKNOWN_PID_WAIT_S: counted with the lost ones */
+	 * once the process is gone or after UNKNOWN_PID_WAIT_S: counted with
+	 * the lost ones (the drain's; read under lock) */
 	uint64_t unknown_dropped;
 };
 
@@ -724,6 +725,17 @@ static int perf_names(void *ctx, int pid, uint64_t code, const char **name,
 	return e;
 }
 
+/* Is pid still there (its /proc directory)? */
+static bool pid_alive(const struct faultperf *fp, int pid)
+{
+	char *p;
+	if (asprintf(&p, "%s/%d", fp->o.proc_root ? fp->o.proc_root : "/proc", pid) < 0)
+		abort();
+	bool alive = access(p, F_OK) == 0;
+	free(p);
+	return alive;
+}
+
 /* Attach the live processes perf does not follow (called with pflock). */
 static void attach_new(struct faultperf *fp, const struct faultsink_lookup *l)
 {
@@ -796,6 +808,8 @@ int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *
 	struct faultsink_names nm = { fp, perf_names };
 	int e = 0;
 	size_t nlater = 0;
+	uint64_t given_up = 0;
+	int gone_pid = 0;
 	double now = now_realtime();
 	for (size_t i = 0; i < n; i++) {
 		int64_t id = e ? 0 : l->process_id(l->ctx, q[i].pid);
@@ -806,12 +820,20 @@ int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *
 		}
 		/* not in the session yet (or the write failed): keep it for the
 		 * next drain, in order, without holding up the others; one the
-		 * recorder never learns of is given up after a while */
-		if (e || now - q[i].t < UNKNOWN_PID_WAIT_S)
+		 * recorder never learns of is given up once it has exited (the
+		 * session will never have it; it used to be thrown away at the
+		 * end) or after a while */
+		bool gone = !e && (q[i].pid == gone_pid || !pid_alive(fp, q[i].pid));
+		if (gone)
+			gone_pid = q[i].pid;
+		if (e || (!gone && now - q[i].t < UNKNOWN_PID_WAIT_S))
 			q[nlater++] = q[i];
 		else
-			fp->unknown_dropped++;
+			given_up++;
 	}
+	pthread_mutex_lock(&fp->lock);
+	fp->unknown_dropped += given_up;
+	pthread_mutex_unlock(&fp->lock);
 	if (nlater) {  /* put them back in front */
 		pthread_mutex_lock(&fp->lock);
 		util_grow((void **)&fp->queue, &fp->capqueue, fp->nqueue + nlater,
@@ -821,6 +843,7 @@ int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *
 		fp->nqueue += nlater;
 		pthread_mutex_unlock(&fp->lock);
 	}
+	pthread_mutex_unlock(&fp->lock);
 	free(q);
 	pthread_mutex_lock(&fp->lock);
 	if (e == 0)
@@ -836,6 +859,7 @@ void faultperf_get_stats(struct faultperf *fp, struct faultperf_stats *st)
 	pthread_mutex_unlock(&fp->pflock);
 	pthread_mutex_lock(&fp->lock);
 	*st = fp->st;
+	st->unrecorded = fp->unknown_dropped;
 	st->events_open = open;
 	st->attached = att;
 	pthread_mutex_unlock(&fp->lock);

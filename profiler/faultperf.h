@@ -53,6 +53,9 @@ struct faultperf_stats {
 	uint64_t other;          /* elsewhere (shared, gone): not events */
 	uint64_t root;           /* in the root process: not events */
 	uint64_t lost;           /* records the kernel lost (rings full) */
+	uint64_t unrecorded;     /* events of processes that exited before
+				  * the recorder saw them: not in the
+				  * session, counted as dropped */
 	uint64_t python;         /* events with Python frames */
 	uint64_t stale;          /* Python frames dropped: the thread had
 				  * moved to another frame */

@@ -296,3 +296,39 @@ def test_attach_every_fault_recorded_or_counted_dropped():
     # a few dozen pages
     assert pages <= recorded + dropped <= pages + 300, (recorded, dropped, err)
     assert fault_proc(rep, kid)["pages"] >= 1000, rep["faults"]["processes"]
+
+
+def test_attach_short_lived_children_counted():
+    # four children one after the other, each writing 40,000 inherited pages
+    # in 2 threads and exiting at once: some are gone before the recorder
+    # sees them (their events were silently thrown away) and the rings
+    # overflow; every first write is recorded or counted as dropped
+    pages, kids = 40000, 4
+    path = session_path("attach-short-lived.db")
+    env = dict(os.environ, COWWRITERS_PAGES=str(pages))
+    t = subprocess.Popen([COWWRITERS, str(kids), "2", "0", "stdin"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    c = None
+    try:
+        t.stderr.readline()
+        c = subprocess.Popen([COWPROF, "record", "--faults", "-i", "0.2", "-o", path,
+                              str(t.pid)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = c.stderr.readline()
+        assert "following the copy-on-write faults of 1 process" in first, first
+        t.stdin.write("go\n")
+        t.stdin.flush()
+        assert t.wait(120) == 0
+        _, err = c.communicate(timeout=60)
+        assert c.returncode == 0, (c.returncode, err)
+    finally:
+        for p in (t, c):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+    rep = report_json(path)
+    recorded = sum(p["pages"] for p in rep["faults"]["processes"])
+    dropped = sum(p["dropped"] for p in rep["faults"]["processes"])
+    # each child also writes its stack and a few libc pages
+    assert pages * kids <= recorded + dropped <= pages * kids + 100 * kids, \
+        (recorded, dropped, err)
