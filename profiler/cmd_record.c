@@ -399,10 +399,11 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 		(unsigned long long)st.no_frames,
 		st.kept ? (double)st.unwind_ns / 1e3 / (double)st.kept : 0.0,
 		st.kept ? (double)st.python_ns / 1e3 / (double)st.kept : 0.0);
-	if (st.lost || st.unrecorded)
-		fprintf(stderr, "cowprof: perf: %llu lost by the kernel (rings full), %llu of "
-			"processes gone before the recorder saw them\n",
-			(unsigned long long)st.lost, (unsigned long long)st.unrecorded);
+	if (st.lost || st.unrecorded || st.queue_full)
+		fprintf(stderr, "cowprof: perf: %llu lost by the kernel (rings full), %llu "
+			"by the recorder (queue full), %llu of processes gone before the "
+			"recorder saw them\n", (unsigned long long)st.lost,
+			(unsigned long long)st.queue_full, (unsigned long long)st.unrecorded);
 	faultperf_free(fp);
 }
 

@@ -51,6 +51,13 @@ struct pproc {
 	bool source_written;
 };
 
+/* A sample copied out of its ring, waiting for the worker thread. */
+struct pending {
+	struct perffault_record r;  /* regs and stack point into data */
+	unsigned char *data;
+	size_t bytes;
+};
+
 struct faultperf {
 	struct faultperf_opts o;
 	int root;
@@ -85,6 +92,15 @@ struct faultperf {
 	 * once the process is gone or after UNKNOWN_PID_WAIT_S: counted with
 	 * the lost ones (the drain's; read under lock) */
 	uint64_t unknown_dropped;
+	/* the samples the reader copied out, for the worker (under lock) */
+	struct pending *pend;       /* circular */
+	size_t pend_first, npend, cappend;
+	size_t pend_bytes, pend_budget;
+	uint64_t enqueued, processed, queue_full;
+	uint64_t lost_now;          /* perffault_lost at the reader's last pass */
+	pthread_cond_t work;        /* pend is not empty, or stop_worker */
+	pthread_t worker;
+	bool worker_started, stop_worker;
 };
 
 #define UNKNOWN_PID_WAIT_S 10.0
@@ -542,12 +558,71 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 	pthread_mutex_unlock(&fp->lock);
 }
 
+/* The reader: copy the sample out of the ring (the ring is released at
+ * once; unwinding and Python frames wait for the worker). */
 static void on_record(const struct perffault_record *r, void *ctx)
 {
 	struct faultperf *fp = ctx;
-	if (r->kind == PERFFAULT_SAMPLE)
-		take_sample(fp, r);
-	/* LOST is counted by perffault; FORK marks the child followed there */
+	if (r->kind != PERFFAULT_SAMPLE)
+		return;  /* LOST is counted by perffault; FORK marks the child
+			  * followed there */
+	size_t regs = r->regs ? r->nregs * 8 : 0, bytes = regs + r->stack_len;
+	pthread_mutex_lock(&fp->lock);
+	if (fp->pend_bytes + bytes + sizeof(struct pending) > fp->pend_budget) {
+		fp->queue_full++;
+		pthread_mutex_unlock(&fp->lock);
+		return;
+	}
+	fp->pend_bytes += bytes + sizeof(struct pending);
+	pthread_mutex_unlock(&fp->lock);
+	struct pending p = { *r, xmalloc(bytes ? bytes : 1), bytes };
+	if (regs)
+		memcpy(p.data, r->regs, regs);
+	if (r->stack_len)
+		memcpy(p.data + regs, r->stack, r->stack_len);
+	p.r.regs = r->regs ? (const uint64_t *)(const void *)p.data : NULL;
+	p.r.stack = r->stack_len ? p.data + regs : NULL;
+	pthread_mutex_lock(&fp->lock);
+	if (fp->npend == fp->cappend) {  /* grow, unwrapping */
+		size_t cap = fp->cappend ? fp->cappend * 2 : 1024;
+		struct pending *n = xmalloc(cap * sizeof(*n));
+		for (size_t i = 0; i < fp->npend; i++)
+			n[i] = fp->pend[(fp->pend_first + i) % fp->cappend];
+		free(fp->pend);
+		fp->pend = n;
+		fp->cappend = cap;
+		fp->pend_first = 0;
+	}
+	fp->pend[(fp->pend_first + fp->npend) % fp->cappend] = p;
+	fp->npend++;
+	fp->enqueued++;
+	pthread_mutex_unlock(&fp->lock);
+}
+
+/* The worker: unwind each copied sample and read its Python frames. */
+static void *worker(void *arg)
+{
+	struct faultperf *fp = arg;
+	pthread_mutex_lock(&fp->lock);
+	for (;;) {
+		while (!fp->npend && !fp->stop_worker)
+			pthread_cond_wait(&fp->work, &fp->lock);
+		if (fp->stop_worker)
+			break;
+		struct pending p = fp->pend[fp->pend_first];
+		fp->pend_first = (fp->pend_first + 1) % fp->cappend;
+		fp->npend--;
+		pthread_mutex_unlock(&fp->lock);
+		take_sample(fp, &p.r);
+		free(p.data);
+		pthread_mutex_lock(&fp->lock);
+		fp->pend_bytes -= p.bytes + sizeof(struct pending);
+		fp->processed++;
+		fp->st = fp->rst;
+		pthread_cond_broadcast(&fp->passed);
+	}
+	pthread_mutex_unlock(&fp->lock);
+	return NULL;
 }
 
 static void *reader(void *arg)
@@ -570,9 +645,10 @@ static void *reader(void *arg)
 		uint64_t lost = perffault_lost(fp->pf);
 		pthread_mutex_unlock(&fp->pflock);
 		pthread_mutex_lock(&fp->lock);
-		fp->st = fp->rst;
-		fp->st.lost = lost;
+		fp->lost_now = lost;
 		fp->passes++;
+		if (fp->npend)
+			pthread_cond_signal(&fp->work);
 		pthread_cond_broadcast(&fp->passed);
 		pthread_mutex_unlock(&fp->lock);
 		if (stop)
@@ -582,7 +658,9 @@ static void *reader(void *arg)
 }
 
 /* Wake the reader and wait (at most ~1 s) for a pass that started after
- * now. Called with the lock held. */
+ * now, then for the worker to have taken what that pass copied out (as
+ * long as it makes progress: ~1 s without one, 30 s in all). Called with
+ * the lock held. */
 static void wait_pass(struct faultperf *fp)
 {
 	uint64_t want = fp->passes + 2, one = 1;
@@ -594,6 +672,18 @@ static void wait_pass(struct faultperf *fp)
 	while (fp->passes < want && fp->thread_started)
 		if (pthread_cond_timedwait(&fp->passed, &fp->lock, &dl) != 0)
 			break;
+	uint64_t target = fp->enqueued, start = now_ns();
+	while (fp->processed < target && fp->worker_started &&
+	       now_ns() - start < 30000000000ull) {
+		uint64_t before = fp->processed;
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += 1;
+		while (fp->processed == before)
+			if (pthread_cond_timedwait(&fp->passed, &fp->lock, &dl) != 0)
+				break;
+		if (fp->processed == before)
+			break;  /* no progress in 1 s */
+	}
 }
 
 /* ---- public ---- */
@@ -636,6 +726,8 @@ int faultperf_new(int root, const struct faultperf_opts *o, struct faultperf **o
 	pthread_mutex_init(&fp->lock, NULL);
 	pthread_mutex_init(&fp->pflock, NULL);
 	pthread_cond_init(&fp->passed, NULL);
+	pthread_cond_init(&fp->work, NULL);
+	fp->pend_budget = o->queue_bytes ? o->queue_bytes : (size_t)256 << 20;
 	struct perffault_opts po = { .ring_pages = o->ring_pages, .stack_size = o->stack_size,
 				     .period = o->period, .regs_mask = UNWIND_PERF_REGS_MASK,
 				     .skip_pid = root };
@@ -651,6 +743,12 @@ int faultperf_new(int root, const struct faultperf_opts *o, struct faultperf **o
 			e = -ENOMEM;
 		}
 	}
+	if (e == 0 && pthread_create(&fp->worker, NULL, worker, fp) != 0) {
+		snprintf(err, errlen, "cannot start the fault worker thread");
+		e = -EAGAIN;
+	}
+	if (e == 0)
+		fp->worker_started = true;
 	if (e == 0 && pthread_create(&fp->thread, NULL, reader, fp) != 0) {
 		snprintf(err, errlen, "cannot start the fault reader thread");
 		e = -EAGAIN;
@@ -677,6 +775,16 @@ void faultperf_free(struct faultperf *fp)
 			(void)0;
 		pthread_join(fp->thread, NULL);
 	}
+	if (fp->worker_started) {
+		pthread_mutex_lock(&fp->lock);
+		fp->stop_worker = true;
+		pthread_cond_broadcast(&fp->work);
+		pthread_mutex_unlock(&fp->lock);
+		pthread_join(fp->worker, NULL);
+	}
+	for (size_t i = 0; i < fp->npend; i++)
+		free(fp->pend[(fp->pend_first + i) % fp->cappend].data);
+	free(fp->pend);
 	perffault_free(fp->pf);
 	unwinder_free(fp->uw);
 	for (size_t i = 0; i < fp->nprocs; i++) {
@@ -699,6 +807,7 @@ void faultperf_free(struct faultperf *fp)
 	if (fp->wakefd >= 0)
 		close(fp->wakefd);
 	pthread_cond_destroy(&fp->passed);
+	pthread_cond_destroy(&fp->work);
 	pthread_mutex_destroy(&fp->lock);
 	pthread_mutex_destroy(&fp->pflock);
 	free(fp->attached);
@@ -766,7 +875,7 @@ static int write_sources(struct faultperf *fp, struct session *s,
 			 const struct faultsink_lookup *l)
 {
 	int e = 0;
-	uint64_t lost = fp->st.lost + fp->unknown_dropped;
+	uint64_t lost = fp->lost_now + fp->unknown_dropped + fp->queue_full;
 	for (size_t i = 0; e == 0 && i < fp->nprocs; i++) {
 		struct pproc *p = fp->procs[i];
 		int64_t id = l->process_id(l->ctx, p->pid);
@@ -859,7 +968,9 @@ void faultperf_get_stats(struct faultperf *fp, struct faultperf_stats *st)
 	pthread_mutex_unlock(&fp->pflock);
 	pthread_mutex_lock(&fp->lock);
 	*st = fp->st;
+	st->lost = fp->lost_now;
 	st->unrecorded = fp->unknown_dropped;
+	st->queue_full = fp->queue_full;
 	st->events_open = open;
 	st->attached = att;
 	pthread_mutex_unlock(&fp->lock);

@@ -45,6 +45,8 @@ struct faultperf_opts {
 	uint32_t stack_size;     /* user stack bytes per sample (0: 4096) */
 	unsigned ring_pages;     /* per CPU (0: perffault's default) */
 	const char *proc_root;   /* NULL for /proc */
+	size_t queue_bytes;      /* samples copied out of the rings waiting
+				  * to be unwound, at most (0: 256 MiB) */
 };
 
 struct faultperf_stats {
@@ -56,6 +58,8 @@ struct faultperf_stats {
 	uint64_t unrecorded;     /* events of processes that exited before
 				  * the recorder saw them: not in the
 				  * session, counted as dropped */
+	uint64_t queue_full;     /* samples dropped: the queue between the
+				  * reader and the worker was full */
 	uint64_t python;         /* events with Python frames */
 	uint64_t stale;          /* Python frames dropped: the thread had
 				  * moved to another frame */
