@@ -673,7 +673,12 @@ static size_t drain_ring(struct perffault *pf, struct ring *r, perffault_fn fn, 
 		else if (pr.kind == PERFFAULT_FORK)
 			note_fork(pf, &pr);
 		fn(&pr, ctx);
-		n++;
+		if (++n % 64 == 0) {
+			/* give the kernel room as we go, and take what it
+			 * wrote meanwhile */
+			__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+			head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+		}
 	}
 	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
 	return n;

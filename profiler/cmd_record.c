@@ -345,7 +345,9 @@ int record_open_faults(const struct rec_args *a, int root, struct faultperf **ou
 	if (!a->faults)
 		return 0;
 	char err[512];
-	struct faultperf_opts fo = { .period = a->fault_period };
+	/* the ring reader ahead of the watched workers (a sample's copy is
+	 * ~1 us; a full ring loses samples); the unwinding as the caller */
+	struct faultperf_opts fo = { .period = a->fault_period, .reader_nice = -10 };
 	if (faultperf_new(root, &fo, out, err, sizeof(err)) < 0) {
 		cmd_error("--faults: %s", err);
 		return EXIT_RUNTIME;

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,8 +97,14 @@ struct faultperf {
 	/* the samples the reader copied out, for the worker (under lock) */
 	struct pending *pend;       /* circular */
 	size_t pend_first, npend, cappend;
-	size_t pend_bytes, pend_budget;
+	size_t pend_bytes;          /* atomic: both threads, no lock */
+	size_t pend_budget;
+	struct pending *batch;      /* the reader's, moved to pend after each
+				     * pass (the reader takes no lock per
+				     * sample) */
+	size_t nbatch, capbatch;
 	uint64_t enqueued, processed, queue_full;
+	uint64_t batch_full;        /* the reader's, added to queue_full */
 	uint64_t lost_now;          /* perffault_lost at the reader's last pass */
 	pthread_cond_t work;        /* pend is not empty, or stop_worker */
 	pthread_t worker;
@@ -567,14 +575,12 @@ static void on_record(const struct perffault_record *r, void *ctx)
 		return;  /* LOST is counted by perffault; FORK marks the child
 			  * followed there */
 	size_t regs = r->regs ? r->nregs * 8 : 0, bytes = regs + r->stack_len;
-	pthread_mutex_lock(&fp->lock);
-	if (fp->pend_bytes + bytes + sizeof(struct pending) > fp->pend_budget) {
-		fp->queue_full++;
-		pthread_mutex_unlock(&fp->lock);
+	size_t cost = bytes + sizeof(struct pending);
+	if (__atomic_add_fetch(&fp->pend_bytes, cost, __ATOMIC_RELAXED) > fp->pend_budget) {
+		__atomic_sub_fetch(&fp->pend_bytes, cost, __ATOMIC_RELAXED);
+		fp->batch_full++;
 		return;
 	}
-	fp->pend_bytes += bytes + sizeof(struct pending);
-	pthread_mutex_unlock(&fp->lock);
 	struct pending p = { *r, xmalloc(bytes ? bytes : 1), bytes };
 	if (regs)
 		memcpy(p.data, r->regs, regs);
@@ -582,9 +588,17 @@ static void on_record(const struct perffault_record *r, void *ctx)
 		memcpy(p.data + regs, r->stack, r->stack_len);
 	p.r.regs = r->regs ? (const uint64_t *)(const void *)p.data : NULL;
 	p.r.stack = r->stack_len ? p.data + regs : NULL;
-	pthread_mutex_lock(&fp->lock);
-	if (fp->npend == fp->cappend) {  /* grow, unwrapping */
-		size_t cap = fp->cappend ? fp->cappend * 2 : 1024;
+	util_grow((void **)&fp->batch, &fp->capbatch, fp->nbatch + 1, sizeof(*fp->batch));
+	fp->batch[fp->nbatch++] = p;
+}
+
+/* Move the reader's batch to the worker's queue (with the lock). */
+static void push_batch(struct faultperf *fp)
+{
+	if (fp->npend + fp->nbatch > fp->cappend) {  /* grow, unwrapping */
+		size_t cap = fp->cappend ? fp->cappend : 1024;
+		while (cap < fp->npend + fp->nbatch)
+			cap *= 2;
 		struct pending *n = xmalloc(cap * sizeof(*n));
 		for (size_t i = 0; i < fp->npend; i++)
 			n[i] = fp->pend[(fp->pend_first + i) % fp->cappend];
@@ -593,16 +607,24 @@ static void on_record(const struct perffault_record *r, void *ctx)
 		fp->cappend = cap;
 		fp->pend_first = 0;
 	}
-	fp->pend[(fp->pend_first + fp->npend) % fp->cappend] = p;
-	fp->npend++;
-	fp->enqueued++;
-	pthread_mutex_unlock(&fp->lock);
+	for (size_t i = 0; i < fp->nbatch; i++)
+		fp->pend[(fp->pend_first + fp->npend + i) % fp->cappend] = fp->batch[i];
+	fp->npend += fp->nbatch;
+	fp->enqueued += fp->nbatch;
+	fp->nbatch = 0;
+	fp->queue_full += fp->batch_full;
+	fp->batch_full = 0;
 }
 
 /* The worker: unwind each copied sample and read its Python frames. */
 static void *worker(void *arg)
 {
 	struct faultperf *fp = arg;
+	/* the workers being watched first: the queue holds a burst until
+	 * they leave the CPU (Linux: nice is per thread) */
+	if (fp->o.worker_nice &&
+	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), fp->o.worker_nice) < 0)
+		(void)0;  /* not allowed: the same priority */
 	pthread_mutex_lock(&fp->lock);
 	for (;;) {
 		while (!fp->npend && !fp->stop_worker)
@@ -616,7 +638,8 @@ static void *worker(void *arg)
 		take_sample(fp, &p.r);
 		free(p.data);
 		pthread_mutex_lock(&fp->lock);
-		fp->pend_bytes -= p.bytes + sizeof(struct pending);
+		__atomic_sub_fetch(&fp->pend_bytes, p.bytes + sizeof(struct pending),
+				   __ATOMIC_RELAXED);
 		fp->processed++;
 		fp->st = fp->rst;
 		pthread_cond_broadcast(&fp->passed);
@@ -628,6 +651,11 @@ static void *worker(void *arg)
 static void *reader(void *arg)
 {
 	struct faultperf *fp = arg;
+	/* ahead of the workers being watched: copying a sample out is cheap,
+	 * a full ring loses them (raising needs CAP_SYS_NICE: root has it) */
+	if (fp->o.reader_nice &&
+	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), fp->o.reader_nice) < 0)
+		(void)0;  /* not allowed: the same priority */
 	for (;;) {
 		struct pollfd pfd[2] = { { perffault_fd(fp->pf), POLLIN, 0 },
 					 { fp->wakefd, POLLIN, 0 } };
@@ -646,6 +674,7 @@ static void *reader(void *arg)
 		pthread_mutex_unlock(&fp->pflock);
 		pthread_mutex_lock(&fp->lock);
 		fp->lost_now = lost;
+		push_batch(fp);
 		fp->passes++;
 		if (fp->npend)
 			pthread_cond_signal(&fp->work);
@@ -785,6 +814,9 @@ void faultperf_free(struct faultperf *fp)
 	for (size_t i = 0; i < fp->npend; i++)
 		free(fp->pend[(fp->pend_first + i) % fp->cappend].data);
 	free(fp->pend);
+	for (size_t i = 0; i < fp->nbatch; i++)
+		free(fp->batch[i].data);
+	free(fp->batch);
 	perffault_free(fp->pf);
 	unwinder_free(fp->uw);
 	for (size_t i = 0; i < fp->nprocs; i++) {

@@ -47,6 +47,9 @@ struct faultperf_opts {
 	const char *proc_root;   /* NULL for /proc */
 	size_t queue_bytes;      /* samples copied out of the rings waiting
 				  * to be unwound, at most (0: 256 MiB) */
+	int reader_nice;         /* the ring reader's nice (0: the caller's) */
+	int worker_nice;         /* the unwinding thread's nice (0: as the
+				  * caller's) */
 };
 
 struct faultperf_stats {
