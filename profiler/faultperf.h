@@ -2,12 +2,15 @@
  *
  * `cowprof record --faults` and `top --faults`: the copy-on-write faults of
  * the attached processes come from perf (collectors/perffault.h). A reader
- * thread takes each sample as soon as it can (the target keeps running):
- * keeps it if its address is in a private writable mapping, unwinds the
- * native stack from the sample's registers and stack copy
- * (collectors/unwind.h), and reads the thread's CPython 3.11 frames from
- * the target's memory (collectors/pyframe.h), naming their code objects
- * then, while they surely exist. The recorder's drain (inside its
+ * thread copies each sample (registers, stack copy) out of the rings as
+ * soon as it can, into a bounded queue; a worker thread takes them in
+ * order (the target keeps running): keeps a sample if its address is in a
+ * private writable mapping, unwinds the native stack from its registers
+ * and stack copy (collectors/unwind.h), and reads the thread's CPython 3.11
+ * frames from the target's memory (collectors/pyframe.h), naming their
+ * code objects then, while they surely exist. Every fault perf kept is
+ * recorded or counted as dropped (lost by the kernel, queue full, or of a
+ * process gone before the session saw it). The recorder's drain (inside its
  * transaction) writes the queued events through faultsink's core, with the
  * method "perf" in fault_sources, and attaches the tree's processes that
  * perf does not follow yet (those that existed before; children forked
