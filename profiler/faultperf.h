@@ -61,9 +61,9 @@ struct faultperf_stats {
 	uint64_t other;          /* elsewhere (shared, gone): not events */
 	uint64_t root;           /* in the root process: not events */
 	uint64_t lost;           /* records the kernel lost (rings full) */
-	uint64_t unrecorded;     /* events of processes that exited before
-				  * the recorder saw them: not in the
-				  * session, counted as dropped */
+	uint64_t unrecorded;     /* events of processes the recorder never
+				  * saw (exited first, or unknown for 10 s):
+				  * not in the session, counted as dropped */
 	uint64_t queue_full;     /* samples dropped: the queue between the
 				  * reader and the worker was full */
 	uint64_t python;         /* events with Python frames */
