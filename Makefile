@@ -52,6 +52,7 @@ LIB_SRCS = \
 	profiler/session.c \
 	collectors/procevents.c \
 	collectors/tracefs.c \
+	collectors/perfring.c \
 	collectors/sigtrace.c \
 	collectors/perffault.c \
 	collectors/kmsg.c \
@@ -105,6 +106,7 @@ UNIT_TESTS = \
 	test_analysis \
 	test_report \
 	test_idmap \
+	test_perfring \
 	test_faultsink \
 	test_tui_model \
 	test_pyframe \

@@ -1,5 +1,6 @@
 /* perffault.c - copy-on-write faults of running processes through perf */
 #include "perffault.h"
+#include "perfring.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -212,8 +213,7 @@ struct perffault {
 	size_t nprocs, capprocs;
 	int *forked;                   /* pids seen in FORK records */
 	size_t nforked, capforked;
-	unsigned char *scratch;
-	size_t scratch_cap;
+	struct perfring_scratch scratch;  /* a record that wraps the ring end */
 	void (*hook)(const void *, size_t, void *);
 	void *hook_ctx;
 };
@@ -454,7 +454,7 @@ void perffault_free(struct perffault *pf)
 	free(pf->rings);
 	free(pf->procs);
 	free(pf->forked);
-	free(pf->scratch);
+	free(pf->scratch.buf);
 	free(pf);
 }
 
@@ -628,44 +628,18 @@ static void note_fork(struct perffault *pf, const struct perffault_record *r)
 	pf->forked[pf->nforked++] = r->pid;
 }
 
-static const unsigned char *record_at(struct perffault *pf, struct ring *r,
-				      uint64_t tail, uint16_t size)
-{
-	uint64_t at = tail & (r->data_size - 1);
-	if (at + size <= r->data_size)
-		return r->data + at;
-	util_grow((void **)&pf->scratch, &pf->scratch_cap, size, 1);
-	size_t first = (size_t)(r->data_size - at);
-	memcpy(pf->scratch, r->data + at, first);
-	memcpy(pf->scratch + first, r->data, size - first);
-	return pf->scratch;
-}
-
 static size_t drain_ring(struct perffault *pf, struct ring *r, perffault_fn fn, void *ctx)
 {
 	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = r->meta->data_tail;
-	size_t n = 0;
-	while (tail < head) {
-		struct perf_event_header h;
-		uint64_t at = tail & (r->data_size - 1);
-		if (at + sizeof(h) <= r->data_size) {
-			memcpy(&h, r->data + at, sizeof(h));
-		} else {
-			size_t first = (size_t)(r->data_size - at);
-			memcpy(&h, r->data + at, first);
-			memcpy((char *)&h + first, r->data, sizeof(h) - first);
-		}
-		if (h.size < sizeof(h) || h.size > head - tail) {
-			tail = head;  /* cannot happen with a sane kernel: resync */
-			break;
-		}
-		const unsigned char *rec = record_at(pf, r, tail, h.size);
+	size_t n = 0, size;
+	const unsigned char *rec;
+	while ((rec = perfring_next(r->data, r->data_size, &tail, head, &pf->scratch,
+				    &size))) {
 		if (pf->hook)
-			pf->hook(rec, h.size, pf->hook_ctx);
+			pf->hook(rec, size, pf->hook_ctx);
 		struct perffault_record pr;
-		int got = perffault_parse_record(&pf->layout, rec, h.size, &pr);
-		tail += h.size;
+		int got = perffault_parse_record(&pf->layout, rec, size, &pr);
 		if (got != 1 || (pr.kind == PERFFAULT_SAMPLE && !perffault_is_cow(&pr)))
 			continue;
 		if (pr.kind == PERFFAULT_LOST)

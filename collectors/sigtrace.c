@@ -1,5 +1,6 @@
 /* sigtrace.c - signal:signal_generate and oom:mark_victim through perf */
 #include "sigtrace.h"
+#include "perfring.h"
 
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -281,8 +282,7 @@ struct sigtrace {
 	int epfd;
 	int clockid;             /* of the samples; -1: perf's default */
 	uint64_t lost;
-	unsigned char *scratch;  /* a record that wraps the ring end */
-	size_t scratch_cap;
+	struct perfring_scratch scratch;  /* a record that wraps the ring end */
 	void (*hook)(const void *, size_t, void *);
 	void *hook_ctx;
 	/* the latest thread exits, to name senders that are gone */
@@ -365,7 +365,7 @@ void sigtrace_free(struct sigtrace *st)
 	if (st->epfd >= 0)
 		close(st->epfd);
 	free(st->rings);
-	free(st->scratch);
+	free(st->scratch.buf);
 	free(st);
 }
 
@@ -613,45 +613,20 @@ static void sender_comm(struct sigtrace *st, struct sigtrace_signal *s)
 	free(text);
 }
 
-/* The record at ring offset tail, copied to scratch if it wraps. */
-static const unsigned char *record_at(struct sigtrace *st, struct ring *r, uint64_t tail,
-				      uint16_t size)
-{
-	uint64_t at = tail & (r->data_size - 1);
-	if (at + size <= r->data_size)
-		return r->data + at;
-	util_grow((void **)&st->scratch, &st->scratch_cap, size, 1);
-	size_t first = (size_t)(r->data_size - at);
-	memcpy(st->scratch, r->data + at, first);
-	memcpy(st->scratch + first, r->data, size - first);
-	return st->scratch;
-}
-
+/* Parse the records of ring r into out (at most max), keeping those want
+ * wants, and hand their space back to the kernel. */
 static size_t drain_ring(struct sigtrace *st, struct ring *r, struct sigtrace_event *out,
 			 size_t max, sigtrace_want_fn want, void *ctx)
 {
 	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = r->meta->data_tail;
-	size_t n = 0;
-	while (tail < head && n < max) {
-		struct perf_event_header h;
-		uint64_t at = tail & (r->data_size - 1);
-		if (at + sizeof(h) <= r->data_size) {
-			memcpy(&h, r->data + at, sizeof(h));
-		} else {
-			size_t first = (size_t)(r->data_size - at);
-			memcpy(&h, r->data + at, first);
-			memcpy((char *)&h + first, r->data, sizeof(h) - first);
-		}
-		if (h.size < sizeof(h) || h.size > head - tail) {
-			tail = head;  /* cannot happen with a sane kernel: resync */
-			break;
-		}
-		const unsigned char *rec = record_at(st, r, tail, h.size);
+	size_t n = 0, size;
+	const unsigned char *rec;
+	while (n < max && (rec = perfring_next(r->data, r->data_size, &tail, head,
+					       &st->scratch, &size))) {
 		if (st->hook)
-			st->hook(rec, h.size, st->hook_ctx);
-		tail += h.size;
-		if (sigtrace_parse_record(&st->layout, rec, h.size, &out[n]) != 1)
+			st->hook(rec, size, st->hook_ctx);
+		if (sigtrace_parse_record(&st->layout, rec, size, &out[n]) != 1)
 			continue;
 		if (out[n].kind == SIGTRACE_LOST)
 			st->lost += out[n].lost;
