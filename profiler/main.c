@@ -8,15 +8,25 @@
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *summary;
+	const char *synopsis;    /* its options and arguments */
+	const char *summary;     /* what it does */
 } commands[] = {
-	{ "snapshot", cmd_snapshot, "[--json] [--regions] PID               one measurement of the tree under PID" },
-	{ "record", cmd_record, "[-i SEC] [-d SEC] [-o FILE] PID        sample the tree until it exits, -d ends, or Ctrl-C" },
-	{ "run", cmd_run, "[-i SEC] [-d SEC] [-o FILE] -- CMD...  start CMD and record its tree" },
-	{ "top", cmd_top, "[-i SEC] [-d SEC] [-o FILE] PID        watch the tree under PID live in the terminal" },
-	{ "view", cmd_view, "FILE                                   replay a recorded session in the terminal" },
-	{ "report", cmd_report, "[--format FORMAT] FILE                 a recorded session as text, json, csv, html, ..." },
-	{ "compare", cmd_compare, "[--json] FILE FILE...                  sessions side by side" },
+	{ "snapshot", cmd_snapshot, "[--json] [--regions] [--threads N] PID",
+	  "one measurement of the tree under PID" },
+	{ "record", cmd_record, "[-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]]\n"
+	  "            [--hung-after SEC] PID",
+	  "sample the tree until it exits, -d ends, or Ctrl-C; --faults: who copies" },
+	{ "run", cmd_run, "[-i SEC] [-d SEC] [-o FILE] [--no-faults] [--hung-after SEC] -- CMD...",
+	  "start CMD, record its tree and which code copies each page" },
+	{ "top", cmd_top, "[-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]]\n"
+	  "            [--hung-after SEC] PID",
+	  "watch the tree under PID live in the terminal" },
+	{ "view", cmd_view, "FILE [FILE...]",
+	  "replay recorded sessions in the terminal, side by side with several" },
+	{ "report", cmd_report, "[--format FORMAT] FILE",
+	  "a recorded session as text, json, csv, html, openmetrics or folded" },
+	{ "compare", cmd_compare, "[--json] FILE FILE...",
+	  "sessions side by side" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -45,7 +55,8 @@ static void usage(FILE *f)
 	      "their parent, what they copied, and what they cost.\n\n"
 	      "commands:\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-9s %s\n            %s\n", commands[i].name,
+			commands[i].synopsis, commands[i].summary);
 	fputs("\n'cowprof COMMAND --help' describes a command.\n", f);
 }
 
