@@ -5,6 +5,7 @@
 #include "../collectors/procfs.h"
 #include "../collectors/proctree.h"
 #include "../collectors/pyframe.h"
+#include "../collectors/symbols.h"
 #include "../collectors/unwind.h"
 #include "../collectors/util.h"
 
@@ -160,15 +161,7 @@ static struct pproc *proc_of(struct faultperf *fp, int pid)
 
 static const struct maps_region *mapping_at(const struct pproc *p, uint64_t a)
 {
-	size_t lo = 0, hi = p->nmaps;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (p->maps[mid].end <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < p->nmaps && p->maps[lo].start <= a ? &p->maps[lo] : NULL;
+	return symbols_find_mapping(p->maps, p->nmaps, a);
 }
 
 /* A first write that can be a copy: to a private writable mapping. */

@@ -166,15 +166,7 @@ static const struct pmaps *maps_of(struct faultsink *fs, int pid, bool reload)
 
 static const struct maps_region *region_at(const struct pmaps *m, uint64_t ip)
 {
-	size_t lo = 0, hi = m ? m->n : 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->r[mid].end <= ip)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return m && lo < m->n && m->r[lo].start <= ip ? &m->r[lo] : NULL;
+	return m ? symbols_find_mapping(m->r, m->n, ip) : NULL;
 }
 
 /* The mapping of ip in pid, re-reading its maps once (a library loaded
@@ -223,15 +215,6 @@ static int native_frame(struct faultsink *fs, struct session *s, int pid,
 	return e;
 }
 
-/* The preload library's own frames (its signal handler) are not the
- * program's: the stack starts below them. */
-static bool own_frame(struct faultsink *fs, int pid, uint64_t ip,
-		      const struct faultsink_lookup *l)
-{
-	const struct maps_region *g = find_mapping(fs, pid, ip, l);
-	return g && strstr(g->path, "libcowprof_preload");
-}
-
 /* ---- stacks ---- */
 
 static int add_stack(struct faultsink *fs, struct session *s, char kind,
@@ -258,14 +241,15 @@ static int native_stack(struct faultsink *fs, struct session *s,
 			const struct faultring_event *ev,
 			const struct faultsink_lookup *l, int64_t *id)
 {
+	/* frame 0 is the faulting instruction (the preload library unwinds
+	 * from the signal's context, the perf path from the sampled
+	 * registers): no handler frames to skip */
 	int64_t ids[FAULTRING_MAX_NATIVE];
-	size_t n = 0, first = 0;
-	while (first < ev->nnative && own_frame(fs, ev->pid, ev->native[first], l))
-		first++;
+	size_t n = 0;
 	int e = 0;
-	for (size_t i = first; e == 0 && i < ev->nnative; i++) {
+	for (size_t i = 0; e == 0 && i < ev->nnative; i++) {
 		/* callers' addresses are return addresses: look up the call */
-		uint64_t ip = ev->native[i] - (i > first);
+		uint64_t ip = ev->native[i] - (i > 0);
 		e = native_frame(fs, s, ev->pid, ip, l, &ids[n++]);
 	}
 	return e ? e : add_stack(fs, s, 'n', ids, n, id);
