@@ -368,25 +368,22 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 	faultperf_get_stats(fp, &st);
 	char buf[512];
 	if (s) {
+		const struct { const char *key; uint64_t v; } meta[] = {
+			{ "fault_period", faultperf_period(fp) },
+			{ "fault_perf_samples", st.samples },
+			{ "fault_perf_lost", st.lost },
+			{ "fault_perf_python", st.python },
+			{ "fault_perf_python_stale", st.stale },
+			{ "fault_perf_python_recovered", st.recovered },
+			{ "fault_perf_python_innermost_only", st.innermost_only },
+			{ "fault_perf_python_unchecked", st.unchecked },
+			{ "fault_perf_exact_line", st.exact_line },
+		};
 		session_set_meta(s, "fault_method", "perf");
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)faultperf_period(fp));
-		session_set_meta(s, "fault_period", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.samples);
-		session_set_meta(s, "fault_perf_samples", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.lost);
-		session_set_meta(s, "fault_perf_lost", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.python);
-		session_set_meta(s, "fault_perf_python", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.stale);
-		session_set_meta(s, "fault_perf_python_stale", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.recovered);
-		session_set_meta(s, "fault_perf_python_recovered", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.innermost_only);
-		session_set_meta(s, "fault_perf_python_innermost_only", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.unchecked);
-		session_set_meta(s, "fault_perf_python_unchecked", buf);
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st.exact_line);
-		session_set_meta(s, "fault_perf_exact_line", buf);
+		for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)meta[i].v);
+			session_set_meta(s, meta[i].key, buf);
+		}
 	}
 	if (say)
 		fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
