@@ -9,7 +9,8 @@ import subprocess
 import tempfile
 import time
 
-from treeutil import COWPROF, PYTHON, ROOT, Gunicorn, children, open_session, wait_gone
+from treeutil import COWPROF, PYTHON, ROOT, Gunicorn, children, fault_proc, line_of
+from treeutil import open_session, report_json, wait_gone
 from treeutil import session_path as _session_path
 
 TMP = tempfile.mkdtemp(prefix="cowprof-test-")
@@ -19,28 +20,6 @@ COWWRITERS = os.path.join(ROOT, "build", "cowwriters")
 
 def session_path(name):
     return _session_path(TMP, name)
-
-
-def report_json(path):
-    p = subprocess.run([COWPROF, "report", "--format", "json", path],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-def line_of(path, marker):
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            if marker in line:
-                return n
-    raise AssertionError("no line with %r in %s" % (marker, path))
-
-
-def fault_proc(rep, pid):
-    for p in rep["faults"]["processes"]:
-        if p["pid"] == pid:
-            return p
-    raise AssertionError("no fault record of pid %d: %s" % (pid, rep["faults"]))
 
 
 def attach(path, target, ready_on_stdout, *extra):

@@ -6,7 +6,8 @@ import os
 import subprocess
 import tempfile
 
-from treeutil import COWPROF, PYTHON, ROOT, Gunicorn, open_session
+from treeutil import COWPROF, PYTHON, ROOT, Gunicorn, fault_proc, line_of, open_session
+from treeutil import report_json
 from treeutil import session_path as _session_path
 
 TMP = tempfile.mkdtemp(prefix="cowprof-test-")
@@ -22,28 +23,6 @@ def cowprof_run(path, *cmd, interval="0.2"):
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, (p.returncode, p.stderr)
     return p
-
-
-def report_json(path):
-    p = subprocess.run([COWPROF, "report", "--format", "json", path],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-def line_of(path, marker):
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            if marker in line:
-                return n
-    raise AssertionError("no line with %r in %s" % (marker, path))
-
-
-def fault_proc(rep, pid):
-    for p in rep["faults"]["processes"]:
-        if p["pid"] == pid:
-            return p
-    raise AssertionError("no fault record of pid %d: %s" % (pid, rep["faults"]))
 
 
 def last_copied_kb(rep, pid):

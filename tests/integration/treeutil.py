@@ -122,6 +122,31 @@ def open_session(path):
     return c
 
 
+def report_json(path):
+    """`cowprof report --format json PATH`, parsed."""
+    p = subprocess.run([COWPROF, "report", "--format", "json", path],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def line_of(path, marker):
+    """The number of the first line of path holding marker."""
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if marker in line:
+                return n
+    raise AssertionError("no line with %r in %s" % (marker, path))
+
+
+def fault_proc(rep, pid):
+    """A report's fault attribution record of pid."""
+    for p in rep["faults"]["processes"]:
+        if p["pid"] == pid:
+            return p
+    raise AssertionError("no fault record of pid %d: %s" % (pid, rep["faults"]))
+
+
 def children(pid):
     """The child pids of pid, from every thread's children file."""
     out = []
