@@ -25,6 +25,7 @@ struct faultring_event {
 	pid_t pid, tid;
 	uint64_t addr;          /* the faulting address */
 	uint32_t nnative, npy;
+	uint64_t weight;        /* faults it stands for (0 or 1: itself) */
 	uint64_t native[FAULTRING_MAX_NATIVE];  /* IPs, innermost first */
 	struct pyframe py[FAULTRING_MAX_PY];    /* innermost first */
 };

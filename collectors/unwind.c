@@ -67,6 +67,32 @@ struct uw_block {
  * UW_NSPACES. */
 #define UW_NSPACES 16
 
+/* Unwinding is a function of the layout of file mappings, of the registers
+ * libunwind reads and of the stack words it reads (mapped files read the
+ * same for the same layout). A memo keeps, per (layout, ip, sp), those
+ * reads and the result: a later snapshot whose reads give the same values
+ * unwinds to the same frames, exactly, at the cost of comparing a few
+ * dozen words. A burst of first writes is mostly such repeats (a loop
+ * faulting at the same place), where a real unwind costs 10-15 us. */
+#define UW_MEMO_SLOTS 2048
+#define UW_MEMO_READS 40
+#define UW_MEMO_IPS 64
+#define UW_READ_REG (1ULL << 63)     /* at is a register number */
+#define UW_READ_ABSENT (1ULL << 62)  /* at was past the stack copy */
+
+struct uw_read {
+	uint64_t at, val;
+};
+
+struct uw_memo {
+	uint64_t fingerprint;
+	int max, n;                   /* n == 0: empty */
+	int nreads;
+	struct uw_read reads[UW_MEMO_READS];
+	uint64_t ips[UW_MEMO_IPS];
+	uint8_t how[UW_MEMO_IPS];
+};
+
 struct uw_space {
 	uint64_t fingerprint;
 	unw_addr_space_t as;     /* NULL: free slot */
@@ -89,6 +115,12 @@ struct unwinder {
 	size_t stack_len;
 	uint64_t sp;
 	bool noinfo;             /* find_proc_info found no unwind info */
+	/* the reads of the unwind under way, for the memo */
+	struct uw_memo *memo;         /* UW_MEMO_SLOTS, allocated at first use */
+	struct uw_read rec[UW_MEMO_READS];
+	int nrec;
+	bool rec_full;
+	uint64_t memo_hits, memo_misses;
 };
 
 /* ---- files ---- */
@@ -262,6 +294,19 @@ static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *dil,
 	return -UNW_ENOINFO;
 }
 
+static bool in_copy(uint64_t addr, uint64_t sp, size_t stack_len)
+{
+	return addr >= sp && stack_len >= 8 && addr - sp <= stack_len - 8;
+}
+
+static void record(struct unwinder *u, uint64_t at, uint64_t val)
+{
+	if (u->nrec == UW_MEMO_READS)
+		u->rec_full = true;
+	else
+		u->rec[u->nrec++] = (struct uw_read){ at, val };
+}
+
 /* A word from the stack copy, else from the mapped file (text, unwind
  * tables, read-only data). Anything else is unknown. */
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp,
@@ -271,11 +316,13 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp,
 	struct unwinder *u = arg;
 	if (write)
 		return -UNW_EINVAL;
-	if (addr >= u->sp && u->stack_len >= sizeof(*valp) &&
-	    addr - u->sp <= u->stack_len - sizeof(*valp)) {
+	if (in_copy(addr, u->sp, u->stack_len)) {
 		memcpy(valp, u->stack + (addr - u->sp), sizeof(*valp));
+		record(u, addr, *valp);
 		return 0;
 	}
+	if (addr >= u->sp)  /* a longer copy from the same sp would hold it */
+		record(u, addr | UW_READ_ABSENT, 0);
 	const struct maps_region *r = file_mapping(u, addr);
 	struct uw_file *f = r ? file_for(u, r) : NULL;
 	if (!f || f->fd < 0 ||
@@ -307,6 +354,7 @@ static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *valp,
 	if (reg < 0 || (size_t)reg >= sizeof(unw_to_perf))
 		return -UNW_EBADREG;
 	*valp = u->regs[unw_to_perf[reg]];
+	record(u, UW_READ_REG | unw_to_perf[reg], *valp);
 	return 0;
 }
 
@@ -373,6 +421,7 @@ void unwinder_free(struct unwinder *u)
 	}
 	free(u->files);
 	free(u->blocks);
+	free(u->memo);
 	for (int i = 0; i < UW_NSPACES; i++)
 		if (u->spaces[i].as)
 			unw_destroy_addr_space(u->spaces[i].as);
@@ -389,8 +438,7 @@ void unwind_regs_from_perf(const uint64_t *sample, uint64_t mask,
 
 /* Identifies the layout of the file mappings (what code is where):
  * anonymous memory (heap, stack) growing does not change it. */
-static uint64_t layout_fingerprint(const struct maps_region *maps,
-				   size_t nmaps)
+uint64_t unwind_layout(const struct maps_region *maps, size_t nmaps)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (size_t i = 0; i < nmaps; i++) {
@@ -434,27 +482,71 @@ static unw_addr_space_t space_for(struct unwinder *u, uint64_t fingerprint)
 	return lru->as;
 }
 
-int unwind_snapshot(struct unwinder *u, pid_t pid,
-		    const struct maps_region *maps, size_t nmaps,
-		    const uint64_t regs[UNWIND_NREGS],
-		    const uint8_t *stack, size_t stack_len,
-		    uint64_t *ips, enum unwind_method *how, int max)
+static struct uw_memo *memo_slot(struct unwinder *u, uint64_t fingerprint,
+				  const uint64_t regs[UNWIND_NREGS])
 {
-	if (max <= 0)
-		return 0;
-	u->pid = pid;
-	u->maps = maps;
-	u->nmaps = nmaps;
-	u->regs = regs;
-	u->stack = stack;
-	u->stack_len = stack_len;
-	u->sp = regs[UNWIND_REG_SP];
+	if (!u->memo)
+		u->memo = xcalloc(UW_MEMO_SLOTS, sizeof(*u->memo));
+	uint64_t h = (fingerprint ^ regs[UNWIND_REG_IP] * 0x9e3779b97f4a7c15ULL) ^
+		     (regs[UNWIND_REG_SP] >> 3) * 0xff51afd7ed558ccdULL;
+	return &u->memo[(h ^ h >> 29) % UW_MEMO_SLOTS];
+}
+
+/* Would this snapshot read what m's did, value for value? */
+static bool memo_matches(const struct uw_memo *m, uint64_t fingerprint, int max,
+			 const uint64_t regs[UNWIND_NREGS], const uint8_t *stack,
+			 size_t stack_len)
+{
+	if (!m->n || m->fingerprint != fingerprint || m->max != max)
+		return false;
+	uint64_t sp = regs[UNWIND_REG_SP];
+	for (int i = 0; i < m->nreads; i++) {
+		const struct uw_read *r = &m->reads[i];
+		uint64_t v;
+		if (r->at & UW_READ_REG) {
+			if (regs[r->at & 0xff] != r->val)
+				return false;
+		} else if (r->at & UW_READ_ABSENT) {
+			if (in_copy(r->at & ~UW_READ_ABSENT, sp, stack_len))
+				return false;
+		} else {
+			if (!in_copy(r->at, sp, stack_len))
+				return false;
+			memcpy(&v, stack + (r->at - sp), 8);
+			if (v != r->val)
+				return false;
+		}
+	}
+	return true;
+}
+
+static void memo_store(struct unwinder *u, struct uw_memo *m, uint64_t fingerprint,
+		       int max, const uint64_t *ips, const enum unwind_method *how, int n)
+{
+	if (u->rec_full || n > UW_MEMO_IPS) {
+		m->n = 0;
+		return;
+	}
+	m->fingerprint = fingerprint;
+	m->max = max;
+	m->n = n;
+	m->nreads = u->nrec;
+	memcpy(m->reads, u->rec, (size_t)u->nrec * sizeof(*u->rec));
+	memcpy(m->ips, ips, (size_t)n * sizeof(*ips));
+	for (int i = 0; i < n; i++)
+		m->how[i] = (uint8_t)how[i];
+}
+
+/* libunwind's own walk, recording what it reads. */
+static int unwind_walk(struct unwinder *u, uint64_t fingerprint, uint64_t *ips,
+		       enum unwind_method *how, int max)
+{
 	int n = 0;
-	ips[n] = regs[UNWIND_REG_IP];
+	ips[n] = u->regs[UNWIND_REG_IP];
 	if (how)
 		how[n] = UNWIND_FIRST;
 	n++;
-	unw_addr_space_t as = space_for(u, layout_fingerprint(maps, nmaps));
+	unw_addr_space_t as = space_for(u, fingerprint);
 	unw_cursor_t c;
 	if (!as || unw_init_remote(&c, as, u) < 0)
 		return n;
@@ -469,8 +561,59 @@ int unwind_snapshot(struct unwinder *u, pid_t pid,
 			how[n] = u->noinfo ? UNWIND_FP : UNWIND_DWARF;
 		n++;
 	}
+	return n;
+}
+
+int unwind_snapshot(struct unwinder *u, pid_t pid,
+		    const struct maps_region *maps, size_t nmaps,
+		    const uint64_t regs[UNWIND_NREGS],
+		    const uint8_t *stack, size_t stack_len,
+		    uint64_t *ips, enum unwind_method *how, int max)
+{
+	return unwind_snapshot_in(u, unwind_layout(maps, nmaps), pid, maps, nmaps, regs,
+				  stack, stack_len, ips, how, max);
+}
+
+int unwind_snapshot_in(struct unwinder *u, uint64_t fingerprint, pid_t pid,
+		       const struct maps_region *maps, size_t nmaps,
+		       const uint64_t regs[UNWIND_NREGS],
+		       const uint8_t *stack, size_t stack_len,
+		       uint64_t *ips, enum unwind_method *how, int max)
+{
+	if (max <= 0)
+		return 0;
+	enum unwind_method scratch[UW_MEMO_IPS];
+	bool memo = max <= UW_MEMO_IPS;
+	struct uw_memo *m = memo ? memo_slot(u, fingerprint, regs) : NULL;
+	if (m && memo_matches(m, fingerprint, max, regs, stack, stack_len)) {
+		u->memo_hits++;
+		memcpy(ips, m->ips, (size_t)m->n * sizeof(*ips));
+		for (int i = 0; how && i < m->n; i++)
+			how[i] = (enum unwind_method)m->how[i];
+		return m->n;
+	}
+	u->memo_misses++;
+	u->pid = pid;
+	u->maps = maps;
+	u->nmaps = nmaps;
+	u->regs = regs;
+	u->stack = stack;
+	u->stack_len = stack_len;
+	u->sp = regs[UNWIND_REG_SP];
+	u->nrec = 0;
+	u->rec_full = false;
+	enum unwind_method *h = how ? how : memo ? scratch : NULL;
+	int n = unwind_walk(u, fingerprint, ips, h, max);
+	if (m)
+		memo_store(u, m, fingerprint, max, ips, h, n);
 	u->maps = NULL;
 	u->regs = NULL;
 	u->stack = NULL;
 	return n;
+}
+
+void unwind_memo_stats(const struct unwinder *u, uint64_t *hits, uint64_t *misses)
+{
+	*hits = u->memo_hits;
+	*misses = u->memo_misses;
 }

@@ -9,6 +9,8 @@
  * so. .debug_frame is not used (libunwind 1.6 does not export the search for
  * it). What libunwind learns about an ip is cached per layout of file
  * mappings, so processes with the same layout (pre-fork workers) share it.
+ * A snapshot that reads the same values as an earlier one (a loop faulting
+ * at one place) is answered from a memo of that unwind, exactly.
  * x86_64 only. Not for signal handlers: it allocates and opens files.
  */
 #ifndef COWPROF_UNWIND_H
@@ -74,5 +76,19 @@ int unwind_snapshot(struct unwinder *u, pid_t pid,
 		    const uint64_t regs[UNWIND_NREGS],
 		    const uint8_t *stack, size_t stack_len,
 		    uint64_t *ips, enum unwind_method *how, int max);
+
+/* The same, for callers that keep maps for many snapshots: layout is
+ * unwind_layout(maps, nmaps), computed once per reading of the maps. */
+uint64_t unwind_layout(const struct maps_region *maps, size_t nmaps);
+int unwind_snapshot_in(struct unwinder *u, uint64_t layout, pid_t pid,
+		       const struct maps_region *maps, size_t nmaps,
+		       const uint64_t regs[UNWIND_NREGS],
+		       const uint8_t *stack, size_t stack_len,
+		       uint64_t *ips, enum unwind_method *how, int max);
+
+/* How many unwind_snapshot calls were answered from the memo of earlier
+ * unwinds (the same layout, ip and sp, and the same values wherever that
+ * unwind read the registers and the stack copy) and how many were unwound. */
+void unwind_memo_stats(const struct unwinder *u, uint64_t *hits, uint64_t *misses);
 
 #endif

@@ -387,22 +387,24 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 	}
 	if (say)
 		fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
-		"writable memory; Python frames on %llu (%llu from a frame the thread "
+		"writable memory; Python frames on %llu (%llu as read for an earlier fault, %llu from a frame the thread "
 		"had left, %llu innermost only), %llu dropped as stale, %llu unchecked, %llu without a thread "
-		"state, %llu without frames; %.1f us per unwind, %.1f us per Python read\n",
+		"state, %llu without frames; %.1f us per unwind (%llu from the memo), %.1f us per "
+		"Python read\n",
 		(unsigned long long)st.samples, (unsigned long long)st.kept,
-		(unsigned long long)st.python, (unsigned long long)st.recovered,
+		(unsigned long long)st.python, (unsigned long long)st.reused,
+		(unsigned long long)st.recovered,
 		(unsigned long long)st.innermost_only,
 		(unsigned long long)st.stale,
 		(unsigned long long)st.unchecked, (unsigned long long)st.no_tstate,
 		(unsigned long long)st.no_frames,
-		st.kept ? (double)st.unwind_ns / 1e3 / (double)st.kept : 0.0,
-		st.kept ? (double)st.python_ns / 1e3 / (double)st.kept : 0.0);
-	if (st.lost || st.unrecorded || st.queue_full)
+		st.timed ? (double)st.unwind_ns / 1e3 / (double)st.timed : 0.0,
+		(unsigned long long)st.unwind_memo,
+		st.timed ? (double)st.python_ns / 1e3 / (double)st.timed : 0.0);
+	if (st.lost || st.unrecorded)
 		fprintf(stderr, "cowprof: perf: %llu lost by the kernel (rings full), %llu "
-			"by the recorder (queue full), %llu of processes gone before the "
-			"recorder saw them\n", (unsigned long long)st.lost,
-			(unsigned long long)st.queue_full, (unsigned long long)st.unrecorded);
+			"of processes gone before the recorder saw them\n",
+			(unsigned long long)st.lost, (unsigned long long)st.unrecorded);
 	faultperf_free(fp);
 }
 

@@ -31,9 +31,28 @@ struct pycode {
 
 struct bcode;
 
+/* Events waiting for the drain, packed: a header, then the native ips and
+ * the Python frames, each left out when equal to the previous event's (a
+ * burst repeats its stacks: 40 bytes an event instead of 1.2 KiB). */
+struct evqueue {
+	uint8_t *buf;
+	size_t len, cap;
+	size_t n;
+	struct faultring_event last;   /* the last pushed */
+};
+
+/* A thread's Python frames as last read, for the samples near that read
+ * whose fault-time frame is the same (see python_frames). */
+#define CHAIN_REUSE_NS 1000000ULL
+
 struct pythread {
 	int tid;
 	uint64_t tstate;
+	uint64_t cframe, frame;     /* of the chain: its loop's _PyCFrame and
+				     * the innermost frame, 0 if none */
+	uint64_t read_ns;           /* when it was read (perf's clock) */
+	uint32_t npy;
+	struct pyframe py[FAULTRING_MAX_PY];
 };
 
 /* What the reader knows of one process. */
@@ -41,6 +60,7 @@ struct pproc {
 	int pid;
 	struct maps_region *maps;
 	size_t nmaps;
+	uint64_t layout;            /* unwind_layout of maps */
 	int python;                 /* 1 frames read, -1 none, 0 not looked yet */
 	char status[160];
 	struct pyframe_layout pl;
@@ -52,13 +72,8 @@ struct pproc {
 	size_t ncodes, capcodes;
 	uint64_t events, written_events;
 	bool source_written;
-};
-
-/* A sample copied out of its ring, waiting for the worker thread. */
-struct pending {
-	struct perffault_record r;  /* regs and stack point into data */
-	unsigned char *data;
-	size_t bytes;
+	struct pyframe_cache *cache;  /* its memory since cache_ns */
+	uint64_t cache_ns;
 };
 
 struct faultperf {
@@ -66,7 +81,7 @@ struct faultperf {
 	int root;
 	struct perffault *pf;
 	struct unwinder *uw;
-	struct pyframe_cache *cache;
+	struct pyframe_cache *cache;  /* the sample's process's */
 	pthread_t thread;
 	bool thread_started;
 	int wakefd;
@@ -81,35 +96,21 @@ struct faultperf {
 	struct pproc **procs;       /* reader thread only, but codes; each
 				     * allocated alone: pointers stay valid */
 	size_t nprocs, capprocs;
-	/* events waiting for the drain: struct faultring_event each (a
-	 * queue of full structs; a burst of first writes is bounded by the
-	 * drain's period) */
-	struct faultring_event *queue;
-	size_t nqueue, capqueue;
+	struct evqueue queue;       /* the reader's, for the drain */
+	struct evqueue spare;       /* the drain's: emptied, given back */
+	struct evqueue later;       /* the drain's: of processes not in the
+				     * session yet */
 	struct faultperf_stats st;  /* under lock */
 	struct faultperf_stats rst; /* the reader's own, copied to st after
 				     * each pass */
 	uint64_t lost_written;
+	uint64_t pass;              /* the reader's, its own */
 	/* events of processes the recorder never learned of (they lived
 	 * between two samples and the proc connector missed them), given up
 	 * once the process is gone or after UNKNOWN_PID_WAIT_S: counted with
 	 * the lost ones (the drain's; read under lock) */
 	uint64_t unknown_dropped;
-	/* the samples the reader copied out, for the worker (under lock) */
-	struct pending *pend;       /* circular */
-	size_t pend_first, npend, cappend;
-	size_t pend_bytes;          /* atomic: both threads, no lock */
-	size_t pend_budget;
-	struct pending *batch;      /* the reader's, moved to pend after each
-				     * pass (the reader takes no lock per
-				     * sample) */
-	size_t nbatch, capbatch;
-	uint64_t enqueued, processed, queue_full;
-	uint64_t batch_full;        /* the reader's, added to queue_full */
 	uint64_t lost_now;          /* perffault_lost at the reader's last pass */
-	pthread_cond_t work;        /* pend is not empty, or stop_worker */
-	pthread_t worker;
-	bool worker_started, stop_worker;
 };
 
 #define UNKNOWN_PID_WAIT_S 10.0
@@ -142,6 +143,7 @@ static void load_maps(struct faultperf *fp, struct pproc *p)
 	if (maps_parse(text, len, &p->maps, &p->nmaps) < 0)
 		p->nmaps = 0;
 	free(text);
+	p->layout = unwind_layout(p->maps, p->nmaps);
 }
 
 static struct pproc *proc_of(struct faultperf *fp, int pid)
@@ -226,18 +228,29 @@ static void find_python(struct faultperf *fp, struct pproc *p)
 	pthread_mutex_unlock(&fp->lock);
 }
 
-static uint64_t tstate_of(struct faultperf *fp, struct pproc *p, int tid)
+static struct pythread *known_thread(struct pproc *p, int tid)
 {
 	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].tid == tid && p->threads[i].tstate)
-			return p->threads[i].tstate;
+		if (p->threads[i].tid == tid)
+			return &p->threads[i];
+	return NULL;
+}
+
+static struct pythread *thread_of(struct faultperf *fp, struct pproc *p, int tid)
+{
+	struct pythread *known = known_thread(p, tid);
+	if (known)
+		return known;
 	uint64_t ts = pyframe_thread_state(&p->pl, pyframe_read_cached, fp->cache, tid);
-	if (ts) {
-		util_grow((void **)&p->threads, &p->capthreads, p->nthreads + 1,
-			  sizeof(*p->threads));
-		p->threads[p->nthreads++] = (struct pythread){ tid, ts };
-	}
-	return ts;
+	if (!ts)
+		return NULL;
+	util_grow((void **)&p->threads, &p->capthreads, p->nthreads + 1,
+		  sizeof(*p->threads));
+	struct pythread *t = &p->threads[p->nthreads++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->tstate = ts;
+	return t;
 }
 
 static bool have_code(struct pproc *p, uint64_t code)
@@ -434,6 +447,70 @@ static bool chains_to(struct faultperf *fp, struct pproc *p, uint64_t frame,
 	return false;
 }
 
+/* The process's memory is read through a cache of its pages, emptied
+ * when a sample is newer than the cache: what was read after a fault is
+ * what a read for it now would see, or older (nearer the fault). A burst
+ * read behind by the reader then reads each page once. */
+static void use_cache(struct faultperf *fp, struct pproc *p, uint64_t t_ns)
+{
+	if (!p->cache) {
+		p->cache = xmalloc(sizeof(*p->cache));
+		pyframe_cache_init(p->cache, p->pid);
+		p->cache_ns = 0;
+	}
+	if (t_ns >= p->cache_ns) {
+		pyframe_cache_reset(p->cache);
+		p->cache_ns = now_ns() + perffault_layout(fp->pf)->time_offset_ns;
+	}
+	fp->cache = p->cache;
+}
+
+/* The thread's last chain, when the fault was in the same frame of the
+ * same evaluation loop (its _PyCFrame's current_frame in the stack copy is
+ * that frame, no deeper loop is in the copy) and a fault-time pointer into
+ * that frame's bytecode proves its code and gives the line; and the chain
+ * was read after the fault, or at most CHAIN_REUSE_NS before it. Then the
+ * outer frames are what a read now would give (they wait in their calls),
+ * without reading the target: a burst of faults in one loop costs no
+ * reads. Returns false to read. */
+static bool reuse_chain(struct faultperf *fp, struct pproc *p, const struct pythread *t,
+			const struct perffault_record *r, const uint64_t regs[UNWIND_NREGS],
+			struct faultring_event *ev)
+{
+	if (!t->frame || (r->t_ns > t->read_ns && r->t_ns - t->read_ns > CHAIN_REUSE_NS))
+		return false;
+	uint64_t sp = regs[UNWIND_REG_SP], at = t->cframe + p->pl.off_cframe_current_frame;
+	if (!r->stack || at < sp || at + 8 > sp + r->stack_len)
+		return false;
+	uint64_t then, cand[1];
+	memcpy(&then, r->stack + (at - sp), 8);
+	if (then != t->frame ||
+	    fault_time_frames(r->stack, sp, t->cframe - sp, t->cframe,
+			      p->pl.off_cframe_current_frame, cand, 1) > 0)
+		return false;
+	int line = fault_time_line(fp, p, t->py[0].code, regs, r->stack,
+				   (size_t)(t->cframe - sp) / 8);
+	if (line == -2)
+		return false;
+	memcpy(ev->py, t->py, t->npy * sizeof(*ev->py));
+	ev->npy = t->npy;
+	ev->py[0].line = line;
+	fp->rst.exact_line++;
+	fp->rst.python++;
+	fp->rst.reused++;
+	return true;
+}
+
+static void keep_chain(struct faultperf *fp, struct pythread *t, uint64_t cframe,
+		       uint64_t frame, const struct faultring_event *ev)
+{
+	t->cframe = cframe;
+	t->frame = frame;
+	t->read_ns = now_ns() + perffault_layout(fp->pf)->time_offset_ns;
+	t->npy = ev->npy;
+	memcpy(t->py, ev->py, ev->npy * sizeof(*ev->py));
+}
+
 /* Fill ev->py with the thread's frames; see the header for the checks. */
 static void python_frames(struct faultperf *fp, struct pproc *p,
 			  const struct perffault_record *r,
@@ -443,9 +520,14 @@ static void python_frames(struct faultperf *fp, struct pproc *p,
 		find_python(fp, p);
 	if (p->python != 1)
 		return;
-	pyframe_cache_init(fp->cache, p->pid);
-	uint64_t ts = tstate_of(fp, p, r->tid), cframe = 0, live = 0, then = 0;
-	if (!ts || !rd64(fp, ts + p->pl.off_tstate_cframe, &cframe)) {
+	struct pythread *t = known_thread(p, r->tid);
+	if (t && reuse_chain(fp, p, t, r, regs, ev))
+		return;
+	use_cache(fp, p, r->t_ns);
+	t = thread_of(fp, p, r->tid);
+	uint64_t cframe = 0, live = 0, then = 0;
+	int nc = 0;
+	if (!t || !rd64(fp, t->tstate + p->pl.off_tstate_cframe, &cframe)) {
 		fp->rst.no_tstate++;
 		return;
 	}
@@ -460,7 +542,7 @@ static void python_frames(struct faultperf *fp, struct pproc *p,
 	if (checked) {
 		memcpy(&then, r->stack + (at - sp), 8);
 		uint64_t cand[8];
-		int nc = fault_time_frames(r->stack, sp, cframe - sp, cframe,
+		nc = fault_time_frames(r->stack, sp, cframe - sp, cframe,
 					   p->pl.off_cframe_current_frame, cand, 8);
 		for (int i = 0; i < nc && n <= 0; i++) {
 			if (!chains_to(fp, p, cand[i], then))
@@ -506,6 +588,90 @@ static void python_frames(struct faultperf *fp, struct pproc *p,
 	fp->rst.python++;
 	for (int i = 0; i < n; i++)
 		name_code(fp, p, ev->py[i].code);
+	if (checked && !nc && then)
+		keep_chain(fp, t, cframe, then, ev);
+}
+
+/* ---- the queue ---- */
+
+#define EVQ_SAME UINT16_MAX
+
+struct evq_head {
+	double t;
+	int32_t pid, tid;
+	uint64_t addr;
+	uint16_t nnative, npy;      /* EVQ_SAME: the previous event's */
+};
+
+static bool same_py(const struct faultring_event *a, const struct faultring_event *b)
+{
+	if (a->npy != b->npy)
+		return false;
+	for (uint32_t i = 0; i < a->npy; i++)
+		if (a->py[i].code != b->py[i].code || a->py[i].line != b->py[i].line)
+			return false;
+	return true;
+}
+
+static void evq_put(struct evqueue *q, const void *p, size_t n)
+{
+	util_grow((void **)&q->buf, &q->cap, q->len + n, 1);
+	memcpy(q->buf + q->len, p, n);
+	q->len += n;
+}
+
+static void evq_push(struct evqueue *q, const struct faultring_event *ev)
+{
+	struct faultring_event *l = &q->last;
+	bool sn = q->n && ev->nnative == l->nnative &&
+		  !memcmp(ev->native, l->native, ev->nnative * sizeof(*ev->native));
+	bool sp = q->n && same_py(ev, l);
+	struct evq_head h = { ev->t, ev->pid, ev->tid, ev->addr,
+			      sn ? EVQ_SAME : (uint16_t)ev->nnative,
+			      sp ? EVQ_SAME : (uint16_t)ev->npy };
+	evq_put(q, &h, sizeof(h));
+	if (!sn) {
+		evq_put(q, ev->native, ev->nnative * sizeof(*ev->native));
+		memcpy(l->native, ev->native, ev->nnative * sizeof(*ev->native));
+		l->nnative = ev->nnative;
+	}
+	if (!sp) {
+		evq_put(q, ev->py, ev->npy * sizeof(*ev->py));
+		memcpy(l->py, ev->py, ev->npy * sizeof(*ev->py));
+		l->npy = ev->npy;
+	}
+	q->n++;
+}
+
+/* The event at *off into ev (which holds the previous one: its stacks are
+ * kept where the packed event says "same"); false at the end. */
+static bool evq_next(const struct evqueue *q, size_t *off, struct faultring_event *ev)
+{
+	if (*off + sizeof(struct evq_head) > q->len)
+		return false;
+	struct evq_head h;
+	memcpy(&h, q->buf + *off, sizeof(h));
+	*off += sizeof(h);
+	ev->t = h.t;
+	ev->pid = h.pid;
+	ev->tid = h.tid;
+	ev->addr = h.addr;
+	if (h.nnative != EVQ_SAME) {
+		ev->nnative = h.nnative;
+		memcpy(ev->native, q->buf + *off, h.nnative * sizeof(*ev->native));
+		*off += h.nnative * sizeof(*ev->native);
+	}
+	if (h.npy != EVQ_SAME) {
+		ev->npy = h.npy;
+		memcpy(ev->py, q->buf + *off, h.npy * sizeof(*ev->py));
+		*off += h.npy * sizeof(*ev->py);
+	}
+	return true;
+}
+
+static void evq_clear(struct evqueue *q)
+{
+	q->len = q->n = 0;
 }
 
 /* ---- the reader thread ---- */
@@ -521,6 +687,13 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 		return;
 	}
 	struct pproc *p = proc_of(fp, r->pid);
+	if (!p->nmaps) {
+		/* gone before its maps were read: what the fault was is unknown */
+		pthread_mutex_lock(&fp->lock);
+		fp->unknown_dropped++;
+		pthread_mutex_unlock(&fp->lock);
+		return;
+	}
 	if (!cow_region(fp, p, r->addr)) {
 		fp->rst.other++;
 		return;
@@ -534,111 +707,44 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 	uint64_t regs[UNWIND_NREGS];
 	unwind_regs_from_perf(r->regs, r->abi ? perffault_layout(fp->pf)->regs_mask : 0,
 			      regs);
-	/* Python first: the thread moves on while we work */
-	uint64_t t0 = now_ns();
+	/* Python first: the thread moves on while we work; one sample in 16
+	 * timed (a clock read costs what the rest of a repeat does) */
+	bool timed = !(fp->rst.samples & 15);
+	uint64_t t0 = timed ? now_ns() : 0;
 	if (r->abi)
 		python_frames(fp, p, r, regs, &ev);
-	uint64_t t1 = now_ns();
+	uint64_t t1 = timed ? now_ns() : 0;
 	if (r->abi && r->nregs) {
-		int n = unwind_snapshot(fp->uw, r->pid, p->maps, p->nmaps, regs, r->stack,
-					r->stack_len, ev.native, NULL, FAULTRING_MAX_NATIVE);
+		int n = unwind_snapshot_in(fp->uw, p->layout, r->pid, p->maps, p->nmaps,
+					   regs, r->stack, r->stack_len, ev.native, NULL,
+					   FAULTRING_MAX_NATIVE);
 		ev.nnative = n > 0 ? (uint32_t)n : 0;
 	}
 	if (!ev.nnative) {
 		ev.native[0] = r->ip;
 		ev.nnative = 1;
 	}
-	uint64_t t2 = now_ns();
+	uint64_t t2 = timed ? now_ns() : 0;
 	pthread_mutex_lock(&fp->lock);
 	fp->rst.python_ns += t1 - t0;
 	fp->rst.unwind_ns += t2 - t1;
+	fp->rst.timed += timed;
+	uint64_t misses;
+	unwind_memo_stats(fp->uw, &fp->rst.unwind_memo, &misses);
 	fp->rst.kept++;
 	p->events++;
-	util_grow((void **)&fp->queue, &fp->capqueue, fp->nqueue + 1, sizeof(*fp->queue));
-	fp->queue[fp->nqueue++] = ev;
+	evq_push(&fp->queue, &ev);
 	pthread_mutex_unlock(&fp->lock);
 }
 
-/* The reader: copy the sample out of the ring (the ring is released at
- * once; unwinding and Python frames wait for the worker). */
+/* The reader: each sample as it comes, in place in its ring. */
 static void on_record(const struct perffault_record *r, void *ctx)
 {
-	struct faultperf *fp = ctx;
-	if (r->kind != PERFFAULT_SAMPLE)
-		return;  /* LOST is counted by perffault; FORK marks the child
-			  * followed there */
-	size_t regs = r->regs ? r->nregs * 8 : 0, bytes = regs + r->stack_len;
-	size_t cost = bytes + sizeof(struct pending);
-	if (__atomic_add_fetch(&fp->pend_bytes, cost, __ATOMIC_RELAXED) > fp->pend_budget) {
-		__atomic_sub_fetch(&fp->pend_bytes, cost, __ATOMIC_RELAXED);
-		fp->batch_full++;
-		return;
-	}
-	struct pending p = { *r, xmalloc(bytes ? bytes : 1), bytes };
-	if (regs)
-		memcpy(p.data, r->regs, regs);
-	if (r->stack_len)
-		memcpy(p.data + regs, r->stack, r->stack_len);
-	p.r.regs = r->regs ? (const uint64_t *)(const void *)p.data : NULL;
-	p.r.stack = r->stack_len ? p.data + regs : NULL;
-	util_grow((void **)&fp->batch, &fp->capbatch, fp->nbatch + 1, sizeof(*fp->batch));
-	fp->batch[fp->nbatch++] = p;
-}
-
-/* Move the reader's batch to the worker's queue (with the lock). */
-static void push_batch(struct faultperf *fp)
-{
-	if (fp->npend + fp->nbatch > fp->cappend) {  /* grow, unwrapping */
-		size_t cap = fp->cappend ? fp->cappend : 1024;
-		while (cap < fp->npend + fp->nbatch)
-			cap *= 2;
-		struct pending *n = xmalloc(cap * sizeof(*n));
-		for (size_t i = 0; i < fp->npend; i++)
-			n[i] = fp->pend[(fp->pend_first + i) % fp->cappend];
-		free(fp->pend);
-		fp->pend = n;
-		fp->cappend = cap;
-		fp->pend_first = 0;
-	}
-	for (size_t i = 0; i < fp->nbatch; i++)
-		fp->pend[(fp->pend_first + fp->npend + i) % fp->cappend] = fp->batch[i];
-	fp->npend += fp->nbatch;
-	fp->enqueued += fp->nbatch;
-	fp->nbatch = 0;
-	fp->queue_full += fp->batch_full;
-	fp->batch_full = 0;
-}
-
-/* The worker: unwind each copied sample and read its Python frames. */
-static void *worker(void *arg)
-{
-	struct faultperf *fp = arg;
-	/* the workers being watched first: the queue holds a burst until
-	 * they leave the CPU (Linux: nice is per thread) */
-	if (fp->o.worker_nice &&
-	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), fp->o.worker_nice) < 0)
-		(void)0;  /* not allowed: the same priority */
-	pthread_mutex_lock(&fp->lock);
-	for (;;) {
-		while (!fp->npend && !fp->stop_worker)
-			pthread_cond_wait(&fp->work, &fp->lock);
-		if (fp->stop_worker)
-			break;
-		struct pending p = fp->pend[fp->pend_first];
-		fp->pend_first = (fp->pend_first + 1) % fp->cappend;
-		fp->npend--;
-		pthread_mutex_unlock(&fp->lock);
-		take_sample(fp, &p.r);
-		free(p.data);
-		pthread_mutex_lock(&fp->lock);
-		__atomic_sub_fetch(&fp->pend_bytes, p.bytes + sizeof(struct pending),
-				   __ATOMIC_RELAXED);
-		fp->processed++;
-		fp->st = fp->rst;
-		pthread_cond_broadcast(&fp->passed);
-	}
-	pthread_mutex_unlock(&fp->lock);
-	return NULL;
+	if (r->kind == PERFFAULT_SAMPLE)
+		take_sample(ctx, r);  /* LOST is counted by perffault */
+	else if (r->kind == PERFFAULT_FORK && r->pid == r->tid)
+		proc_of(ctx, r->pid);  /* its maps while it lives: a short-lived
+					* child may be gone by its samples */
 }
 
 static void *reader(void *arg)
@@ -662,15 +768,14 @@ static void *reader(void *arg)
 		bool stop = fp->stop;
 		pthread_mutex_unlock(&fp->lock);
 		pthread_mutex_lock(&fp->pflock);
+		fp->pass++;
 		perffault_read(fp->pf, on_record, fp);
 		uint64_t lost = perffault_lost(fp->pf);
 		pthread_mutex_unlock(&fp->pflock);
 		pthread_mutex_lock(&fp->lock);
 		fp->lost_now = lost;
-		push_batch(fp);
+		fp->st = fp->rst;
 		fp->passes++;
-		if (fp->npend)
-			pthread_cond_signal(&fp->work);
 		pthread_cond_broadcast(&fp->passed);
 		pthread_mutex_unlock(&fp->lock);
 		if (stop)
@@ -680,9 +785,8 @@ static void *reader(void *arg)
 }
 
 /* Wake the reader and wait (at most ~1 s) for a pass that started after
- * now, then for the worker to have taken what that pass copied out (as
- * long as it makes progress: ~1 s without one, 30 s in all). Called with
- * the lock held. */
+ * now: the faults before the drain are then in the queue. Called with the
+ * lock held. */
 static void wait_pass(struct faultperf *fp)
 {
 	uint64_t want = fp->passes + 2, one = 1;
@@ -694,18 +798,6 @@ static void wait_pass(struct faultperf *fp)
 	while (fp->passes < want && fp->thread_started)
 		if (pthread_cond_timedwait(&fp->passed, &fp->lock, &dl) != 0)
 			break;
-	uint64_t target = fp->enqueued, start = now_ns();
-	while (fp->processed < target && fp->worker_started &&
-	       now_ns() - start < 30000000000ull) {
-		uint64_t before = fp->processed;
-		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_sec += 1;
-		while (fp->processed == before)
-			if (pthread_cond_timedwait(&fp->passed, &fp->lock, &dl) != 0)
-				break;
-		if (fp->processed == before)
-			break;  /* no progress in 1 s */
-	}
 }
 
 /* ---- public ---- */
@@ -748,8 +840,6 @@ int faultperf_new(int root, const struct faultperf_opts *o, struct faultperf **o
 	pthread_mutex_init(&fp->lock, NULL);
 	pthread_mutex_init(&fp->pflock, NULL);
 	pthread_cond_init(&fp->passed, NULL);
-	pthread_cond_init(&fp->work, NULL);
-	fp->pend_budget = o->queue_bytes ? o->queue_bytes : (size_t)256 << 20;
 	struct perffault_opts po = { .ring_pages = o->ring_pages, .stack_size = o->stack_size,
 				     .period = o->period, .regs_mask = UNWIND_PERF_REGS_MASK,
 				     .skip_pid = root };
@@ -758,19 +848,12 @@ int faultperf_new(int root, const struct faultperf_opts *o, struct faultperf **o
 		e = attach_tree(fp, root, err, errlen);
 	if (e == 0) {
 		fp->uw = unwinder_new();
-		fp->cache = xmalloc(sizeof(*fp->cache));
 		fp->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (!fp->uw || fp->wakefd < 0) {
 			snprintf(err, errlen, "cannot set up unwinding");
 			e = -ENOMEM;
 		}
 	}
-	if (e == 0 && pthread_create(&fp->worker, NULL, worker, fp) != 0) {
-		snprintf(err, errlen, "cannot start the fault worker thread");
-		e = -EAGAIN;
-	}
-	if (e == 0)
-		fp->worker_started = true;
 	if (e == 0 && pthread_create(&fp->thread, NULL, reader, fp) != 0) {
 		snprintf(err, errlen, "cannot start the fault reader thread");
 		e = -EAGAIN;
@@ -797,19 +880,6 @@ void faultperf_free(struct faultperf *fp)
 			(void)0;
 		pthread_join(fp->thread, NULL);
 	}
-	if (fp->worker_started) {
-		pthread_mutex_lock(&fp->lock);
-		fp->stop_worker = true;
-		pthread_cond_broadcast(&fp->work);
-		pthread_mutex_unlock(&fp->lock);
-		pthread_join(fp->worker, NULL);
-	}
-	for (size_t i = 0; i < fp->npend; i++)
-		free(fp->pend[(fp->pend_first + i) % fp->cappend].data);
-	free(fp->pend);
-	for (size_t i = 0; i < fp->nbatch; i++)
-		free(fp->batch[i].data);
-	free(fp->batch);
 	perffault_free(fp->pf);
 	unwinder_free(fp->uw);
 	for (size_t i = 0; i < fp->nprocs; i++) {
@@ -824,15 +894,16 @@ void faultperf_free(struct faultperf *fp)
 		for (size_t k = 0; k < p->nbcodes; k++)
 			free(p->bcodes[k].table);
 		free(p->bcodes);
+		free(p->cache);
 		free(p);
 	}
 	free(fp->procs);
-	free(fp->queue);
-	free(fp->cache);
+	free(fp->queue.buf);
+	free(fp->spare.buf);
+	free(fp->later.buf);
 	if (fp->wakefd >= 0)
 		close(fp->wakefd);
 	pthread_cond_destroy(&fp->passed);
-	pthread_cond_destroy(&fp->work);
 	pthread_mutex_destroy(&fp->lock);
 	pthread_mutex_destroy(&fp->pflock);
 	free(fp->attached);
@@ -900,7 +971,7 @@ static int write_sources(struct faultperf *fp, struct session *s,
 			 const struct faultsink_lookup *l)
 {
 	int e = 0;
-	uint64_t lost = fp->lost_now + fp->unknown_dropped + fp->queue_full;
+	uint64_t lost = fp->lost_now + fp->unknown_dropped;
 	for (size_t i = 0; e == 0 && i < fp->nprocs; i++) {
 		struct pproc *p = fp->procs[i];
 		int64_t id = l->process_id(l->ctx, p->pid);
@@ -921,6 +992,43 @@ static int write_sources(struct faultperf *fp, struct session *s,
 	return e;
 }
 
+struct later_ctx {
+	struct faultperf *fp;
+	struct faultsink *fs;
+	struct session *s;
+	const struct faultsink_lookup *l;
+	int e;
+	int gone_pid;
+	double now;
+	uint64_t given_up;
+};
+
+/* Write q's events; keep for the next drain (in fp->later, in order) those
+ * of processes not in the session yet, or all once a write failed. One the
+ * recorder never learns of is given up once it has exited (the session
+ * will never have it) or after a while. */
+static void write_queue(struct later_ctx *c, const struct evqueue *q)
+{
+	struct faultsink_names nm = { c->fp, perf_names };
+	struct faultring_event ev;
+	memset(&ev, 0, sizeof(ev));
+	for (size_t off = 0; evq_next(q, &off, &ev);) {
+		int64_t id = c->e ? 0 : c->l->process_id(c->l->ctx, ev.pid);
+		if (id) {
+			c->e = faultsink_write_event(c->fs, c->s, &ev, id, &nm, c->l);
+			if (c->e == 0)
+				continue;
+		}
+		bool gone = !c->e && (ev.pid == c->gone_pid || !pid_alive(c->fp, ev.pid));
+		if (gone)
+			c->gone_pid = ev.pid;
+		if (c->e || (!gone && c->now - ev.t < UNKNOWN_PID_WAIT_S))
+			evq_push(&c->fp->later, &ev);
+		else
+			c->given_up++;
+	}
+}
+
 int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *s,
 		    const struct faultsink_lookup *l)
 {
@@ -934,51 +1042,21 @@ int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *
 	pthread_mutex_unlock(&fp->pflock);
 	pthread_mutex_lock(&fp->lock);
 	fp->st.attached = nattached;
-	struct faultring_event *q = fp->queue;
-	size_t n = fp->nqueue;
-	fp->queue = NULL;
-	fp->nqueue = fp->capqueue = 0;
+	struct evqueue q = fp->queue;   /* the reader goes on with the spare */
+	fp->queue = fp->spare;
 	pthread_mutex_unlock(&fp->lock);
-	struct faultsink_names nm = { fp, perf_names };
-	int e = 0;
-	size_t nlater = 0;
-	uint64_t given_up = 0;
-	int gone_pid = 0;
-	double now = now_realtime();
-	for (size_t i = 0; i < n; i++) {
-		int64_t id = e ? 0 : l->process_id(l->ctx, q[i].pid);
-		if (id) {
-			e = faultsink_write_event(fs, s, &q[i], id, &nm, l);
-			if (e == 0)
-				continue;
-		}
-		/* not in the session yet (or the write failed): keep it for the
-		 * next drain, in order, without holding up the others; one the
-		 * recorder never learns of is given up once it has exited (the
-		 * session will never have it; it used to be thrown away at the
-		 * end) or after a while */
-		bool gone = !e && (q[i].pid == gone_pid || !pid_alive(fp, q[i].pid));
-		if (gone)
-			gone_pid = q[i].pid;
-		if (e || (!gone && now - q[i].t < UNKNOWN_PID_WAIT_S))
-			q[nlater++] = q[i];
-		else
-			given_up++;
-	}
+	struct evqueue later = fp->later;
+	memset(&fp->later, 0, sizeof(fp->later));
+	struct later_ctx c = { fp, fs, s, l, 0, 0, now_realtime(), 0 };
+	write_queue(&c, &later);   /* older: first */
+	write_queue(&c, &q);
+	free(later.buf);
+	evq_clear(&q);
+	fp->spare = q;
 	pthread_mutex_lock(&fp->lock);
-	fp->unknown_dropped += given_up;
+	fp->unknown_dropped += c.given_up;
 	pthread_mutex_unlock(&fp->lock);
-	if (nlater) {  /* put them back in front */
-		pthread_mutex_lock(&fp->lock);
-		util_grow((void **)&fp->queue, &fp->capqueue, fp->nqueue + nlater,
-			  sizeof(*fp->queue));
-		memmove(fp->queue + nlater, fp->queue, fp->nqueue * sizeof(*fp->queue));
-		memcpy(fp->queue, q, nlater * sizeof(*q));
-		fp->nqueue += nlater;
-		pthread_mutex_unlock(&fp->lock);
-	}
-	pthread_mutex_unlock(&fp->lock);
-	free(q);
+	int e = c.e;
 	pthread_mutex_lock(&fp->lock);
 	if (e == 0)
 		e = write_sources(fp, s, l);
@@ -995,7 +1073,6 @@ void faultperf_get_stats(struct faultperf *fp, struct faultperf_stats *st)
 	*st = fp->st;
 	st->lost = fp->lost_now;
 	st->unrecorded = fp->unknown_dropped;
-	st->queue_full = fp->queue_full;
 	st->events_open = open;
 	st->attached = att;
 	pthread_mutex_unlock(&fp->lock);

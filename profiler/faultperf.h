@@ -48,11 +48,7 @@ struct faultperf_opts {
 	uint32_t stack_size;     /* user stack bytes per sample (0: 4096) */
 	unsigned ring_pages;     /* per CPU (0: perffault's default) */
 	const char *proc_root;   /* NULL for /proc */
-	size_t queue_bytes;      /* samples copied out of the rings waiting
-				  * to be unwound, at most (0: 256 MiB) */
 	int reader_nice;         /* the ring reader's nice (0: the caller's) */
-	int worker_nice;         /* the unwinding thread's nice (0: as the
-				  * caller's) */
 };
 
 struct faultperf_stats {
@@ -64,8 +60,6 @@ struct faultperf_stats {
 	uint64_t unrecorded;     /* events of processes the recorder never
 				  * saw (exited first, or unknown for 10 s):
 				  * not in the session, counted as dropped */
-	uint64_t queue_full;     /* samples dropped: the queue between the
-				  * reader and the worker was full */
 	uint64_t python;         /* events with Python frames */
 	uint64_t stale;          /* Python frames dropped: the thread had
 				  * moved to another frame */
@@ -80,10 +74,14 @@ struct faultperf_stats {
 	uint64_t recovered;      /* read from the fault-time frame, the thread
 				  * having left it, its code confirmed by a
 				  * fault-time pointer into its bytecode */
+	uint64_t reused;         /* of them, the thread's chain as read for
+				  * an earlier fault in the same frame */
 	uint64_t exact_line;     /* innermost line from the fault-time
 				  * instruction pointer */
-	uint64_t unwind_ns;      /* total time spent unwinding */
-	uint64_t python_ns;      /* total time reading Python frames */
+	uint64_t unwind_ns;      /* time spent unwinding, of timed samples */
+	uint64_t python_ns;      /* time reading Python frames, of them */
+	uint64_t timed;          /* the kept samples timed (one in 16) */
+	uint64_t unwind_memo;    /* unwinds answered by the unwinder's memo */
 	size_t events_open;      /* perf events (one per thread per CPU) */
 	size_t attached;         /* processes attached directly */
 };

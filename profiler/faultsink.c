@@ -297,7 +297,8 @@ int faultsink_write_event(struct faultsink *fs, struct session *s,
 		e = python_stack(fs, s, ev, nm, &py);
 	if (e == 0)
 		e = session_add_fault(s, process_id, ev->t, ev->tid, ev->addr,
-				      l->region_id(l->ctx, ev->pid, ev->addr), nat, py);
+				      l->region_id(l->ctx, ev->pid, ev->addr), nat, py,
+				      ev->weight);
 	if (e == 0)
 		fs->events++;
 	return e;

@@ -655,7 +655,7 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 	if (o->fault_perf) {
 		struct faultperf_stats fst;
 		faultperf_get_stats(o->fault_perf, &fst);
-		sum->fault_dropped += fst.lost + fst.unrecorded + fst.queue_full;
+		sum->fault_dropped += fst.lost + fst.unrecorded;
 	}
 	faultsink_free(r.faults);
 	if (e == 0)

@@ -26,7 +26,8 @@
 	" tid INTEGER NOT NULL, addr INTEGER NOT NULL," \
 	" region_id INTEGER REFERENCES regions(id)," \
 	" native_stack_id INTEGER REFERENCES stacks(id)," \
-	" python_stack_id INTEGER REFERENCES stacks(id));" \
+	" python_stack_id INTEGER REFERENCES stacks(id)," \
+	" weight INTEGER NOT NULL DEFAULT 1);" \
 	"CREATE TABLE fault_sources (process_id INTEGER PRIMARY KEY" \
 	" REFERENCES processes(id), method TEXT NOT NULL, events INTEGER NOT NULL," \
 	" dropped INTEGER NOT NULL, python_status TEXT NOT NULL);" \
@@ -113,7 +114,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_STACK_ADD] = "INSERT OR IGNORE INTO stacks (frame_ids) VALUES (?)",
 	[ST_STACK_FIND] = "SELECT id FROM stacks WHERE frame_ids = ?",
 	[ST_FAULT] = "INSERT INTO faults (process_id, t, tid, addr, region_id,"
-		     " native_stack_id, python_stack_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		     " native_stack_id, python_stack_id, weight)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_FAULT_SOURCE] = "INSERT OR REPLACE INTO fault_sources VALUES (?, ?, ?, ?, ?)",
 	[ST_WAIT] = "INSERT OR REPLACE INTO proc_waits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_SIGNAL] = "INSERT INTO signals (t, process_id, pid, signal, code,"
@@ -450,7 +452,7 @@ int session_add_stack(struct session *s, const int64_t *frame_ids, size_t n,
 
 int session_add_fault(struct session *s, int64_t process_id, double t, int tid,
 		      uint64_t addr, int64_t region_id, int64_t native_stack_id,
-		      int64_t python_stack_id)
+		      int64_t python_stack_id, uint64_t weight)
 {
 	sqlite3_stmt *st = s->st[ST_FAULT];
 	sqlite3_bind_int64(st, 1, process_id);
@@ -460,6 +462,7 @@ int session_add_fault(struct session *s, int64_t process_id, double t, int tid,
 	bind_id(st, 5, region_id);
 	bind_id(st, 6, native_stack_id);
 	bind_id(st, 7, python_stack_id);
+	sqlite3_bind_int64(st, 8, (int64_t)(weight ? weight : 1));
 	return step(s, ST_FAULT);
 }
 
@@ -910,7 +913,12 @@ static int load_rows_v2(struct loader *l)
 		r = each_row(l, "SELECT id, frame_ids FROM stacks ORDER BY id",
 			     stack_row);
 	if (r == 0)
-		r = each_row(l, "SELECT process_id, native_stack_id, python_stack_id,"
+		r = each_row(l, l->d->version >= 3 ?
+			     "SELECT process_id, native_stack_id, python_stack_id,"
+			     " sum(weight) AS n, min(t), max(t) FROM faults GROUP BY"
+			     " process_id, native_stack_id, python_stack_id"
+			     " ORDER BY n DESC, process_id" :
+			     "SELECT process_id, native_stack_id, python_stack_id,"
 			     " count(*) AS n, min(t), max(t) FROM faults GROUP BY"
 			     " process_id, native_stack_id, python_stack_id"
 			     " ORDER BY n DESC, process_id", fault_group_row);

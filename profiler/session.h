@@ -14,7 +14,7 @@
 
 #include "cow.h"
 
-#define SESSION_SCHEMA_VERSION 2
+#define SESSION_SCHEMA_VERSION 3
 
 struct session;  /* an open session file */
 
@@ -105,9 +105,11 @@ int session_add_stack(struct session *s, const int64_t *frame_ids, size_t n,
 /* The first write of process_id to an inherited page at addr, by thread
  * tid, at t. region_id, native_stack_id and python_stack_id are 0 when
  * unknown or absent. */
+/* weight: the faults this one stands for (1: itself; a sampled fault,
+ * perf's period; 0 is taken as 1). Call sites sum weights (format 3). */
 int session_add_fault(struct session *s, int64_t process_id, double t, int tid,
 		      uint64_t addr, int64_t region_id, int64_t native_stack_id,
-		      int64_t python_stack_id);
+		      int64_t python_stack_id, uint64_t weight);
 
 /* How a process's faults were caught (method "preload" or "perf"), how
  * many were recorded and dropped, and why Python frames are off ("" when

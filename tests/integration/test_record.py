@@ -109,7 +109,7 @@ def test_recorder_killed_mid_run_leaves_a_readable_session():
     # every committed sample is whole: all four processes in it
     per = c.execute("SELECT count(*) FROM proc_samples GROUP BY sample_id").fetchall()
     assert len(per) == samples and all(n == 4 for (n,) in per), per
-    assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_session_stays_small():

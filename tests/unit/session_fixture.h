@@ -428,7 +428,7 @@ static inline void sfx_faults(struct sfx *x, int i, double t_s, int n,
 	for (int k = 0; k < n; k++)
 		sfx_check(session_add_fault(x->s, x->proc_id[i], SFX_T0 + t_s,
 					    1001, 0x7f0000000000ULL + 4096ULL * (uint64_t)k,
-					    0, native, python), "add_fault");
+					    0, native, python, 1), "add_fault");
 }
 
 /* The golden session's fault attribution: worker 1001 copies from Python

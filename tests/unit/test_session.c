@@ -250,7 +250,7 @@ static void test_session_load_refuses_a_newer_format(void **state)
 	write_small(&x);
 	sfx_close(&x);
 	set_version(x.path, SESSION_SCHEMA_VERSION + 1);
-	expect_load_error(x.path, -EPROTO, "written by a newer cowprof (session format 3");
+	expect_load_error(x.path, -EPROTO, "written by a newer cowprof (session format 4");
 	sfx_remove(&x);
 }
 
@@ -321,11 +321,11 @@ static void write_faults(struct sfx *x)
 	assert_int_equal(none, 0);
 	for (int i = 0; i < 3; i++)
 		sfx_check(session_add_fault(x->s, x->proc_id[1], SFX_T0 + 1 + i, 101,
-					    0x1000 + 4096 * (uint64_t)i, 0, ka, 0),
+					    0x1000 + 4096 * (uint64_t)i, 0, ka, 0, 1),
 			  "fault");
 	for (int i = 0; i < 5; i++)
 		sfx_check(session_add_fault(x->s, x->proc_id[1], SFX_T0 + 2, 102,
-					    0x8000, x->region_id[1][0], kb, kp),
+					    0x8000, x->region_id[1][0], kb, kp, 0),
 			  "fault");
 	sfx_check(session_set_fault_source(x->s, x->proc_id[1], "preload", 8, 2,
 					   ""), "source");
@@ -365,6 +365,36 @@ static void test_session_faults_round_trip(void **state)
 	assert_int_equal(d.procs[1].fault_events, 8);
 	assert_int_equal(d.procs[1].fault_dropped, 2);
 	assert_string_equal(d.procs[0].python_status, "no CPython");
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
+/* A sampled fault (perf with a period) stands for period faults: the call
+ * site's pages are the sum of the weights. */
+static void test_session_sampled_faults_weigh_their_period(void **state)
+{
+	(void)state;
+	struct sfx x;
+	sfx_open(&x);
+	write_small(&x);
+	write_faults(&x);
+	int64_t stack = 0, f = 0;
+	struct session_frame_info fi = { .function = "sampled", .module = "/bin/w" };
+	sfx_check(session_add_frame(x.s, &fi, &f), "frame");
+	sfx_check(session_add_stack(x.s, &f, 1, &stack), "stack");
+	sfx_check(session_add_fault(x.s, x.proc_id[1], SFX_T0 + 3, 103, 0x9000, 0, stack,
+				    0, 64), "fault");
+	sfx_check(session_add_fault(x.s, x.proc_id[1], SFX_T0 + 4, 103, 0xa000, 0, stack,
+				    0, 16), "fault");
+	sfx_close(&x);
+	struct session_data d;
+	sfx_load(&x, &d);
+	assert_int_equal(d.nfault_groups, 3);
+	assert_int_equal(d.fault_groups[0].pages, 80);
+	assert_string_equal(d.frames[d.stacks[d.fault_groups[0].native_stack].frames[0]].function,
+			    "sampled");
+	assert_int_equal(d.fault_groups[1].pages, 5);   /* weight 0 counts as 1 */
+	assert_int_equal(d.fault_groups[2].pages, 3);
 	session_data_release(&d);
 	sfx_remove(&x);
 }
@@ -458,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_session_load_refuses_a_newer_format),
 		cmocka_unit_test(test_session_load_refuses_truncated_files),
 		cmocka_unit_test(test_session_faults_round_trip),
+		cmocka_unit_test(test_session_sampled_faults_weigh_their_period),
 		cmocka_unit_test(test_session_waits_signals_ooms_round_trip),
 		cmocka_unit_test(test_session_reads_version_1_files),
 	};
