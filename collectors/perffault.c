@@ -106,7 +106,6 @@ static int parse_sample(const struct perffault_layout *l, struct cur *c,
 	out->pid = (int)take_u32(c);
 	out->tid = (int)take_u32(c);
 	out->t_ns = take_u64(c) + (uint64_t)l->time_offset_ns;
-	out->period = l->has_period ? take_u64(c) : 1;
 	uint32_t rawlen = take_u32(c);
 	const unsigned char *raw = take_bytes(c, rawlen);
 	if (c->bad)
@@ -241,8 +240,10 @@ static void fault_attr(const struct perffault *pf, struct perf_event_attr *a)
 	a->type = PERF_TYPE_TRACEPOINT;
 	a->config = (uint64_t)pf->layout.id;
 	a->sample_period = pf->o.period;
-	a->sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD |
-			 PERF_SAMPLE_RAW | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+	/* not PERF_SAMPLE_PERIOD: with it, the kernel samples every software
+	 * event whatever the period (perf_swevent_event, measured on 6.18) */
+	a->sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW |
+			 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 	a->sample_regs_user = pf->layout.regs_mask;
 	a->sample_stack_user = pf->layout.stack_size;
 	a->inherit = 1;
@@ -418,7 +419,6 @@ int perffault_open(const struct perffault_opts *o, struct perffault **out,
 		e = -EINVAL;
 	}
 	tracefs_format_release(&f);
-	pf->layout.has_period = true;
 	if (e == 0) {
 		pf->epfd = epoll_create1(EPOLL_CLOEXEC);
 		e = pf->epfd < 0 ? -errno : open_rings(pf, err, errlen);
@@ -605,18 +605,6 @@ size_t perffault_nevents(const struct perffault *pf)
 	size_t n = 0;
 	for (size_t i = 0; i < pf->nprocs; i++)
 		n += pf->procs[i].nfds;
-	return n;
-}
-
-size_t perffault_set_period(struct perffault *pf, uint64_t period)
-{
-	size_t n = 0;
-	if (period < 1)
-		period = 1;
-	pf->o.period = period;  /* for processes attached from now on */
-	for (size_t i = 0; i < pf->nprocs; i++)
-		for (size_t k = 0; k < pf->procs[i].nfds; k++)
-			n += ioctl(pf->procs[i].fds[k], PERF_EVENT_IOC_PERIOD, &period) == 0;
 	return n;
 }
 

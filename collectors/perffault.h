@@ -43,9 +43,6 @@ struct perffault_layout {
 	/* added to each sample's time: REALTIME - MONOTONIC at open (0 when
 	 * the kernel stamped CLOCK_REALTIME itself) */
 	int64_t time_offset_ns;
-	/* samples carry their period (PERF_SAMPLE_PERIOD, after the time):
-	 * perffault_open's events do; the captured fixtures do not */
-	bool has_period;
 };
 
 /* Fill l from page_fault_user's format (address, ip and error_code must be
@@ -80,8 +77,6 @@ struct perffault_record {
 					* sampled sp up */
 	size_t stack_len;              /* bytes valid (dyn_size) */
 	uint64_t lost;                 /* LOST: how many */
-	uint64_t period;               /* sample: the faults it stands for (1
-					* without PERF_SAMPLE_PERIOD) */
 };
 
 /* Decode one ring record (struct perf_event_header first, len bytes) of an
@@ -115,13 +110,6 @@ struct perffault_opts {
 	 * copy). Children inherit the filter. */
 	int skip_pid;
 };
-
-/* Make each event sample every period-th fault from now on (>= 1).
- * Children that inherit an event later take the period it has then;
- * those that inherited it before keep theirs (the kernel does not pass an
- * ioctl on to inherited events): samples carry their period. Returns how
- * many events took it. */
-size_t perffault_set_period(struct perffault *pf, uint64_t period);
 
 /* Read the tracepoint's format (mounting tracefs privately if needed) and
  * open one dummy event per online CPU owning that CPU's ring. Nothing is

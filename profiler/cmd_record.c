@@ -345,8 +345,8 @@ int record_open_faults(const struct rec_args *a, int root, struct faultperf **ou
 	if (!a->faults)
 		return 0;
 	char err[512];
-	/* the ring reader ahead of the watched workers (a sample's copy is
-	 * ~1 us; a full ring loses samples); the unwinding as the caller */
+	/* the ring reader ahead of the watched workers: a full ring loses
+	 * samples */
 	struct faultperf_opts fo = { .period = a->fault_period, .reader_nice = -10 };
 	if (faultperf_new(root, &fo, out, err, sizeof(err)) < 0) {
 		cmd_error("--faults: %s", err);
@@ -387,11 +387,12 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 	}
 	if (say)
 		fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
-		"writable memory; Python frames on %llu (%llu as read for an earlier fault, %llu from a frame the thread "
+		"writable memory (one in %llu); Python frames on %llu (%llu as read for an earlier fault, %llu from a frame the thread "
 		"had left, %llu innermost only), %llu dropped as stale, %llu unchecked, %llu without a thread "
 		"state, %llu without frames; %.1f us per unwind (%llu from the memo), %.1f us per "
 		"Python read\n",
 		(unsigned long long)st.samples, (unsigned long long)st.kept,
+		(unsigned long long)faultperf_period(fp),
 		(unsigned long long)st.python, (unsigned long long)st.reused,
 		(unsigned long long)st.recovered,
 		(unsigned long long)st.innermost_only,

@@ -58,6 +58,7 @@ struct pythread {
 /* What the reader knows of one process. */
 struct pproc {
 	int pid;
+	int ppid;                   /* from perf's fork record, 0 if unknown */
 	struct maps_region *maps;
 	size_t nmaps;
 	uint64_t layout;            /* unwind_layout of maps */
@@ -104,7 +105,6 @@ struct faultperf {
 	struct faultperf_stats rst; /* the reader's own, copied to st after
 				     * each pass */
 	uint64_t lost_written;
-	uint64_t pass;              /* the reader's, its own */
 	/* events of processes the recorder never learned of (they lived
 	 * between two samples and the proc connector missed them), given up
 	 * once the process is gone or after UNKNOWN_PID_WAIT_S: counted with
@@ -175,6 +175,27 @@ static bool cow_region(struct faultperf *fp, struct pproc *p, uint64_t addr)
 		g = mapping_at(p, addr);
 	}
 	return g && g->write && !g->shared;
+}
+
+/* A fork child gone before its maps were read (its exit's own first
+ * writes come last): its parent's, as at the fork, hold what it inherited,
+ * which is all a copy-on-write fault can be in. */
+static void inherit_maps(struct faultperf *fp, struct pproc *p)
+{
+	if (p->ppid <= 0 || p->ppid == p->pid)
+		return;
+	const struct pproc *q = proc_of(fp, p->ppid);
+	if (!q->nmaps)
+		return;
+	p->maps = xmalloc(q->nmaps * sizeof(*q->maps));
+	for (size_t i = 0; i < q->nmaps; i++) {
+		p->maps[i] = q->maps[i];
+		p->maps[i].path = xstrdup(q->maps[i].path);
+	}
+	p->nmaps = q->nmaps;
+	p->layout = q->layout;
+	p->python = -1;
+	snprintf(p->status, sizeof(p->status), "exited before its frames were read");
 }
 
 /* ---- Python frames ---- */
@@ -600,6 +621,7 @@ struct evq_head {
 	double t;
 	int32_t pid, tid;
 	uint64_t addr;
+	uint32_t weight;
 	uint16_t nnative, npy;      /* EVQ_SAME: the previous event's */
 };
 
@@ -626,7 +648,7 @@ static void evq_push(struct evqueue *q, const struct faultring_event *ev)
 	bool sn = q->n && ev->nnative == l->nnative &&
 		  !memcmp(ev->native, l->native, ev->nnative * sizeof(*ev->native));
 	bool sp = q->n && same_py(ev, l);
-	struct evq_head h = { ev->t, ev->pid, ev->tid, ev->addr,
+	struct evq_head h = { ev->t, ev->pid, ev->tid, ev->addr, (uint32_t)ev->weight,
 			      sn ? EVQ_SAME : (uint16_t)ev->nnative,
 			      sp ? EVQ_SAME : (uint16_t)ev->npy };
 	evq_put(q, &h, sizeof(h));
@@ -656,6 +678,7 @@ static bool evq_next(const struct evqueue *q, size_t *off, struct faultring_even
 	ev->pid = h.pid;
 	ev->tid = h.tid;
 	ev->addr = h.addr;
+	ev->weight = h.weight;
 	if (h.nnative != EVQ_SAME) {
 		ev->nnative = h.nnative;
 		memcpy(ev->native, q->buf + *off, h.nnative * sizeof(*ev->native));
@@ -687,6 +710,8 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 		return;
 	}
 	struct pproc *p = proc_of(fp, r->pid);
+	if (!p->nmaps)
+		inherit_maps(fp, p);
 	if (!p->nmaps) {
 		/* gone before its maps were read: what the fault was is unknown */
 		pthread_mutex_lock(&fp->lock);
@@ -704,6 +729,7 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 	ev.pid = r->pid;
 	ev.tid = r->tid;
 	ev.addr = r->addr;
+	ev.weight = faultperf_period(fp);  /* each sample stands for as many */
 	uint64_t regs[UNWIND_NREGS];
 	unwind_regs_from_perf(r->regs, r->abi ? perffault_layout(fp->pf)->regs_mask : 0,
 			      regs);
@@ -732,7 +758,7 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 	uint64_t misses;
 	unwind_memo_stats(fp->uw, &fp->rst.unwind_memo, &misses);
 	fp->rst.kept++;
-	p->events++;
+	p->events += ev.weight;
 	evq_push(&fp->queue, &ev);
 	pthread_mutex_unlock(&fp->lock);
 }
@@ -740,11 +766,13 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 /* The reader: each sample as it comes, in place in its ring. */
 static void on_record(const struct perffault_record *r, void *ctx)
 {
+	struct faultperf *fp = ctx;
 	if (r->kind == PERFFAULT_SAMPLE)
-		take_sample(ctx, r);  /* LOST is counted by perffault */
+		take_sample(fp, r);  /* LOST is counted by perffault */
 	else if (r->kind == PERFFAULT_FORK && r->pid == r->tid)
-		proc_of(ctx, r->pid);  /* its maps while it lives: a short-lived
-					* child may be gone by its samples */
+		/* its maps while it lives: a short-lived child may be gone by
+		 * its samples */
+		proc_of(fp, r->pid)->ppid = r->ppid;
 }
 
 static void *reader(void *arg)
@@ -768,7 +796,6 @@ static void *reader(void *arg)
 		bool stop = fp->stop;
 		pthread_mutex_unlock(&fp->lock);
 		pthread_mutex_lock(&fp->pflock);
-		fp->pass++;
 		perffault_read(fp->pf, on_record, fp);
 		uint64_t lost = perffault_lost(fp->pf);
 		pthread_mutex_unlock(&fp->pflock);

@@ -10,7 +10,7 @@ the same run:
    unwinding and reading Python frames on the same 2 cores);
 2. gunicorn (samples/gunicorn/conf_preload.py, 2 workers, 200,000 items)
    requests per second on /touch: while the first writes happen (a fresh
-   tree for each measurement, 12 requests; also with --fault-period 10) and
+   tree for each measurement, 12 requests; also with --fault-period 8 and 32, each sample then standing for 8 or 32 faults) and
    once settled (the same tree, 3 s runs alternating with and without
    cowprof attached); cowprof's start-up (first sample, symbol tables) is
    let pass (1.5 s) before the load starts, and as long without it;
@@ -96,7 +96,8 @@ def record(pid, *extra):
 
 
 def per_sample(err):
-    m = re.search(r"([\d.]+) us per unwind, ([\d.]+) us per Python read", err)
+    m = re.search(r"([\d.]+) us per unwind \(\d+ from the memo\), ([\d.]+) us per Python read",
+                  err)
     return (float(m.group(1)), float(m.group(2))) if m else (None, None)
 
 
@@ -135,18 +136,20 @@ def rps(port, path, requests, duration):
 
 
 def attached(g, mode):
-    """cowprof record --faults on g (mode "with", or with --fault-period 10),
-    past its start-up (first sample, symbol tables), or None."""
+    """cowprof record --faults on g (mode "with", or "period N" with
+    --fault-period N), past its start-up (first sample, symbol tables), or
+    None."""
     if mode == "without":
         return None
-    c = record(g.pid, *(("--fault-period", "10") if mode == "period 10" else ()))
+    c = record(g.pid, *(("--fault-period", mode.split()[1]) if mode.startswith("period")
+                        else ()))
     c.stderr.readline()
     time.sleep(1.5)
     return c
 
 
 def part2():
-    first = {"without": [], "with": [], "period 10": []}
+    first = {"without": [], "with": [], "period 8": [], "period 32": []}
     for _ in range(ROUNDS):
         for mode in first:
             with Gunicorn("conf_preload.py", workers=2, items=200000) as g:

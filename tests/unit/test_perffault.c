@@ -12,7 +12,6 @@
 #include "fixture.h"
 #include "../../collectors/perffault.h"
 #include "../../collectors/unwind.h"
-#include "../../collectors/util.h"
 
 #define ROOT FIXTURE_DIR "/tracefs"
 
@@ -95,42 +94,6 @@ static void test_perffault_child_sample(void **state)
 	assert_int_equal(regs[UNWIND_REG_IP], r.ip);
 	assert_true(regs[UNWIND_REG_SP] > 0x7f0000000000ULL);
 	assert_true(regs[UNWIND_REG_SP] < 0x800000000000ULL);
-	free(buf);
-}
-
-/* The same sample as the events perffault_open now opens write it, with
- * PERF_SAMPLE_PERIOD: 8 bytes after the time (header 8, pid/tid 8, time
- * 8), the header's size grown by 8. */
-static void test_perffault_sample_with_period(void **state)
-{
-	(void)state;
-	struct perffault_layout l;
-	layout(&l);
-	size_t len;
-	char *buf = load("sample-child", &len);
-	char *rec = xmalloc(len + 8);
-	uint64_t period = 64;
-	memcpy(rec, buf, 24);
-	memcpy(rec + 24, &period, 8);
-	memcpy(rec + 32, buf + 24, len - 24);
-	struct perf_event_header h;
-	memcpy(&h, rec, sizeof(h));
-	h.size = (uint16_t)(h.size + 8);
-	memcpy(rec, &h, sizeof(h));
-	struct perffault_record r, plain;
-	assert_int_equal(perffault_parse_record(&l, buf, len, &plain), 1);
-	assert_int_equal(plain.period, 1);
-	l.has_period = true;
-	assert_int_equal(perffault_parse_record(&l, rec, len + 8, &r), 1);
-	assert_int_equal(r.period, 64);
-	assert_int_equal(r.pid, CHILD);
-	assert_int_equal(r.addr, plain.addr);
-	assert_int_equal(r.ip, plain.ip);
-	assert_int_equal(r.stack_len, plain.stack_len);
-	assert_memory_equal(r.stack, plain.stack, r.stack_len);
-	/* read as if it had one, a record without the period is no sample */
-	assert_int_not_equal(perffault_parse_record(&l, buf, len, &r), 1);
-	free(rec);
 	free(buf);
 }
 
@@ -227,7 +190,6 @@ int main(void)
 		cmocka_unit_test(test_perffault_layout_from_format),
 		cmocka_unit_test(test_perffault_layout_refuses_odd_stack),
 		cmocka_unit_test(test_perffault_child_sample),
-		cmocka_unit_test(test_perffault_sample_with_period),
 		cmocka_unit_test(test_perffault_parent_sample),
 		cmocka_unit_test(test_perffault_fork_exit_lost),
 		cmocka_unit_test(test_perffault_truncated_sample_is_malformed),
