@@ -58,8 +58,8 @@ def wait_gone(pid, timeout=10.0):
             with open("/proc/%d/stat" % pid) as f:
                 if f.read().rsplit(")", 1)[1].split()[0] == "Z":
                     return
-        except FileNotFoundError:
-            return
+        except (FileNotFoundError, ProcessLookupError):
+            return  # reaped between the open and the read: ESRCH
         time.sleep(0.02)
     os.kill(pid, signal.SIGKILL)
 
