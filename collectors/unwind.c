@@ -299,13 +299,11 @@ static bool in_copy(uint64_t addr, uint64_t sp, size_t stack_len)
 	return addr >= sp && stack_len >= 8 && addr - sp <= stack_len - 8;
 }
 
-/* Record a read; at is a register (UW_READ_REG | index) or an address
- * (with UW_READ_ABSENT when past the copy). An address with those bits of
- * its own (not user space) cannot be told apart: no memo then. */
+/* Record a read; at is a register (UW_READ_REG | index) or a user-space
+ * address (with UW_READ_ABSENT when past the copy). */
 static void record(struct unwinder *u, uint64_t at, uint64_t val)
 {
-	if (u->nrec == UW_MEMO_READS || (!(at & UW_READ_REG) && (at >> 62) > 1) ||
-	    ((at & UW_READ_REG) && (at & ~UW_READ_REG) >= UNWIND_NREGS))
+	if (u->nrec == UW_MEMO_READS)
 		u->rec_full = true;
 	else
 		u->rec[u->nrec++] = (struct uw_read){ at, val };
@@ -320,7 +318,9 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp,
 	struct unwinder *u = arg;
 	if (write)
 		return -UNW_EINVAL;
-	if (addr >> 62) {  /* not user space: no memo of this unwind */
+	if (addr >> 62) {
+		/* not user space, and its bits would read as the record's
+		 * flags: no memo of this unwind */
 		u->rec_full = true;
 	} else if (in_copy(addr, u->sp, u->stack_len)) {
 		memcpy(valp, u->stack + (addr - u->sp), sizeof(*valp));
@@ -328,10 +328,6 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp,
 		return 0;
 	} else if (addr >= u->sp) {  /* a longer copy from the same sp would hold it */
 		record(u, addr | UW_READ_ABSENT, 0);
-	}
-	if (in_copy(addr, u->sp, u->stack_len)) {
-		memcpy(valp, u->stack + (addr - u->sp), sizeof(*valp));
-		return 0;
 	}
 	const struct maps_region *r = file_mapping(u, addr);
 	struct uw_file *f = r ? file_for(u, r) : NULL;

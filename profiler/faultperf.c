@@ -311,11 +311,19 @@ struct bcode {
 	size_t tlen;
 };
 
-static struct bcode *bcode_of(struct faultperf *fp, struct pproc *p, uint64_t code)
+static struct bcode *known_bcode(struct pproc *p, uint64_t code)
 {
 	for (size_t i = 0; i < p->nbcodes; i++)
 		if (p->bcodes[i].code == code)
 			return &p->bcodes[i];
+	return NULL;
+}
+
+static struct bcode *bcode_of(struct faultperf *fp, struct pproc *p, uint64_t code)
+{
+	struct bcode *known = known_bcode(p, code);
+	if (known)
+		return known;
 	const struct pyframe_layout *l = &p->pl;
 	uint64_t nunits, table, tsize;
 	int32_t first;
@@ -379,14 +387,12 @@ static uint64_t candidate_word(const uint64_t regs[UNWIND_NREGS], const uint8_t 
 	return w;
 }
 
-/* The line of code's instruction at the fault, from the loop's next_instr
+/* The line of b's instruction at the fault, from the loop's next_instr
  * found among the registers and the stack copy; -2 if none points into
- * code's bytecode. */
-static int fault_time_line(struct faultperf *fp, struct pproc *p, uint64_t code,
-			   const uint64_t regs[UNWIND_NREGS], const uint8_t *stack,
-			   size_t stack_words)
+ * b's bytecode (or b is NULL). */
+static int fault_time_line(const struct bcode *b, const uint64_t regs[UNWIND_NREGS],
+			   const uint8_t *stack, size_t stack_words)
 {
-	const struct bcode *b = bcode_of(fp, p, code);
 	if (!b)
 		return -2;
 	for (size_t i = 0; i < NREG_ORDER + stack_words; i++) {
@@ -472,6 +478,12 @@ static bool chains_to(struct faultperf *fp, struct pproc *p, uint64_t frame,
  * when a sample is newer than the cache: what was read after a fault is
  * what a read for it now would see, or older (nearer the fault). A burst
  * read behind by the reader then reads each page once. */
+/* Now on perf's clock (the samples' t_ns). */
+static uint64_t perf_now(const struct faultperf *fp)
+{
+	return now_ns() + (uint64_t)perffault_layout(fp->pf)->time_offset_ns;
+}
+
 static void use_cache(struct faultperf *fp, struct pproc *p, uint64_t t_ns)
 {
 	if (!p->cache) {
@@ -481,7 +493,7 @@ static void use_cache(struct faultperf *fp, struct pproc *p, uint64_t t_ns)
 	}
 	if (t_ns >= p->cache_ns) {
 		pyframe_cache_reset(p->cache);
-		p->cache_ns = now_ns() + perffault_layout(fp->pf)->time_offset_ns;
+		p->cache_ns = perf_now(fp);
 	}
 	fp->cache = p->cache;
 }
@@ -509,7 +521,9 @@ static bool reuse_chain(struct faultperf *fp, struct pproc *p, const struct pyth
 	    fault_time_frames(r->stack, sp, t->cframe - sp, t->cframe,
 			      p->pl.off_cframe_current_frame, cand, 1) > 0)
 		return false;
-	int line = fault_time_line(fp, p, t->py[0].code, regs, r->stack,
+	/* the chain's innermost code was proven when it was read: its
+	 * bytecode is known, no read (and no page cache) needed */
+	int line = fault_time_line(known_bcode(p, t->py[0].code), regs, r->stack,
 				   (size_t)(t->cframe - sp) / 8);
 	if (line == -2)
 		return false;
@@ -527,7 +541,7 @@ static void keep_chain(struct faultperf *fp, struct pythread *t, uint64_t cframe
 {
 	t->cframe = cframe;
 	t->frame = frame;
-	t->read_ns = now_ns() + perffault_layout(fp->pf)->time_offset_ns;
+	t->read_ns = perf_now(fp);
 	t->npy = ev->npy;
 	memcpy(t->py, ev->py, ev->npy * sizeof(*ev->py));
 }
@@ -582,7 +596,7 @@ static void python_frames(struct faultperf *fp, struct pproc *p,
 		fp->rst.no_frames++;
 		return;
 	}
-	int line = fault_time_line(fp, p, ev->py[0].code, regs, r->stack, words);
+	int line = fault_time_line(bcode_of(fp, p, ev->py[0].code), regs, r->stack, words);
 	if (line == -2) {
 		/* nothing at the fault points into the code of the frame read:
 		 * the thread has left it (a frame's address is reused by the
@@ -1019,7 +1033,7 @@ static int write_sources(struct faultperf *fp, struct session *s,
 	return e;
 }
 
-struct later_ctx {
+struct drain_ctx {
 	struct faultperf *fp;
 	struct faultsink *fs;
 	struct session *s;
@@ -1034,7 +1048,7 @@ struct later_ctx {
  * of processes not in the session yet, or all once a write failed. One the
  * recorder never learns of is given up once it has exited (the session
  * will never have it) or after a while. */
-static void write_queue(struct later_ctx *c, const struct evqueue *q)
+static void write_queue(struct drain_ctx *c, const struct evqueue *q)
 {
 	struct faultsink_names nm = { c->fp, perf_names };
 	struct faultring_event ev;
@@ -1074,17 +1088,15 @@ int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *
 	pthread_mutex_unlock(&fp->lock);
 	struct evqueue later = fp->later;
 	memset(&fp->later, 0, sizeof(fp->later));
-	struct later_ctx c = { fp, fs, s, l, 0, 0, now_realtime(), 0 };
+	struct drain_ctx c = { fp, fs, s, l, 0, 0, now_realtime(), 0 };
 	write_queue(&c, &later);   /* older: first */
 	write_queue(&c, &q);
 	free(later.buf);
 	evq_clear(&q);
 	fp->spare = q;
-	pthread_mutex_lock(&fp->lock);
-	fp->unknown_dropped += c.given_up;
-	pthread_mutex_unlock(&fp->lock);
 	int e = c.e;
 	pthread_mutex_lock(&fp->lock);
+	fp->unknown_dropped += c.given_up;
 	if (e == 0)
 		e = write_sources(fp, s, l);
 	pthread_mutex_unlock(&fp->lock);

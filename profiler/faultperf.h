@@ -1,16 +1,18 @@
 /* faultperf.h - fault attribution for a tree cowprof did not start (attach)
  *
  * `cowprof record --faults` and `top --faults`: the copy-on-write faults of
- * the attached processes come from perf (collectors/perffault.h). A reader
- * thread copies each sample (registers, stack copy) out of the rings as
- * soon as it can, into a bounded queue; a worker thread takes them in
- * order (the target keeps running): keeps a sample if its address is in a
- * private writable mapping, unwinds the native stack from its registers
- * and stack copy (collectors/unwind.h), and reads the thread's CPython 3.11
- * frames from the target's memory (collectors/pyframe.h), naming their
- * code objects then, while they surely exist. Every fault perf kept is
- * recorded or counted as dropped (lost by the kernel, queue full, or of a
- * process gone before the session saw it). The recorder's drain (inside its
+ * the attached processes come from perf (collectors/perffault.h). One
+ * reader thread takes each sample in place in its ring, as it comes (the
+ * target keeps running): keeps it if its address is in a private writable
+ * mapping, unwinds the native stack from its registers and stack copy
+ * (collectors/unwind.h, memoized: a burst repeats its stacks), and takes
+ * the thread's CPython 3.11 frames, read from the target's memory
+ * (collectors/pyframe.h) or, for the next faults in the same frame, as
+ * read for an earlier one; code objects are named then, while they surely
+ * exist. Events wait for the drain in a packed queue. Every fault perf
+ * kept is recorded or counted as dropped (lost by the kernel, or of a
+ * process gone before it was known). With --fault-period N each event
+ * stands for N faults (its weight). The recorder's drain (inside its
  * transaction) writes the queued events through faultsink's core, with the
  * method "perf" in fault_sources, and attaches the tree's processes that
  * perf does not follow yet (those that existed before; children forked
