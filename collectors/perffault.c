@@ -103,6 +103,8 @@ static uint64_t raw_u64(const unsigned char *raw, uint32_t rawlen,
 static int parse_sample(const struct perffault_layout *l, struct cur *c,
 			struct perffault_record *out)
 {
+	if (l->ids)
+		out->id = take_u64(c);
 	out->pid = (int)take_u32(c);
 	out->tid = (int)take_u32(c);
 	out->t_ns = take_u64(c) + (uint64_t)l->time_offset_ns;
@@ -137,6 +139,7 @@ static int parse_sample(const struct perffault_layout *l, struct cur *c,
 		memset(out, 0, sizeof(*out));
 		return -EINVAL;
 	}
+	out->period = 1;
 	return 1;
 }
 
@@ -194,8 +197,18 @@ struct attached {
 	int pid;
 	int *tids;                     /* threads attached */
 	size_t ntids, captids;
-	int *fds;
+	int *fds;                      /* every period-th fault */
 	size_t nfds, capfds;
+	int *bfds;                     /* their twins: every burst_period-th */
+	size_t nbfds, capbfds;
+	bool burst;                    /* the twins are the ones enabled */
+};
+
+/* Which attached process and which set an event id belongs to. */
+struct event_id {
+	uint64_t id;
+	int pid;
+	bool burst;
 };
 
 struct perffault {
@@ -211,6 +224,8 @@ struct perffault {
 	uint64_t closed_lost;          /* lost samples of detached events */
 	struct attached *procs;
 	size_t nprocs, capprocs;
+	struct event_id *ids;          /* sorted by id */
+	size_t nids, capids;
 	int *forked;                   /* pids seen in FORK records */
 	size_t nforked, capforked;
 	struct perfring_scratch scratch;  /* a record that wraps the ring end */
@@ -234,20 +249,23 @@ static void base_attr(struct perf_event_attr *a, int clockid)
 	}
 }
 
-static void fault_attr(const struct perffault *pf, struct perf_event_attr *a)
+static void fault_attr(const struct perffault *pf, struct perf_event_attr *a,
+		       bool burst, bool on_now)
 {
 	base_attr(a, pf->clockid);
 	a->type = PERF_TYPE_TRACEPOINT;
 	a->config = (uint64_t)pf->layout.id;
-	a->sample_period = pf->o.period;
+	a->sample_period = burst ? pf->o.burst_period : pf->o.period;
 	/* not PERF_SAMPLE_PERIOD: with it, the kernel samples every software
 	 * event whatever the period (perf_swevent_event, measured on 6.18) */
-	a->sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW |
-			 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+	a->sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+			 PERF_SAMPLE_RAW | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 	a->sample_regs_user = pf->layout.regs_mask;
 	a->sample_stack_user = pf->layout.stack_size;
 	a->inherit = 1;
 	a->task = 1;
+	/* one set at a time; inherited events start as their parent is */
+	a->disabled = on_now ? 0 : 1;
 	if (pf->fmt_lost)
 		a->read_format = PERF_FORMAT_LOST;
 }
@@ -293,6 +311,9 @@ static int online_cpus(int **cpus)
 	return (int)n;
 }
 
+/* about 16 samples with 4 KiB stacks */
+#define BURST_WATERMARK (64u << 10)
+
 static int open_ring(struct perffault *pf, struct ring *r, int cpu, size_t pages,
 		     char *err, size_t errlen)
 {
@@ -302,6 +323,9 @@ static int open_ring(struct perffault *pf, struct ring *r, int cpu, size_t pages
 	a.config = PERF_COUNT_SW_DUMMY;
 	a.watermark = 1;  /* the ring's wakeup mark is its owner's */
 	a.wakeup_watermark = (uint32_t)(pages * (size_t)sysconf(_SC_PAGESIZE) / 8);
+	/* bursts are told by the first samples: the reader wakes at once */
+	if (pf->o.burst_period && a.wakeup_watermark > BURST_WATERMARK)
+		a.wakeup_watermark = BURST_WATERMARK;
 	r->cpu = cpu;
 	r->fd = perf_open(&a, -1, cpu);
 	if (r->fd < 0)
@@ -419,6 +443,7 @@ int perffault_open(const struct perffault_opts *o, struct perffault **out,
 		e = -EINVAL;
 	}
 	tracefs_format_release(&f);
+	pf->layout.ids = true;
 	if (e == 0) {
 		pf->epfd = epoll_create1(EPOLL_CLOEXEC);
 		e = pf->epfd < 0 ? -errno : open_rings(pf, err, errlen);
@@ -435,7 +460,10 @@ static void release_attached(struct attached *a)
 {
 	for (size_t i = 0; i < a->nfds; i++)
 		close(a->fds[i]);
+	for (size_t i = 0; i < a->nbfds; i++)
+		close(a->bfds[i]);
 	free(a->fds);
+	free(a->bfds);
 	free(a->tids);
 }
 
@@ -455,6 +483,7 @@ void perffault_free(struct perffault *pf)
 		close(pf->epfd);
 	free(pf->rings);
 	free(pf->procs);
+	free(pf->ids);
 	free(pf->forked);
 	free(pf->scratch.buf);
 	free(pf);
@@ -476,45 +505,94 @@ static bool has_tid(const struct attached *a, int tid)
 	return false;
 }
 
-/* Open the event of thread tid on every CPU into a. -ESRCH: gone. */
+static void add_id(struct perffault *pf, uint64_t id, int pid, bool burst)
+{
+	util_grow((void **)&pf->ids, &pf->capids, pf->nids + 1, sizeof(*pf->ids));
+	size_t i = pf->nids++;
+	for (; i > 0 && pf->ids[i - 1].id > id; i--)
+		pf->ids[i] = pf->ids[i - 1];
+	pf->ids[i] = (struct event_id){ id, pid, burst };
+}
+
+static const struct event_id *find_id(const struct perffault *pf, uint64_t id)
+{
+	size_t lo = 0, hi = pf->nids;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (pf->ids[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < pf->nids && pf->ids[lo].id == id ? &pf->ids[lo] : NULL;
+}
+
+static int filter_event(const struct perffault *pf, int fd, char *err, size_t errlen)
+{
+	char filter[128];
+	if (pf->o.skip_pid > 0)
+		snprintf(filter, sizeof(filter), "%s && common_pid != %d",
+			 PERFFAULT_FILTER, pf->o.skip_pid);
+	else
+		snprintf(filter, sizeof(filter), "%s", PERFFAULT_FILTER);
+	if (ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "page_fault_user filter \"%s\": %s",
+			 filter, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* Open thread tid's event of one set on ring r's CPU into a, filtered,
+ * writing into r. -ESRCH: gone. */
+static int open_event(struct perffault *pf, struct attached *a, int tid,
+		      const struct ring *r, bool burst, char *err, size_t errlen)
+{
+	struct perf_event_attr at;
+	fault_attr(pf, &at, burst, burst == a->burst);
+	int fd = perf_open(&at, tid, r->cpu);
+	if (fd == -EINVAL && pf->fmt_lost) {  /* a kernel before 6.0 */
+		pf->fmt_lost = false;
+		fault_attr(pf, &at, burst, burst == a->burst);
+		fd = perf_open(&at, tid, r->cpu);
+	}
+	if (fd < 0)
+		return fd == -ESRCH ? fd : reason(fd, err, errlen, "exceptions:page_fault_user");
+	int **fds = burst ? &a->bfds : &a->fds;
+	size_t *n = burst ? &a->nbfds : &a->nfds;
+	util_grow((void **)fds, burst ? &a->capbfds : &a->capfds, *n + 1, sizeof(int));
+	(*fds)[(*n)++] = fd;
+	uint64_t id;
+	int e = filter_event(pf, fd, err, errlen);
+	if (e == 0 && ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd) < 0) {
+		e = -errno;
+		snprintf(err, errlen, "perf SET_OUTPUT: %s", strerror(-e));
+	}
+	if (e == 0 && ioctl(fd, PERF_EVENT_IOC_ID, &id) < 0) {
+		e = -errno;
+		snprintf(err, errlen, "perf ID: %s", strerror(-e));
+	}
+	if (e == 0)
+		add_id(pf, id, a->pid, burst);
+	return e;
+}
+
+/* Open the events of thread tid on every CPU into a. -ESRCH: gone. */
 static int attach_thread(struct perffault *pf, struct attached *a, int tid,
 			 char *err, size_t errlen)
 {
-	for (size_t i = 0; i < pf->nrings; i++) {
-		struct perf_event_attr at;
-		fault_attr(pf, &at);
-		int fd = perf_open(&at, tid, pf->rings[i].cpu);
-		if (fd == -EINVAL && pf->fmt_lost) {  /* a kernel before 6.0 */
-			pf->fmt_lost = false;
-			fault_attr(pf, &at);
-			fd = perf_open(&at, tid, pf->rings[i].cpu);
+	int n = 0;
+	for (size_t i = 0; i < pf->nrings; i++)
+		for (int burst = 0; burst <= (pf->o.burst_period > 0); burst++) {
+			int e = open_event(pf, a, tid, &pf->rings[i], burst, err, errlen);
+			if (e < 0)
+				return e;
+			n++;
 		}
-		if (fd < 0)
-			return fd == -ESRCH ? fd
-					    : reason(fd, err, errlen, "exceptions:page_fault_user");
-		util_grow((void **)&a->fds, &a->capfds, a->nfds + 1, sizeof(int));
-		a->fds[a->nfds++] = fd;
-		char filter[128];
-		if (pf->o.skip_pid > 0)
-			snprintf(filter, sizeof(filter), "%s && common_pid != %d",
-				 PERFFAULT_FILTER, pf->o.skip_pid);
-		else
-			snprintf(filter, sizeof(filter), "%s", PERFFAULT_FILTER);
-		if (ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter) < 0) {
-			int e = errno;
-			snprintf(err, errlen, "page_fault_user filter \"%s\": %s",
-				 filter, strerror(e));
-			return -e;
-		}
-		if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, pf->rings[i].fd) < 0) {
-			int e = errno;
-			snprintf(err, errlen, "perf SET_OUTPUT: %s", strerror(e));
-			return -e;
-		}
-	}
 	util_grow((void **)&a->tids, &a->captids, a->ntids + 1, sizeof(int));
 	a->tids[a->ntids++] = tid;
-	return (int)pf->nrings;
+	return n;
 }
 
 int perffault_attach(struct perffault *pf, const char *proc_root, int pid,
@@ -557,9 +635,10 @@ int perffault_attach(struct perffault *pf, const char *proc_root, int pid,
 static uint64_t lost_of(const struct perffault *pf, const struct attached *a)
 {
 	uint64_t n = 0;
-	for (size_t i = 0; pf->fmt_lost && i < a->nfds; i++) {
+	for (size_t i = 0; pf->fmt_lost && i < a->nfds + a->nbfds; i++) {
 		uint64_t v[2];  /* value, lost */
-		if (read(a->fds[i], v, sizeof(v)) == (ssize_t)sizeof(v))
+		int fd = i < a->nfds ? a->fds[i] : a->bfds[i - a->nfds];
+		if (read(fd, v, sizeof(v)) == (ssize_t)sizeof(v))
 			n += v[1];
 	}
 	return n;
@@ -571,6 +650,11 @@ void perffault_detach(struct perffault *pf, int pid)
 	if (!a)
 		return;
 	pf->closed_lost += lost_of(pf, a);
+	size_t k = 0;
+	for (size_t i = 0; i < pf->nids; i++)
+		if (pf->ids[i].pid != pid)
+			pf->ids[k++] = pf->ids[i];
+	pf->nids = k;
 	release_attached(a);
 	*a = pf->procs[--pf->nprocs];
 }
@@ -604,7 +688,7 @@ size_t perffault_nevents(const struct perffault *pf)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < pf->nprocs; i++)
-		n += pf->procs[i].nfds;
+		n += pf->procs[i].nfds + pf->procs[i].nbfds;
 	return n;
 }
 
@@ -630,43 +714,83 @@ static void note_fork(struct perffault *pf, const struct perffault_record *r)
 	pf->forked[pf->nforked++] = r->pid;
 }
 
-static size_t drain_ring(struct perffault *pf, struct ring *r, perffault_fn fn, void *ctx)
+/* A sample's family and the faults it stands for, from its event's id. */
+static void weigh(const struct perffault *pf, struct perffault_record *r)
+{
+	const struct event_id *e = r->id ? find_id(pf, r->id) : NULL;
+	r->family = e ? e->pid : 0;
+	r->period = e && e->burst ? pf->o.burst_period : pf->o.period;
+}
+
+int perffault_set_burst(struct perffault *pf, int pid, bool on)
+{
+	struct attached *a = find_attached(pf, pid);
+	if (!a || !pf->o.burst_period)
+		return -ENOENT;
+	if (a->burst == on)
+		return 0;
+	/* the new set first: never blind, at worst a fault sampled twice */
+	int e = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		bool burst_set = pass == 0 ? on : !on;
+		int *fds = burst_set ? a->bfds : a->fds;
+		size_t n = burst_set ? a->nbfds : a->nfds;
+		unsigned long req = pass == 0 ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE;
+		for (size_t i = 0; i < n; i++)
+			if (ioctl(fds[i], req, 0) < 0 && e == 0)
+				e = -errno;
+	}
+	a->burst = on;
+	return e;
+}
+
+/* Up to batch records of ring r; *more: it has others. */
+static size_t drain_ring(struct perffault *pf, struct ring *r, size_t batch,
+			 perffault_fn fn, void *ctx, bool *more)
 {
 	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = r->meta->data_tail;
-	size_t n = 0, size;
+	size_t n = 0, seen = 0, size;
 	const unsigned char *rec;
-	while ((rec = perfring_next(r->data, r->data_size, &tail, head, &pf->scratch,
-				    &size))) {
+	while (seen++ < batch && (rec = perfring_next(r->data, r->data_size, &tail, head,
+						      &pf->scratch, &size))) {
 		if (pf->hook)
 			pf->hook(rec, size, pf->hook_ctx);
 		struct perffault_record pr;
 		int got = perffault_parse_record(&pf->layout, rec, size, &pr);
 		if (got != 1 || (pr.kind == PERFFAULT_SAMPLE && !perffault_is_cow(&pr)))
 			continue;
+		if (pr.kind == PERFFAULT_SAMPLE)
+			weigh(pf, &pr);
 		if (pr.kind == PERFFAULT_LOST)
 			pf->lost += pr.lost;
 		else if (pr.kind == PERFFAULT_FORK)
 			note_fork(pf, &pr);
 		fn(&pr, ctx);
-		if (++n % 64 == 0) {
-			/* give the kernel room as we go, and take what it
-			 * wrote meanwhile */
-			__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
-			head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
-		}
+		n++;
 	}
+	/* give the kernel room, and see what it wrote meanwhile */
 	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+	*more = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE) != tail;
 	return n;
 }
 
+/* 64 records of each ring in turn: a burst on one CPU must not keep the
+ * reader from the others' first samples. */
 size_t perffault_read(struct perffault *pf, perffault_fn fn, void *ctx)
 {
 	struct epoll_event evs[8];
 	while (epoll_wait(pf->epfd, evs, 8, 0) == 8)
 		;
 	size_t n = 0;
-	for (size_t i = 0; i < pf->nrings; i++)
-		n += drain_ring(pf, &pf->rings[i], fn, ctx);
+	bool more = true;
+	while (more) {
+		more = false;
+		for (size_t i = 0; i < pf->nrings; i++) {
+			bool left;
+			n += drain_ring(pf, &pf->rings[i], 64, fn, ctx, &left);
+			more |= left;
+		}
+	}
 	return n;
 }

@@ -43,6 +43,8 @@ struct perffault_layout {
 	/* added to each sample's time: REALTIME - MONOTONIC at open (0 when
 	 * the kernel stamped CLOCK_REALTIME itself) */
 	int64_t time_offset_ns;
+	bool ids;                      /* samples start with the event's id
+					* (PERF_SAMPLE_IDENTIFIER) */
 };
 
 /* Fill l from page_fault_user's format (address, ip and error_code must be
@@ -77,11 +79,20 @@ struct perffault_record {
 					* sampled sp up */
 	size_t stack_len;              /* bytes valid (dyn_size) */
 	uint64_t lost;                 /* LOST: how many */
+	uint64_t id;                   /* sample: the id of the event that
+					* took it (of the attached event, for
+					* an inherited one), 0 without ids */
+	/* filled by perffault_read, not by the decoder: */
+	int family;                    /* sample: the attached process whose
+					* events (or their inherited copies)
+					* took it; 0: not known */
+	uint64_t period;               /* sample: the faults it stands for */
 };
 
 /* Decode one ring record (struct perf_event_header first, len bytes) of an
  * event opened as perffault_open() opens them (sample_type
- * TID|TIME|RAW|REGS_USER|STACK_USER, task=1, no sample_id_all). Returns 1
+ * TID|TIME|RAW|REGS_USER|STACK_USER, with IDENTIFIER first when l->ids,
+ * task=1, no sample_id_all). Returns 1
  * and fills *out for a page_fault_user sample, a LOST, FORK or EXIT
  * record; 0 for another record type or tracepoint; -EINVAL if the record is
  * malformed. Pure: fixture-tested and fuzzed. */
@@ -103,6 +114,10 @@ struct perffault_opts {
 	uint32_t stack_size;           /* user stack bytes per sample, a
 					* multiple of 8; 0: 4096 */
 	uint64_t period;               /* sample every Nth kept fault; 0: 1 */
+	/* > 0: every event has a disabled twin sampling every Nth fault,
+	 * for bursts: perffault_set_burst switches an attached process's
+	 * events (and their inherited copies) from one set to the other */
+	uint64_t burst_period;
 	uint64_t regs_mask;            /* the registers to sample (callers that
 					* unwind pass UNWIND_PERF_REGS_MASK) */
 	/* > 0: the kernel filter also drops this thread's faults (the
@@ -136,6 +151,14 @@ int perffault_attach(struct perffault *pf, const char *proc_root, int pid,
  * children inherited go with them. */
 void perffault_detach(struct perffault *pf, int pid);
 
+/* With burst_period: sample the faults of attached process pid, of its
+ * threads and of the processes and threads forked from them since it was
+ * attached, every burst_period-th fault (on) or every period-th (off).
+ * The kernel passes the switch on to inherited events (which
+ * PERF_EVENT_IOC_PERIOD does not). Returns 0, or -errno (-ENOENT: pid is
+ * not attached, or no burst_period). */
+int perffault_set_burst(struct perffault *pf, int pid, bool on);
+
 /* True when pid's faults reach the rings: attached, or seen forked by a
  * followed task in a FORK record read so far. */
 bool perffault_follows(const struct perffault *pf, int pid);
@@ -158,7 +181,7 @@ size_t perffault_read(struct perffault *pf, perffault_fn fn, void *ctx);
  * records read so far (kernels before 6.0). */
 uint64_t perffault_lost(const struct perffault *pf);
 
-/* Events open now (one per thread per CPU). */
+/* Events open now (one per thread per CPU, two with burst_period). */
 size_t perffault_nevents(const struct perffault *pf);
 
 /* The layout of the open events. */

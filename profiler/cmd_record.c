@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 static const char record_usage[] =
-	"usage: cowprof record [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]]\n"
+	"usage: cowprof record [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N|auto]]\n"
 	"                      [--hung-after SEC] PID\n"
 	"\n"
 	"Attach to the running tree under PID (no restart, no change to it) and\n"
@@ -40,7 +40,10 @@ static const char record_usage[] =
 	"      --faults        also record who copies pages: each first write to an\n"
 	"                      inherited page with its native and Python stacks,\n"
 	"                      through perf (root; see docs/faults.md)\n"
-	"      --fault-period N  with --faults, sample every Nth such write\n"
+	"      --fault-period N  with --faults, sample every Nth first write (each\n"
+	"                      sample then stands for N pages)\n"
+	"      --fault-period auto  every first write, but one in 32 while a\n"
+	"                      process makes more than 5,000 a second\n"
 	"      --hung-after SEC  call a process hung when it stays blocked in one\n"
 	"                      place, using no CPU and no memory, this long (10)\n"
 	"  -h, --help          show this help\n"
@@ -144,12 +147,14 @@ int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 			char *end;
 			errno = 0;
 			unsigned long long n = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || n < 1 || *optarg == '-') {
-				cmd_error("%s: --fault-period wants a whole number >= 1, not '%s'",
-					  cmd, optarg);
+			a->fault_auto = !strcmp(optarg, "auto");
+			if (!a->fault_auto &&
+			    (errno || end == optarg || *end || n < 1 || *optarg == '-')) {
+				cmd_error("%s: --fault-period wants 'auto' or a whole number "
+					  ">= 1, not '%s'", cmd, optarg);
 				return EXIT_USAGE;
 			}
-			a->fault_period = n;
+			a->fault_period = a->fault_auto ? 1 : n;
 			break;
 		case OPT_HUNG_AFTER:
 			if (record_parse_seconds(optarg, 0.001, &a->hung_after_s) < 0) {
@@ -347,7 +352,8 @@ int record_open_faults(const struct rec_args *a, int root, struct faultperf **ou
 	char err[512];
 	/* the ring reader ahead of the watched workers: a full ring loses
 	 * samples */
-	struct faultperf_opts fo = { .period = a->fault_period, .reader_nice = -10 };
+	struct faultperf_opts fo = { .period = a->fault_period, .reader_nice = -10,
+				     .burst_period = a->fault_auto ? FAULT_BURST_PERIOD : 0 };
 	if (faultperf_new(root, &fo, out, err, sizeof(err)) < 0) {
 		cmd_error("--faults: %s", err);
 		return EXIT_RUNTIME;
@@ -378,12 +384,17 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 			{ "fault_perf_python_innermost_only", st.innermost_only },
 			{ "fault_perf_python_unchecked", st.unchecked },
 			{ "fault_perf_exact_line", st.exact_line },
+			{ "fault_burst_period", faultperf_burst_period(fp) },
+			{ "fault_perf_bursts", st.bursts },
+			{ "fault_perf_thinned", st.thinned },
 		};
 		session_set_meta(s, "fault_method", "perf");
 		for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
 			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)meta[i].v);
 			session_set_meta(s, meta[i].key, buf);
 		}
+		if (faultperf_burst_period(fp))
+			session_set_meta(s, "fault_period", "auto");
 	}
 	if (say)
 		fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
@@ -402,6 +413,13 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 		st.timed ? (double)st.unwind_ns / 1e3 / (double)st.timed : 0.0,
 		(unsigned long long)st.unwind_memo,
 		st.timed ? (double)st.python_ns / 1e3 / (double)st.timed : 0.0);
+	if (say && st.bursts)
+		fprintf(stderr, "cowprof: perf: %llu burst%s sampled one in %d: %llu events, "
+			"each standing for %d faults (%llu samples taken before a "
+			"burst was seen passed by)\n", (unsigned long long)st.bursts,
+			st.bursts == 1 ? "" : "s", FAULT_BURST_PERIOD,
+			(unsigned long long)st.burst_kept, FAULT_BURST_PERIOD,
+			(unsigned long long)st.thinned);
 	if (st.lost || st.unrecorded)
 		fprintf(stderr, "cowprof: perf: %llu lost by the kernel (rings full), %llu "
 			"of processes gone before the recorder saw them\n",

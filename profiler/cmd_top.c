@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: cowprof top [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N]]\n"
+	"usage: cowprof top [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N|auto]]\n"
 	"                   [--hung-after SEC] PID\n"
 	"\n"
 	"Watch the running tree under PID live in the terminal (no restart, no\n"
@@ -44,7 +44,10 @@ static const char usage[] =
 	"  -o, --output FILE   also keep the session in FILE (as 'record' writes)\n"
 	"      --faults        also record who copies pages (perf, root): the\n"
 	"                      call-sites screen (c) fills as the tree runs\n"
-	"      --fault-period N  with --faults, sample every Nth first write\n"
+	"      --fault-period N  with --faults, sample every Nth first write (each\n"
+	"                      sample then stands for N pages)\n"
+	"      --fault-period auto  every first write, but one in 32 while a\n"
+	"                      process makes more than 5,000 a second\n"
 	"      --hung-after SEC  call a process hung when it stays blocked in one\n"
 	"                      place, using no CPU and no memory, this long (10)\n"
 	"  -h, --help          show this help\n"

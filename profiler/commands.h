@@ -52,6 +52,7 @@ struct rec_args {
 	bool no_faults;          /* run --no-faults */
 	bool faults;             /* record/top --faults: perf attach path */
 	uint64_t fault_period;   /* --fault-period N (0: every fault) */
+	bool fault_auto;         /* --fault-period auto */
 };
 
 /* Parse -i, -d, -o (and --help, --version) for record, run and top.

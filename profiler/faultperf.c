@@ -77,6 +77,17 @@ struct pproc {
 	uint64_t cache_ns;
 };
 
+/* The faults of one attached process's events (and of their inherited
+ * copies) lately, for --fault-period auto. The reader's. */
+struct family {
+	int pid;
+	bool burst;                 /* sampled 1 in burst_period now */
+	uint64_t since_ns;          /* the window's start */
+	uint64_t faults;            /* in it, as the samples weigh */
+	uint64_t thin;              /* samples taken at every fault read in
+				     * a burst: one in burst_period kept */
+};
+
 struct faultperf {
 	struct faultperf_opts o;
 	int root;
@@ -89,6 +100,8 @@ struct faultperf {
 	pthread_mutex_t pflock;     /* pf and attached: perffault is not
 				     * thread-safe; never taken with lock */
 	int *attached;              /* pids attached directly, still open */
+	struct family *fams;        /* the reader's */
+	size_t nfams, capfams;
 	size_t nattached, capattached;
 	pthread_mutex_t lock;       /* queue, procs, codes, stats, passes */
 	pthread_cond_t passed;
@@ -713,7 +726,8 @@ static void evq_clear(struct evqueue *q)
 
 /* ---- the reader thread ---- */
 
-static void take_sample(struct faultperf *fp, const struct perffault_record *r)
+static void take_sample(struct faultperf *fp, const struct perffault_record *r,
+			uint64_t weight)
 {
 	fp->rst.samples++;
 	if (r->pid == fp->root) {
@@ -743,7 +757,8 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 	ev.pid = r->pid;
 	ev.tid = r->tid;
 	ev.addr = r->addr;
-	ev.weight = faultperf_period(fp);  /* each sample stands for as many */
+	ev.weight = weight;  /* each sample stands for as many faults */
+	fp->rst.burst_kept += weight > 1 && fp->o.burst_period;
 	uint64_t regs[UNWIND_NREGS];
 	unwind_regs_from_perf(r->regs, r->abi ? perffault_layout(fp->pf)->regs_mask : 0,
 			      regs);
@@ -777,16 +792,90 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r)
 	pthread_mutex_unlock(&fp->lock);
 }
 
+/* ---- bursts (--fault-period auto) ----
+ *
+ * perf's cost per sampled fault (~2.5 us in the faulting thread on the
+ * 2-core VM of docs/faults.md, as much again in the reader) is small for a
+ * trickle and a third of a worker's time in a first-write burst. A family
+ * goes to 1 in burst_period once its faults pass BURST_ON faults within
+ * BURST_ON_NS (5,000/s: at most ~3% of a CPU sampled at every fault) and
+ * back once a BURST_OFF_NS window has fewer than BURST_OFF. */
+#define BURST_ON 50
+#define BURST_ON_NS 10000000ULL
+#define BURST_OFF 200
+#define BURST_OFF_NS 200000000ULL
+
+static struct family *family_of(struct faultperf *fp, int pid)
+{
+	for (size_t i = 0; i < fp->nfams; i++)
+		if (fp->fams[i].pid == pid)
+			return &fp->fams[i];
+	util_grow((void **)&fp->fams, &fp->capfams, fp->nfams + 1, sizeof(*fp->fams));
+	struct family *f = &fp->fams[fp->nfams++];
+	*f = (struct family){ .pid = pid };
+	return f;
+}
+
+static void set_burst(struct faultperf *fp, struct family *f, bool on, uint64_t t)
+{
+	/* -ENOENT: detached (it exited); its inherited copies went too */
+	if (perffault_set_burst(fp->pf, f->pid, on) == 0 && on)
+		fp->rst.bursts++;
+	*f = (struct family){ .pid = f->pid, .burst = on, .since_ns = t };
+}
+
+/* Each sample, in the samples' time: the reader may lag behind. Returns
+ * the faults the sample stands for, 0 to pass it by: the ones the kernel
+ * took at every fault before the burst was seen are thinned here to one in
+ * burst_period (the reader's time is the workers' on a busy machine). */
+static uint64_t count_fault(struct faultperf *fp, const struct perffault_record *r)
+{
+	struct family *f = family_of(fp, r->family);
+	if (!f->burst && (int64_t)(r->t_ns - f->since_ns) > (int64_t)BURST_ON_NS) {
+		f->since_ns = r->t_ns;
+		f->faults = 0;
+	}
+	f->faults += r->period;
+	if (!f->burst && f->faults >= BURST_ON)
+		set_burst(fp, f, true, r->t_ns);
+	uint64_t n = fp->o.burst_period / r->period;
+	if (!f->burst || n <= 1)
+		return r->period;
+	return f->thin++ % n ? 0 : r->period * n;
+}
+
+/* After each pass, pflock held: a burst ends when its family's samples
+ * stop coming. */
+static void end_bursts(struct faultperf *fp)
+{
+	uint64_t now = perf_now(fp);
+	for (size_t i = 0; i < fp->nfams; i++) {
+		struct family *f = &fp->fams[i];
+		if (!f->burst || (int64_t)(now - f->since_ns) < (int64_t)BURST_OFF_NS)
+			continue;
+		if (f->faults < BURST_OFF)
+			set_burst(fp, f, false, now);
+		else
+			*f = (struct family){ .pid = f->pid, .burst = true, .since_ns = now };
+	}
+}
+
 /* The reader: each sample as it comes, in place in its ring. */
 static void on_record(const struct perffault_record *r, void *ctx)
 {
 	struct faultperf *fp = ctx;
-	if (r->kind == PERFFAULT_SAMPLE)
-		take_sample(fp, r);  /* LOST is counted by perffault */
-	else if (r->kind == PERFFAULT_FORK && r->pid == r->tid)
+	if (r->kind == PERFFAULT_SAMPLE) {
+		uint64_t weight = fp->o.burst_period && r->family ? count_fault(fp, r)
+								   : r->period;
+		if (weight)
+			take_sample(fp, r, weight);
+		else
+			fp->rst.thinned++;
+	} else if (r->kind == PERFFAULT_FORK && r->pid == r->tid) {
 		/* its maps while it lives: a short-lived child may be gone by
 		 * its samples */
 		proc_of(fp, r->pid)->ppid = r->ppid;
+	}  /* LOST is counted by perffault */
 }
 
 static void *reader(void *arg)
@@ -801,7 +890,8 @@ static void *reader(void *arg)
 		struct pollfd pfd[2] = { { perffault_fd(fp->pf), POLLIN, 0 },
 					 { fp->wakefd, POLLIN, 0 } };
 		poll(pfd, 2, 10);
-		if (pfd[1].revents) {
+		bool asked = pfd[1].revents;
+		if (asked) {
 			uint64_t v;
 			if (read(fp->wakefd, &v, sizeof(v)) < 0)
 				v = 0;
@@ -810,8 +900,14 @@ static void *reader(void *arg)
 		bool stop = fp->stop;
 		pthread_mutex_unlock(&fp->lock);
 		pthread_mutex_lock(&fp->pflock);
-		perffault_read(fp->pf, on_record, fp);
-		uint64_t lost = perffault_lost(fp->pf);
+		/* the lost counts take a read() of every event: only when
+		 * asked, or when the rings had something (a sample the kernel
+		 * lost leaves a full ring behind it) */
+		uint64_t lost = fp->lost_now;
+		if (perffault_read(fp->pf, on_record, fp) > 0 || asked || stop)
+			lost = perffault_lost(fp->pf);
+		if (fp->o.burst_period)
+			end_bursts(fp);
 		pthread_mutex_unlock(&fp->pflock);
 		pthread_mutex_lock(&fp->lock);
 		fp->lost_now = lost;
@@ -882,7 +978,8 @@ int faultperf_new(int root, const struct faultperf_opts *o, struct faultperf **o
 	pthread_mutex_init(&fp->pflock, NULL);
 	pthread_cond_init(&fp->passed, NULL);
 	struct perffault_opts po = { .ring_pages = o->ring_pages, .stack_size = o->stack_size,
-				     .period = o->period, .regs_mask = UNWIND_PERF_REGS_MASK,
+				     .period = o->period, .burst_period = o->burst_period,
+				     .regs_mask = UNWIND_PERF_REGS_MASK,
 				     .skip_pid = root };
 	int e = perffault_open(&po, &fp->pf, err, errlen);
 	if (e == 0)
@@ -948,6 +1045,7 @@ void faultperf_free(struct faultperf *fp)
 	pthread_mutex_destroy(&fp->lock);
 	pthread_mutex_destroy(&fp->pflock);
 	free(fp->attached);
+	free(fp->fams);
 	free(fp);
 }
 
@@ -1115,6 +1213,11 @@ void faultperf_get_stats(struct faultperf *fp, struct faultperf_stats *st)
 	st->events_open = open;
 	st->attached = att;
 	pthread_mutex_unlock(&fp->lock);
+}
+
+uint64_t faultperf_burst_period(const struct faultperf *fp)
+{
+	return fp->o.burst_period;
 }
 
 uint64_t faultperf_period(const struct faultperf *fp)

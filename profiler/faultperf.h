@@ -45,8 +45,14 @@
 
 struct faultperf;
 
+/* --fault-period auto: 1 in this many faults while they come in a burst */
+#define FAULT_BURST_PERIOD 32
+
 struct faultperf_opts {
 	uint64_t period;         /* sample every Nth fault (0 or 1: all) */
+	/* > 0 (--fault-period auto): a process's faults go to 1 in this
+	 * many while they come faster than 5,000/s, back to period after */
+	uint64_t burst_period;
 	uint32_t stack_size;     /* user stack bytes per sample (0: 4096) */
 	unsigned ring_pages;     /* per CPU (0: perffault's default) */
 	const char *proc_root;   /* NULL for /proc */
@@ -84,7 +90,14 @@ struct faultperf_stats {
 	uint64_t python_ns;      /* time reading Python frames, of them */
 	uint64_t timed;          /* the kept samples timed (one in 16) */
 	uint64_t unwind_memo;    /* unwinds answered by the unwinder's memo */
-	size_t events_open;      /* perf events (one per thread per CPU) */
+	uint64_t bursts;         /* times a process went 1 in burst_period */
+	uint64_t burst_kept;     /* kept events sampled so, each weighing
+				  * burst_period */
+	uint64_t thinned;        /* samples taken at every fault before a
+				  * burst was seen, passed by (one in
+				  * burst_period kept) */
+	size_t events_open;      /* perf events (one per thread per CPU, two
+				  * with burst_period) */
 	size_t attached;         /* processes attached directly */
 };
 
@@ -106,6 +119,9 @@ int faultperf_drain(struct faultperf *fp, struct faultsink *fs, struct session *
 
 /* The sampling period (1: every fault). */
 uint64_t faultperf_period(const struct faultperf *fp);
+
+/* The period in bursts (--fault-period auto), 0 without. */
+uint64_t faultperf_burst_period(const struct faultperf *fp);
 
 /* A copy of the counters so far. */
 void faultperf_get_stats(struct faultperf *fp, struct faultperf_stats *st);

@@ -33,6 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *buf = malloc(size + 8);
 	memcpy(buf, data, size);
 	struct perffault_record r;
+	/* records with and without the event id first, as the header's
+	 * type bits choose (a sample's type is 9) */
+	layout.ids = size > 0 && (data[0] & 0x80);
 	int e = perffault_parse_record(&layout, buf, size, &r);
 	if (e < -22 || e > 1)
 		__builtin_trap();

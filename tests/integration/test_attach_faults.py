@@ -4,6 +4,7 @@ Python) and lines as under `cowprof run`, and workers forked after the
 attach (a gunicorn respawn) are followed."""
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -25,8 +26,12 @@ def session_path(name):
 def attach(path, target, ready_on_stdout, *extra):
     """Start target (waiting on its stdin), attach `record --faults` to it,
     then let it go; returns (target's stdout, cowprof's stderr)."""
+    return attach_env(path, target, None, *extra, ready_on_stdout=ready_on_stdout)
+
+
+def attach_env(path, target, env, *extra, ready_on_stdout=False):
     t = subprocess.Popen(target, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, env=env)
     c = None
     try:
         (t.stdout if ready_on_stdout else t.stderr).readline()  # data built
@@ -182,6 +187,33 @@ def test_fault_period_samples_every_nth():
     assert c_weights(path) == {10}, c_weights(path)
     c = open_session(path)
     assert c.execute("SELECT value FROM meta WHERE key = 'fault_period'").fetchone()[0] == "10"
+
+
+def test_fault_period_auto_samples_bursts():
+    """--fault-period auto: a child writing 20,000 pages in one burst is
+    sampled at every fault until its rate is seen, then one in 32 (weight
+    32): the estimates stay close to the known answers."""
+    path = session_path("attach-auto.db")
+    env = dict(os.environ, COWWRITERS_PAGES="20000")
+    _, err = attach_env(path, [COWWRITERS, "1", "1", "300", "stdin"], env,
+                        "--fault-period", "auto")
+    rep = report_json(path)
+    kid = [p["pid"] for p in rep["processes"] if p["role"] == "worker"][0]
+    fp = fault_proc(rep, kid)
+    sites = {s["frame"]["function"]: s["pages"] for s in fp["native"]}
+    # 20,000 and a few of fork's own; each event's last partial period is
+    # not sampled (at most 31 faults short per event, one per CPU). Seen:
+    # 19,985-20,017, alpha 5,997-6,028, beta 13,984-14,016.
+    assert 19800 <= fp["pages"] <= 20100, (fp["pages"], err)
+    assert 5800 <= sites.get("writer_alpha", 0) <= 6200, sites
+    assert 13700 <= sites.get("writer_beta", 0) <= 14300, sites
+    assert c_weights(path) <= {1, 32} and 32 in c_weights(path), c_weights(path)
+    n = open_session(path).execute("SELECT count(*) FROM faults").fetchone()[0]
+    assert n < 3000, n  # sampled, not 20,000 events
+    assert re.search(r"\d+ bursts? sampled one in 32", err), err
+    meta = dict(open_session(path).execute("SELECT key, value FROM meta"))
+    assert meta["fault_period"] == "auto" and meta["fault_burst_period"] == "32", meta
+    assert int(meta["fault_perf_bursts"]) >= 1, meta
 
 
 def c_weights(path):

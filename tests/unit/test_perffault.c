@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -94,6 +95,40 @@ static void test_perffault_child_sample(void **state)
 	assert_int_equal(regs[UNWIND_REG_IP], r.ip);
 	assert_true(regs[UNWIND_REG_SP] > 0x7f0000000000ULL);
 	assert_true(regs[UNWIND_REG_SP] < 0x800000000000ULL);
+	free(buf);
+}
+
+/* The events perffault opens put their id first (PERF_SAMPLE_IDENTIFIER):
+ * the captured child sample with an id spliced in after its header. */
+static void test_perffault_sample_with_id(void **state)
+{
+	(void)state;
+	struct perffault_layout l;
+	layout(&l);
+	l.ids = true;
+	size_t len;
+	char *buf = load("sample-child", &len);
+	struct perf_event_header h;
+	memcpy(&h, buf, sizeof(h));
+	char *with = malloc(len + 8);
+	uint64_t id = 0x1234567890ULL;
+	memcpy(with, buf, sizeof(h));
+	memcpy(with + sizeof(h), &id, 8);
+	memcpy(with + sizeof(h) + 8, buf + sizeof(h), len - sizeof(h));
+	h.size = (uint16_t)(h.size + 8);
+	memcpy(with, &h, sizeof(h));
+	struct perffault_record r;
+	assert_int_equal(perffault_parse_record(&l, with, len + 8, &r), 1);
+	assert_int_equal(r.id, id);
+	assert_int_equal(r.pid, CHILD);
+	assert_int_equal(r.addr, 139659192916616ULL);
+	assert_int_equal(r.stack_len, 4096);
+	assert_int_equal(r.period, 1);
+	/* read without ids, the id would be taken for pid and tid */
+	l.ids = false;
+	assert_int_equal(perffault_parse_record(&l, buf, len, &r), 1);
+	assert_int_equal(r.id, 0);
+	free(with);
 	free(buf);
 }
 
@@ -190,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_perffault_layout_from_format),
 		cmocka_unit_test(test_perffault_layout_refuses_odd_stack),
 		cmocka_unit_test(test_perffault_child_sample),
+		cmocka_unit_test(test_perffault_sample_with_id),
 		cmocka_unit_test(test_perffault_parent_sample),
 		cmocka_unit_test(test_perffault_fork_exit_lost),
 		cmocka_unit_test(test_perffault_truncated_sample_is_malformed),
