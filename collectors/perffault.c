@@ -190,6 +190,7 @@ struct ring {
 	size_t map_len;
 	unsigned char *data;
 	uint64_t data_size;
+	uint64_t batch_end;            /* perffault_read's current batch */
 };
 
 /* The events opened for one attached process. */
@@ -231,6 +232,8 @@ struct perffault {
 	struct perfring_scratch scratch;  /* a record that wraps the ring end */
 	void (*hook)(const void *, size_t, void *);
 	void *hook_ctx;
+	perffault_fn peek;
+	void *peek_ctx;
 };
 
 static int perf_open(struct perf_event_attr *a, int pid, int cpu)
@@ -697,6 +700,12 @@ const struct perffault_layout *perffault_layout(const struct perffault *pf)
 	return &pf->layout;
 }
 
+void perffault_set_peek(struct perffault *pf, perffault_fn peek, void *ctx)
+{
+	pf->peek = peek;
+	pf->peek_ctx = ctx;
+}
+
 void perffault_set_raw_hook(struct perffault *pf,
 			    void (*hook)(const void *rec, size_t len, void *ctx),
 			    void *ctx)
@@ -744,24 +753,49 @@ int perffault_set_burst(struct perffault *pf, int pid, bool on)
 	return e;
 }
 
-/* Up to batch records of ring r; *more: it has others. */
-static size_t drain_ring(struct perffault *pf, struct ring *r, size_t batch,
-			 perffault_fn fn, void *ctx, bool *more)
+/* The next record of the batch to hand out, decoded; false at its end. */
+static bool next_record(struct perffault *pf, struct ring *r, uint64_t *tail,
+			uint64_t head, size_t *seen, size_t batch,
+			struct perffault_record *pr, bool peek)
+{
+	size_t size;
+	const unsigned char *rec;
+	while ((*seen)++ < batch && (rec = perfring_next(r->data, r->data_size, tail, head,
+							 &pf->scratch, &size))) {
+		if (pf->hook && !peek)
+			pf->hook(rec, size, pf->hook_ctx);
+		int got = perffault_parse_record(&pf->layout, rec, size, pr);
+		if (got != 1 || (pr->kind == PERFFAULT_SAMPLE && !perffault_is_cow(pr)))
+			continue;
+		if (pr->kind == PERFFAULT_SAMPLE)
+			weigh(pf, pr);
+		return true;
+	}
+	return false;
+}
+
+/* Where the next batch of ring r ends (up to batch records), its samples
+ * shown to the peek hook. */
+static uint64_t batch_end(struct perffault *pf, struct ring *r, size_t batch)
 {
 	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+	uint64_t at = r->meta->data_tail;
+	size_t seen = 0;
+	struct perffault_record pr;
+	while (next_record(pf, r, &at, head, &seen, batch, &pr, true))
+		if (pf->peek && pr.kind == PERFFAULT_SAMPLE)
+			pf->peek(&pr, pf->peek_ctx);
+	return at;
+}
+
+/* The records of ring r up to end; returns how many went to fn. */
+static size_t drain_ring(struct perffault *pf, struct ring *r, uint64_t end,
+			 perffault_fn fn, void *ctx)
+{
 	uint64_t tail = r->meta->data_tail;
-	size_t n = 0, seen = 0, size;
-	const unsigned char *rec;
-	while (seen++ < batch && (rec = perfring_next(r->data, r->data_size, &tail, head,
-						      &pf->scratch, &size))) {
-		if (pf->hook)
-			pf->hook(rec, size, pf->hook_ctx);
-		struct perffault_record pr;
-		int got = perffault_parse_record(&pf->layout, rec, size, &pr);
-		if (got != 1 || (pr.kind == PERFFAULT_SAMPLE && !perffault_is_cow(&pr)))
-			continue;
-		if (pr.kind == PERFFAULT_SAMPLE)
-			weigh(pf, &pr);
+	size_t n = 0, seen = 0;
+	struct perffault_record pr;
+	while (next_record(pf, r, &tail, end, &seen, SIZE_MAX, &pr, false)) {
 		if (pr.kind == PERFFAULT_LOST)
 			pf->lost += pr.lost;
 		else if (pr.kind == PERFFAULT_FORK)
@@ -769,14 +803,14 @@ static size_t drain_ring(struct perffault *pf, struct ring *r, size_t batch,
 		fn(&pr, ctx);
 		n++;
 	}
-	/* give the kernel room, and see what it wrote meanwhile */
+	/* give the kernel room */
 	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
-	*more = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE) != tail;
 	return n;
 }
 
-/* 64 records of each ring in turn: a burst on one CPU must not keep the
- * reader from the others' first samples. */
+/* 64 records of each ring in turn, every ring's batch peeked before any is
+ * handed out: a burst on one CPU must not keep the reader from another's
+ * first samples. */
 size_t perffault_read(struct perffault *pf, perffault_fn fn, void *ctx)
 {
 	struct epoll_event evs[8];
@@ -786,10 +820,13 @@ size_t perffault_read(struct perffault *pf, perffault_fn fn, void *ctx)
 	bool more = true;
 	while (more) {
 		more = false;
+		for (size_t i = 0; i < pf->nrings; i++)
+			pf->rings[i].batch_end = batch_end(pf, &pf->rings[i], 64);
 		for (size_t i = 0; i < pf->nrings; i++) {
-			bool left;
-			n += drain_ring(pf, &pf->rings[i], 64, fn, ctx, &left);
-			more |= left;
+			struct ring *r = &pf->rings[i];
+			n += drain_ring(pf, r, r->batch_end, fn, ctx);
+			more |= __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE) !=
+				r->meta->data_tail;
 		}
 	}
 	return n;

@@ -187,6 +187,11 @@ size_t perffault_nevents(const struct perffault *pf);
 /* The layout of the open events. */
 const struct perffault_layout *perffault_layout(const struct perffault *pf);
 
+/* Called by perffault_read with the samples of each batch (up to 64
+ * records of a ring) before the batch is handed to fn: the reader can
+ * react to a burst before it spends time on its samples. NULL: none. */
+void perffault_set_peek(struct perffault *pf, perffault_fn peek, void *ctx);
+
 /* Raw-record hook for capturing fixtures: called with each record before
  * it is decoded. */
 void perffault_set_raw_hook(struct perffault *pf,

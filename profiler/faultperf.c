@@ -824,12 +824,13 @@ static void set_burst(struct faultperf *fp, struct family *f, bool on, uint64_t 
 	*f = (struct family){ .pid = f->pid, .burst = on, .since_ns = t };
 }
 
-/* Each sample, in the samples' time: the reader may lag behind. Returns
- * the faults the sample stands for, 0 to pass it by: the ones the kernel
- * took at every fault before the burst was seen are thinned here to one in
- * burst_period (the reader's time is the workers' on a busy machine). */
-static uint64_t count_fault(struct faultperf *fp, const struct perffault_record *r)
+/* Each sample, before the reader spends time on it (perffault's peek),
+ * in the samples' time: the reader may lag behind. */
+static void count_fault(const struct perffault_record *r, void *ctx)
 {
+	struct faultperf *fp = ctx;
+	if (!r->family)
+		return;
 	struct family *f = family_of(fp, r->family);
 	if (!f->burst && (int64_t)(r->t_ns - f->since_ns) > (int64_t)BURST_ON_NS) {
 		f->since_ns = r->t_ns;
@@ -838,6 +839,14 @@ static uint64_t count_fault(struct faultperf *fp, const struct perffault_record 
 	f->faults += r->period;
 	if (!f->burst && f->faults >= BURST_ON)
 		set_burst(fp, f, true, r->t_ns);
+}
+
+/* The faults sample r stands for, 0 to pass it by: the ones the kernel
+ * took at every fault before the burst was seen are thinned here to one in
+ * burst_period (the reader's time is the workers' on a busy machine). */
+static uint64_t weight_of(struct faultperf *fp, const struct perffault_record *r)
+{
+	struct family *f = family_of(fp, r->family);
 	uint64_t n = fp->o.burst_period / r->period;
 	if (!f->burst || n <= 1)
 		return r->period;
@@ -865,7 +874,7 @@ static void on_record(const struct perffault_record *r, void *ctx)
 {
 	struct faultperf *fp = ctx;
 	if (r->kind == PERFFAULT_SAMPLE) {
-		uint64_t weight = fp->o.burst_period && r->family ? count_fault(fp, r)
+		uint64_t weight = fp->o.burst_period && r->family ? weight_of(fp, r)
 								   : r->period;
 		if (weight)
 			take_sample(fp, r, weight);
@@ -982,6 +991,8 @@ int faultperf_new(int root, const struct faultperf_opts *o, struct faultperf **o
 				     .regs_mask = UNWIND_PERF_REGS_MASK,
 				     .skip_pid = root };
 	int e = perffault_open(&po, &fp->pf, err, errlen);
+	if (e == 0 && o->burst_period)
+		perffault_set_peek(fp->pf, count_fault, fp);
 	if (e == 0)
 		e = attach_tree(fp, root, err, errlen);
 	if (e == 0) {
