@@ -65,6 +65,7 @@ LIB_SRCS = \
 	profiler/callsites.c \
 	profiler/idmap.c \
 	profiler/faultsink.c \
+	profiler/burst.c \
 	profiler/faultperf.c \
 	profiler/preload.c \
 	profiler/report.c \
@@ -108,6 +109,7 @@ UNIT_TESTS = \
 	test_idmap \
 	test_perfring \
 	test_faultsink \
+	test_burst \
 	test_tui_model \
 	test_pyframe \
 	test_faultring \

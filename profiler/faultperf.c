@@ -1,5 +1,6 @@
 /* faultperf.c - fault attribution for a tree cowprof did not start (attach) */
 #include "faultperf.h"
+#include "burst.h"
 #include "../collectors/maps.h"
 #include "../collectors/perffault.h"
 #include "../collectors/procfs.h"
@@ -81,11 +82,7 @@ struct pproc {
  * copies) lately, for --fault-period auto. The reader's. */
 struct family {
 	int pid;
-	bool burst;                 /* sampled 1 in burst_period now */
-	uint64_t since_ns;          /* the window's start */
-	uint64_t faults;            /* in it, as the samples weigh */
-	uint64_t thin;              /* samples taken at every fault read in
-				     * a burst: one in burst_period kept */
+	struct burst b;
 };
 
 struct faultperf {
@@ -792,18 +789,7 @@ static void take_sample(struct faultperf *fp, const struct perffault_record *r,
 	pthread_mutex_unlock(&fp->lock);
 }
 
-/* ---- bursts (--fault-period auto) ----
- *
- * perf's cost per sampled fault (~2.5 us in the faulting thread on the
- * 2-core VM of docs/faults.md, as much again in the reader) is small for a
- * trickle and a third of a worker's time in a first-write burst. A family
- * goes to 1 in burst_period once its faults pass BURST_ON faults within
- * BURST_ON_NS (5,000/s: at most ~3% of a CPU sampled at every fault) and
- * back once a BURST_OFF_NS window has fewer than BURST_OFF. */
-#define BURST_ON 50
-#define BURST_ON_NS 10000000ULL
-#define BURST_OFF 200
-#define BURST_OFF_NS 200000000ULL
+/* ---- bursts (--fault-period auto: profiler/burst.h) ---- */
 
 static struct family *family_of(struct faultperf *fp, int pid)
 {
@@ -816,57 +802,29 @@ static struct family *family_of(struct faultperf *fp, int pid)
 	return f;
 }
 
-static void set_burst(struct faultperf *fp, struct family *f, bool on, uint64_t t)
+static void switch_family(struct faultperf *fp, struct family *f)
 {
 	/* -ENOENT: detached (it exited); its inherited copies went too */
-	if (perffault_set_burst(fp->pf, f->pid, on) == 0 && on)
+	if (perffault_set_burst(fp->pf, f->pid, f->b.on) == 0 && f->b.on)
 		fp->rst.bursts++;
-	*f = (struct family){ .pid = f->pid, .burst = on, .since_ns = t };
 }
 
-/* Each sample, before the reader spends time on it (perffault's peek),
- * in the samples' time: the reader may lag behind. */
+/* Each sample, before the reader spends time on it (perffault's peek). */
 static void count_fault(const struct perffault_record *r, void *ctx)
 {
 	struct faultperf *fp = ctx;
-	if (!r->family)
-		return;
-	struct family *f = family_of(fp, r->family);
-	if (!f->burst && (int64_t)(r->t_ns - f->since_ns) > (int64_t)BURST_ON_NS) {
-		f->since_ns = r->t_ns;
-		f->faults = 0;
-	}
-	f->faults += r->period;
-	if (!f->burst && f->faults >= BURST_ON)
-		set_burst(fp, f, true, r->t_ns);
+	struct family *f = r->family ? family_of(fp, r->family) : NULL;
+	if (f && burst_count(&f->b, r->t_ns, r->period))
+		switch_family(fp, f);
 }
 
-/* The faults sample r stands for, 0 to pass it by: the ones the kernel
- * took at every fault before the burst was seen are thinned here to one in
- * burst_period (the reader's time is the workers' on a busy machine). */
-static uint64_t weight_of(struct faultperf *fp, const struct perffault_record *r)
-{
-	struct family *f = family_of(fp, r->family);
-	uint64_t n = fp->o.burst_period / r->period;
-	if (!f->burst || n <= 1)
-		return r->period;
-	return f->thin++ % n ? 0 : r->period * n;
-}
-
-/* After each pass, pflock held: a burst ends when its family's samples
- * stop coming. */
+/* After each pass, pflock held. */
 static void end_bursts(struct faultperf *fp)
 {
 	uint64_t now = perf_now(fp);
-	for (size_t i = 0; i < fp->nfams; i++) {
-		struct family *f = &fp->fams[i];
-		if (!f->burst || (int64_t)(now - f->since_ns) < (int64_t)BURST_OFF_NS)
-			continue;
-		if (f->faults < BURST_OFF)
-			set_burst(fp, f, false, now);
-		else
-			*f = (struct family){ .pid = f->pid, .burst = true, .since_ns = now };
-	}
+	for (size_t i = 0; i < fp->nfams; i++)
+		if (burst_over(&fp->fams[i].b, now))
+			switch_family(fp, &fp->fams[i]);
 }
 
 /* The reader: each sample as it comes, in place in its ring. */
@@ -874,8 +832,10 @@ static void on_record(const struct perffault_record *r, void *ctx)
 {
 	struct faultperf *fp = ctx;
 	if (r->kind == PERFFAULT_SAMPLE) {
-		uint64_t weight = fp->o.burst_period && r->family ? weight_of(fp, r)
-								   : r->period;
+		uint64_t weight = fp->o.burst_period && r->family
+			? burst_weight(&family_of(fp, r->family)->b, r->period,
+				       fp->o.burst_period)
+			: r->period;
 		if (weight)
 			take_sample(fp, r, weight);
 		else

@@ -164,6 +164,17 @@ static const struct pmaps *maps_of(struct faultsink *fs, int pid, bool reload)
 	return m;
 }
 
+void faultsink_preload(struct faultsink *fs, int pid)
+{
+	const struct pmaps *m = maps_of(fs, pid, false);
+	for (size_t i = 0; m && i < m->n; i++) {
+		const struct maps_region *g = &m->r[i];
+		struct symbols_frame sf;
+		if (g->exec && g->path[0] == '/')
+			(void)symbols_resolve(fs->sym, g->path, g->offset, &sf);
+	}
+}
+
 static const struct maps_region *region_at(const struct pmaps *m, uint64_t ip)
 {
 	return m ? symbols_find_mapping(m->r, m->n, ip) : NULL;

@@ -635,6 +635,8 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 	session_set_meta(s, "connector", sum->connector ? "netlink" : "polling");
 	if (o->fault_spool || o->fault_perf)
 		r.faults = faultsink_new(o->fault_spool, o->proc_root);
+	if (o->fault_perf)
+		faultsink_preload(r.faults, root);
 	open_watch(&r);
 	int e = loop(&r, err, errlen);
 	int we = close_watch(&r);
