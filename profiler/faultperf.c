@@ -847,9 +847,28 @@ static void on_record(const struct perffault_record *r, void *ctx)
 	}  /* LOST is counted by perffault */
 }
 
+/* The maps and the Python layout of each process attached at the start,
+ * read now rather than at its first fault: in the middle of a burst, that
+ * is the workers' time. */
+static void prime(struct faultperf *fp)
+{
+	pthread_mutex_lock(&fp->pflock);
+	size_t n = fp->nattached;
+	int *pids = xmalloc((n ? n : 1) * sizeof(int));
+	memcpy(pids, fp->attached, n * sizeof(int));
+	pthread_mutex_unlock(&fp->pflock);
+	for (size_t i = 0; i < n; i++) {
+		struct pproc *p = proc_of(fp, pids[i]);
+		if (p->python == 0)
+			find_python(fp, p);
+	}
+	free(pids);
+}
+
 static void *reader(void *arg)
 {
 	struct faultperf *fp = arg;
+	prime(fp);
 	/* ahead of the workers being watched: copying a sample out is cheap,
 	 * a full ring loses them (raising needs CAP_SYS_NICE: root has it) */
 	if (fp->o.reader_nice &&
