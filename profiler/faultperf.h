@@ -12,7 +12,11 @@
  * exist. Events wait for the drain in a packed queue. Every fault perf
  * kept is recorded or counted as dropped (lost by the kernel, or of a
  * process gone before it was known). With --fault-period N each event
- * stands for N faults (its weight). The recorder's drain (inside its
+ * stands for N faults (its weight); with --fault-period auto (burst_period)
+ * a process's events switch to one in burst_period while it copies in a
+ * burst (profiler/burst.h), each such event weighing burst_period. The
+ * maps and Python layout of the processes attached at the start are read
+ * before the first pass, not at their first fault. The recorder's drain (inside its
  * transaction) writes the queued events through faultsink's core, with the
  * method "perf" in fault_sources, and attaches the tree's processes that
  * perf does not follow yet (those that existed before; children forked

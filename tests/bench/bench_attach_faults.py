@@ -93,8 +93,10 @@ def watch(stack):
 
 
 def record(pid, *extra):
+    # a new file each time: the settled runs attach to one tree again
     return subprocess.Popen([COWPROF, "record", "--faults", *extra, "-i", "1", "-o",
-                             os.path.join(TMP, "b-%d.db" % pid), str(pid)],
+                             os.path.join(TMP, "b-%d-%d.db" % (pid, time.time_ns())),
+                             str(pid)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -156,8 +158,10 @@ def attached(g, mode):
         return None
     c = record(g.pid, *(("--fault-period", mode.split()[1]) if mode.startswith("period")
                         else ()))
-    c.stderr.readline()
+    first = c.stderr.readline()
     time.sleep(1.5)
+    if c.poll() is not None:
+        sys.exit("cowprof record --faults did not start: " + first + c.stderr.read())
     return c
 
 
