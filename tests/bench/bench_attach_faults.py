@@ -6,10 +6,13 @@ the same run:
    child writing one byte per page of a 64 MiB bytearray; the second pass
    subtracted): plain; with perf alone (build/faultwatch --quiet: the
    tracepoint, its filter and the stack copy, no processing) at 4 KiB and
-   16 KiB stack copies; with `cowprof record --faults` (the reader thread
+   16 KiB stack copies, and sampling one fault in 32 (the tracepoint and
+   its filter still run at every fault); with `cowprof record --faults` (the reader thread
    unwinding and reading Python frames on the same 2 cores);
 2. gunicorn (samples/gunicorn/conf_preload.py, 2 workers, 200,000 items)
-   requests per second on /touch: while the first writes happen (a fresh
+   requests per second on /touch, without cowprof, with `cowprof record`
+   alone (no --faults: the recorder's own share), and with --faults: while
+   the first writes happen (a fresh
    tree for each measurement, 12 requests; also with --fault-period auto,
    one in 32 while a process makes more than 5,000 first writes a second,
    and --fault-period 32, each sample then standing for 32 faults) and
@@ -86,15 +89,17 @@ def first_write(attach):
     return float(m.group(1)) - float(m.group(2)), err or ""
 
 
-def watch(stack):
-    return lambda pid: subprocess.Popen([WATCH, "--quiet", "--stack", str(stack), str(pid)],
+def watch(stack, period=1):
+    return lambda pid: subprocess.Popen([WATCH, "--quiet", "--stack", str(stack),
+                                         "--period", str(period), str(pid)],
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         text=True)
 
 
-def record(pid, *extra):
+def record(pid, *extra, faults=True):
     # a new file each time: the settled runs attach to one tree again
-    return subprocess.Popen([COWPROF, "record", "--faults", *extra, "-i", "1", "-o",
+    return subprocess.Popen([COWPROF, "record", *(("--faults",) if faults else ()), *extra,
+                             "-i", "1", "-o",
                              os.path.join(TMP, "b-%d-%d.db" % (pid, time.time_ns())),
                              str(pid)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -109,6 +114,7 @@ def per_sample(err):
 def part1():
     setups = [("plain", None), ("perf only, 4 KiB stacks", watch(4096)),
               ("perf only, 16 KiB stacks", watch(16384)),
+              ("perf only, 4 KiB, 1 in 32", watch(4096, 32)),
               ("cowprof record --faults", record)]
     best = {name: None for name, _ in setups}
     costs = []
@@ -152,21 +158,25 @@ def rps(port, path, requests, duration):
 
 def attached(g, mode):
     """cowprof record --faults on g (mode "with", or "period N" with
-    --fault-period N), past its start-up (first sample, symbol tables), or
-    None."""
+    --fault-period N; "no --faults": the recorder alone), past its start-up
+    (first sample, symbol tables), or None."""
     if mode == "without":
         return None
-    c = record(g.pid, *(("--fault-period", mode.split()[1]) if mode.startswith("period")
-                        else ()))
-    first = c.stderr.readline()
+    if mode == "no --faults":
+        c, first = record(g.pid, faults=False), ""
+    else:
+        c = record(g.pid, *(("--fault-period", mode.split()[1]) if mode.startswith("period")
+                            else ()))
+        first = c.stderr.readline()
     time.sleep(1.5)
     if c.poll() is not None:
-        sys.exit("cowprof record --faults did not start: " + first + c.stderr.read())
+        sys.exit("cowprof record did not start: " + first + c.stderr.read())
     return c
 
 
 def part2():
-    first = {"without": [], "with": [], "period auto": [], "period 32": []}
+    first = {"without": [], "no --faults": [], "with": [], "period auto": [],
+             "period 32": []}
     for _ in range(ROUNDS):
         for mode in first:
             with Gunicorn("conf_preload.py", workers=2, items=200000) as g:
