@@ -187,8 +187,8 @@ def part2():
                 if c:
                     c.send_signal(signal.SIGINT)
                     c.communicate(timeout=60)
-    settled = {"without": [], "with": [], "period auto": []}
-    cpu_share = {"with": [], "period auto": []}
+    settled = {"without": [], "no --faults": [], "with": [], "period auto": []}
+    cpu_share = {"no --faults": [], "with": [], "period auto": []}
     with Gunicorn("conf_preload.py", workers=2, items=200000) as g:
         rps(g.port, "/touch", 40, 300)  # every page the requests write is copied
         for _ in range(ROUNDS):
