@@ -517,17 +517,15 @@ static void add_id(struct perffault *pf, uint64_t id, int pid, bool burst)
 	pf->ids[i] = (struct event_id){ id, pid, burst };
 }
 
+static int cmp_id(const void *key, const void *elem)
+{
+	uint64_t a = *(const uint64_t *)key, b = ((const struct event_id *)elem)->id;
+	return (a > b) - (a < b);
+}
+
 static const struct event_id *find_id(const struct perffault *pf, uint64_t id)
 {
-	size_t lo = 0, hi = pf->nids;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (pf->ids[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < pf->nids && pf->ids[lo].id == id ? &pf->ids[lo] : NULL;
+	return pf->nids ? bsearch(&id, pf->ids, pf->nids, sizeof(*pf->ids), cmp_id) : NULL;
 }
 
 static int filter_event(const struct perffault *pf, int fd, char *err, size_t errlen)
