@@ -449,9 +449,9 @@ static int record_into(const char *path, int argc, char **argv, int root,
 		unlink(path);
 		return r;
 	}
-	record_lower_priority();
 	struct recorder_opts o = { .interval_s = a->interval_s,
 				   .duration_s = a->duration_s,
+				   .after_first = record_lower_priority,
 				   .progress = isatty(STDERR_FILENO),
 				   .stop = &stop_flag, .root_done = root_done,
 				   .fault_spool = spool, .fault_perf = fp };

@@ -92,8 +92,8 @@ static bool sampled_hook(void *ctx)
 static void *recorder_thread(void *arg)
 {
 	struct top *t = arg;
-	record_lower_priority();
 	struct recorder_opts o = { .interval_s = t->interval_s,
+				   .after_first = record_lower_priority,
 				   .interval_live = &t->interval_live,
 				   .duration_s = t->duration_s, .progress = false,
 				   .stop = &t->stop, .root_done = sampled_hook,

@@ -594,10 +594,18 @@ static void init_clocks(struct rec *r)
 static int loop(struct rec *r, char *err, size_t errlen)
 {
 	double t0 = clock_s(CLOCK_MONOTONIC), next = t0;
-	bool done = false;
+	bool done = false, preloaded = false;
 	int e = 0;
 	while (e == 0 && !done) {
 		e = sample_once(r, &done, err, errlen);
+		if (!preloaded && r->o->after_first)
+			r->o->after_first();
+		if (!preloaded && e == 0 && r->o->fault_perf)
+			/* after the first sample (the tree is known first: a
+			 * worker killed before it would be unknown), before
+			 * the first burst */
+			faultsink_preload(r->faults, r->root);
+		preloaded = true;
 		double elapsed = clock_s(CLOCK_MONOTONIC) - t0;
 		r->sum->seconds = elapsed;
 		if (r->o->progress)
@@ -635,8 +643,6 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 	session_set_meta(s, "connector", sum->connector ? "netlink" : "polling");
 	if (o->fault_spool || o->fault_perf)
 		r.faults = faultsink_new(o->fault_spool, o->proc_root);
-	if (o->fault_perf)
-		faultsink_preload(r.faults, root);
 	open_watch(&r);
 	int e = loop(&r, err, errlen);
 	int we = close_watch(&r);
