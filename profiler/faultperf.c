@@ -121,6 +121,7 @@ struct faultperf {
 	 * the lost ones (the drain's; read under lock) */
 	uint64_t unknown_dropped;
 	uint64_t lost_now;          /* perffault_lost at the reader's last pass */
+	uint64_t last_record_ns;    /* the reader's: when records last came */
 };
 
 #define UNKNOWN_PID_WAIT_S 10.0
@@ -877,7 +878,13 @@ static void *reader(void *arg)
 	for (;;) {
 		struct pollfd pfd[2] = { { perffault_fd(fp->pf), POLLIN, 0 },
 					 { fp->wakefd, POLLIN, 0 } };
-		poll(pfd, 2, 10);
+		/* samples short of the rings' wake-up mark are read within
+		 * 10 ms; with auto (whose mark is ~16 samples) 100 ms once
+		 * quiet for a second: a settled tree then costs ~10 wake-ups
+		 * a second, not 100 */
+		bool quiet = fp->o.burst_period &&
+			     now_ns() - fp->last_record_ns >= 1000000000ULL;
+		poll(pfd, 2, quiet ? 100 : 10);
 		bool asked = pfd[1].revents;
 		if (asked) {
 			uint64_t v;
@@ -892,7 +899,10 @@ static void *reader(void *arg)
 		 * asked, or when the rings had something (a sample the kernel
 		 * lost leaves a full ring behind it) */
 		uint64_t lost = fp->lost_now;
-		if (perffault_read(fp->pf, on_record, fp) > 0 || asked || stop)
+		size_t got = perffault_read(fp->pf, on_record, fp);
+		if (got)
+			fp->last_record_ns = now_ns();
+		if (got || asked || stop)
 			lost = perffault_lost(fp->pf);
 		if (fp->o.burst_period)
 			end_bursts(fp);
