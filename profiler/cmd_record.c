@@ -278,7 +278,12 @@ void record_print_summary(const char *path, const struct recorder_summary *sum)
 		format_kb(sum->file_bytes / 1024, sz, sizeof(sz)),
 		sum->connector ? "" : "; fork and exit events by polling (no "
 		"netlink proc connector: needs CAP_NET_ADMIN)");
-	if (sum->fault_events || sum->fault_dropped)
+	if (sum->fault_pages != sum->fault_events)
+		fprintf(stderr, "cowprof: %llu first writes to inherited pages recorded "
+			"with their stacks (estimated from %llu sampled ones)\n",
+			(unsigned long long)sum->fault_pages,
+			(unsigned long long)sum->fault_events);
+	else if (sum->fault_events || sum->fault_dropped)
 		fprintf(stderr, "cowprof: %llu first writes to inherited pages recorded "
 			"with their stacks\n", (unsigned long long)sum->fault_events);
 	if (sum->fault_dropped)
@@ -396,14 +401,19 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 		if (faultperf_burst_period(fp))
 			session_set_meta(s, "fault_period", "auto");
 	}
+	char bursts[48] = "";
+	if (faultperf_burst_period(fp))
+		snprintf(bursts, sizeof(bursts), ", one in %llu in bursts",
+			 (unsigned long long)faultperf_burst_period(fp));
 	if (say)
 		fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
-		"writable memory (one in %llu); Python frames on %llu (%llu as read for an earlier fault, %llu from a frame the thread "
+		"writable memory (one in %llu%s); Python frames on %llu (%llu as read for an earlier fault, %llu from a frame the thread "
 		"had left, %llu innermost only), %llu dropped as stale, %llu unchecked, %llu without a thread "
 		"state, %llu without frames; %.1f us per unwind (%llu from the memo), %.1f us per "
 		"Python read\n",
 		(unsigned long long)st.samples, (unsigned long long)st.kept,
 		(unsigned long long)faultperf_period(fp),
+		bursts,
 		(unsigned long long)st.python, (unsigned long long)st.reused,
 		(unsigned long long)st.recovered,
 		(unsigned long long)st.innermost_only,

@@ -44,6 +44,7 @@ struct faultsink {
 	struct symbols *sym;
 	struct idmap *native, *python, *stacks;
 	uint64_t events;
+	uint64_t pages;             /* the events' weights summed */
 };
 
 struct faultsink *faultsink_new(const char *spool_dir, const char *proc_root)
@@ -82,6 +83,11 @@ void faultsink_free(struct faultsink *fs)
 uint64_t faultsink_events(const struct faultsink *fs)
 {
 	return fs->events;
+}
+
+uint64_t faultsink_pages(const struct faultsink *fs)
+{
+	return fs->pages;
 }
 
 uint64_t faultsink_dropped(const struct faultsink *fs)
@@ -310,8 +316,10 @@ int faultsink_write_event(struct faultsink *fs, struct session *s,
 		e = session_add_fault(s, process_id, ev->t, ev->tid, ev->addr,
 				      l->region_id(l->ctx, ev->pid, ev->addr), nat, py,
 				      ev->weight);
-	if (e == 0)
+	if (e == 0) {
 		fs->events++;
+		fs->pages += ev->weight ? ev->weight : 1;
+	}
 	return e;
 }
 

@@ -81,6 +81,9 @@ int faultsink_write_event(struct faultsink *fs, struct session *s,
 void faultsink_preload(struct faultsink *fs, int pid);
 
 uint64_t faultsink_events(const struct faultsink *fs);
+
+/* The pages those events stand for (a sampled event weighs its period). */
+uint64_t faultsink_pages(const struct faultsink *fs);
 uint64_t faultsink_dropped(const struct faultsink *fs);
 
 #endif

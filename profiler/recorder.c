@@ -659,6 +659,7 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 			format_error(err, errlen, e, "writing the session failed");
 	}
 	sum->fault_events = r.faults ? faultsink_events(r.faults) : 0;
+	sum->fault_pages = r.faults ? faultsink_pages(r.faults) : 0;
 	sum->fault_dropped = r.faults ? faultsink_dropped(r.faults) : 0;
 	if (o->fault_perf) {
 		struct faultperf_stats fst;

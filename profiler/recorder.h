@@ -56,6 +56,7 @@ struct recorder_summary {
 	bool root_exited;
 	bool connector;          /* fork/exit events came from the proc connector */
 	uint64_t fault_events;   /* first writes recorded with their stacks */
+	uint64_t fault_pages;    /* the pages they stand for (weights) */
 	uint64_t fault_dropped;  /* lost: the rings were full */
 };
 

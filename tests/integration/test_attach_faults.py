@@ -211,6 +211,10 @@ def test_fault_period_auto_samples_bursts():
     n = open_session(path).execute("SELECT count(*) FROM faults").fetchone()[0]
     assert n < 3000, n  # sampled, not 20,000 events
     assert re.search(r"\d+ bursts? sampled one in 32", err), err
+    # the summary counts pages, each sample weighing what it stands for
+    m = re.search(r"(\d+) first writes to inherited pages recorded with their stacks "
+                  r"\(estimated from (\d+) sampled ones\)", err)
+    assert m and int(m.group(1)) == fp["pages"] and int(m.group(2)) == n, err
     meta = dict(open_session(path).execute("SELECT key, value FROM meta"))
     assert meta["fault_period"] == "auto" and meta["fault_burst_period"] == "32", meta
     assert int(meta["fault_perf_bursts"]) >= 1, meta
