@@ -653,11 +653,8 @@ void perffault_detach(struct perffault *pf, int pid)
 	if (!a)
 		return;
 	pf->closed_lost += lost_of(pf, a);
-	size_t k = 0;
-	for (size_t i = 0; i < pf->nids; i++)
-		if (pf->ids[i].pid != pid)
-			pf->ids[k++] = pf->ids[i];
-	pf->nids = k;
+	/* its ids stay known (the kernel never reuses one): samples still in
+	 * the rings keep their weight */
 	release_attached(a);
 	*a = pf->procs[--pf->nprocs];
 }
