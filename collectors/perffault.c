@@ -268,7 +268,7 @@ static void fault_attr(const struct perffault *pf, struct perf_event_attr *a,
 	a->inherit = 1;
 	a->task = 1;
 	/* one set at a time; inherited events start as their parent is */
-	a->disabled = on_now ? 0 : 1;
+	a->disabled = !on_now;
 	if (pf->fmt_lost)
 		a->read_format = PERF_FORMAT_LOST;
 }
@@ -772,16 +772,22 @@ static bool next_record(struct perffault *pf, struct ring *r, uint64_t *tail,
 }
 
 /* Where the next batch of ring r ends (up to batch records), its samples
- * shown to the peek hook. */
+ * shown to the peek hook; without one, the records are only stepped over
+ * (decoded once, by drain_ring). */
 static uint64_t batch_end(struct perffault *pf, struct ring *r, size_t batch)
 {
 	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
 	uint64_t at = r->meta->data_tail;
-	size_t seen = 0;
+	size_t seen = 0, size;
 	struct perffault_record pr;
-	while (next_record(pf, r, &at, head, &seen, batch, &pr, true))
-		if (pf->peek && pr.kind == PERFFAULT_SAMPLE)
-			pf->peek(&pr, pf->peek_ctx);
+	if (!pf->peek)
+		while (seen++ < batch &&
+		       perfring_next(r->data, r->data_size, &at, head, &pf->scratch, &size))
+			;
+	else
+		while (next_record(pf, r, &at, head, &seen, batch, &pr, true))
+			if (pr.kind == PERFFAULT_SAMPLE)
+				pf->peek(&pr, pf->peek_ctx);
 	return at;
 }
 

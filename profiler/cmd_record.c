@@ -378,6 +378,7 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 	struct faultperf_stats st;
 	faultperf_get_stats(fp, &st);
 	char buf[512];
+	unsigned long long bp = faultperf_burst_period(fp);
 	if (s) {
 		const struct { const char *key; uint64_t v; } meta[] = {
 			{ "fault_period", faultperf_period(fp) },
@@ -398,13 +399,12 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)meta[i].v);
 			session_set_meta(s, meta[i].key, buf);
 		}
-		if (faultperf_burst_period(fp))
+		if (bp)
 			session_set_meta(s, "fault_period", "auto");
 	}
 	char bursts[48] = "";
-	if (faultperf_burst_period(fp))
-		snprintf(bursts, sizeof(bursts), ", one in %llu in bursts",
-			 (unsigned long long)faultperf_burst_period(fp));
+	if (bp)
+		snprintf(bursts, sizeof(bursts), ", one in %llu in bursts", bp);
 	if (say)
 		fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
 		"writable memory (one in %llu%s); Python frames on %llu (%llu as read for an earlier fault, %llu from a frame the thread "
@@ -424,11 +424,10 @@ void record_close_faults(struct faultperf *fp, struct session *s, bool say)
 		(unsigned long long)st.unwind_memo,
 		st.timed ? (double)st.python_ns / 1e3 / (double)st.timed : 0.0);
 	if (say && st.bursts)
-		fprintf(stderr, "cowprof: perf: %llu burst%s sampled one in %d: %llu events, "
-			"each standing for %d faults (%llu samples taken before a "
+		fprintf(stderr, "cowprof: perf: %llu burst%s sampled one in %llu: %llu events, "
+			"each standing for %llu faults (%llu samples taken before a "
 			"burst was seen passed by)\n", (unsigned long long)st.bursts,
-			st.bursts == 1 ? "" : "s", FAULT_BURST_PERIOD,
-			(unsigned long long)st.burst_kept, FAULT_BURST_PERIOD,
+			st.bursts == 1 ? "" : "s", bp, (unsigned long long)st.burst_kept, bp,
 			(unsigned long long)st.thinned);
 	if (st.lost || st.unrecorded)
 		fprintf(stderr, "cowprof: perf: %llu lost by the kernel (rings full), %llu "

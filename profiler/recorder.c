@@ -594,18 +594,18 @@ static void init_clocks(struct rec *r)
 static int loop(struct rec *r, char *err, size_t errlen)
 {
 	double t0 = clock_s(CLOCK_MONOTONIC), next = t0;
-	bool done = false, preloaded = false;
+	bool done = false, first = true;
 	int e = 0;
 	while (e == 0 && !done) {
 		e = sample_once(r, &done, err, errlen);
-		if (!preloaded && r->o->after_first)
+		if (first && r->o->after_first)
 			r->o->after_first();
-		if (!preloaded && e == 0 && r->o->fault_perf)
+		if (first && e == 0 && r->o->fault_perf)
 			/* after the first sample (the tree is known first: a
 			 * worker killed before it would be unknown), before
 			 * the first burst */
 			faultsink_preload(r->faults, r->root);
-		preloaded = true;
+		first = false;
 		double elapsed = clock_s(CLOCK_MONOTONIC) - t0;
 		r->sum->seconds = elapsed;
 		if (r->o->progress)

@@ -220,6 +220,12 @@ def test_fault_period_auto_samples_bursts():
     assert int(meta["fault_perf_bursts"]) >= 1, meta
 
 
+def recorded_and_dropped(rep):
+    """The pages every process's faults recorded, and those dropped."""
+    procs = rep["faults"]["processes"]
+    return sum(p["pages"] for p in procs), sum(p["dropped"] for p in procs)
+
+
 def c_weights(path):
     return {w for (w,) in open_session(path).execute("SELECT DISTINCT weight FROM faults")}
 
@@ -319,8 +325,7 @@ def test_attach_every_fault_recorded_or_counted_dropped():
                 p.kill()
                 p.wait()
     rep = report_json(path)
-    recorded = sum(p["pages"] for p in rep["faults"]["processes"])
-    dropped = sum(p["dropped"] for p in rep["faults"]["processes"])
+    recorded, dropped = recorded_and_dropped(rep)
     # the child's other first writes (its stack, the interpreter's heap):
     # a few dozen pages
     assert pages <= recorded + dropped <= pages + 300, (recorded, dropped, err)
@@ -356,8 +361,7 @@ def test_attach_short_lived_children_counted():
                 p.kill()
                 p.wait()
     rep = report_json(path)
-    recorded = sum(p["pages"] for p in rep["faults"]["processes"])
-    dropped = sum(p["dropped"] for p in rep["faults"]["processes"])
+    recorded, dropped = recorded_and_dropped(rep)
     # each child also writes its stack and a few libc pages
     assert pages * kids <= recorded + dropped <= pages * kids + 100 * kids, \
         (recorded, dropped, err)
