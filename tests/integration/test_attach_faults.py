@@ -23,6 +23,24 @@ def session_path(name):
     return _session_path(TMP, name)
 
 
+def end_all(*procs):
+    """Kill and reap the ones still running (None: never started)."""
+    for p in procs:
+        if p and p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def start_record(*args):
+    """`cowprof record --faults ARGS` on a one-process tree, past its first
+    line; returns it and that line."""
+    c = subprocess.Popen([COWPROF, "record", "--faults", *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = c.stderr.readline()
+    assert "following the copy-on-write faults of 1 process" in first, first
+    return c, first
+
+
 def attach(path, target, ready_on_stdout, *extra):
     """Start target (waiting on its stdin), attach `record --faults` to it,
     then let it go; returns (target's stdout, cowprof's stderr)."""
@@ -35,11 +53,7 @@ def attach_env(path, target, env, *extra, ready_on_stdout=False):
     c = None
     try:
         (t.stdout if ready_on_stdout else t.stderr).readline()  # data built
-        c = subprocess.Popen([COWPROF, "record", "--faults", *extra, "-i", "0.1",
-                              "-o", path, str(t.pid)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        first = c.stderr.readline()
-        assert "following the copy-on-write faults of 1 process" in first, first
+        c, first = start_record(*extra, "-i", "0.1", "-o", path, str(t.pid))
         t.stdin.write("go\n")
         t.stdin.flush()
         out, _ = t.communicate(timeout=120)
@@ -48,10 +62,7 @@ def attach_env(path, target, env, *extra, ready_on_stdout=False):
         assert c.returncode == 0, (c.returncode, err)
         return out, first + err
     finally:
-        for p in (t, c):
-            if p and p.poll() is None:
-                p.kill()
-                p.wait()
+        end_all(t, c)
 
 
 def test_attach_c_writers_get_exactly_their_pages():
@@ -306,11 +317,7 @@ def test_attach_every_fault_recorded_or_counted_dropped():
     c = kid = None
     try:
         assert t.stdout.readline() == "ready\n"
-        c = subprocess.Popen([COWPROF, "record", "--faults", "-i", "0.2", "-d", "6",
-                              "-o", path, str(t.pid)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        first = c.stderr.readline()
-        assert "following the copy-on-write faults of 1 process" in first, first
+        c, _ = start_record("-i", "0.2", "-d", "6", "-o", path, str(t.pid))
         t.stdin.write("go\n")
         t.stdin.flush()
         kid = int(t.stdout.readline().split()[1])
@@ -320,10 +327,7 @@ def test_attach_every_fault_recorded_or_counted_dropped():
     finally:
         if kid:
             os.kill(kid, signal.SIGKILL)
-        for p in (t, c):
-            if p and p.poll() is None:
-                p.kill()
-                p.wait()
+        end_all(t, c)
     rep = report_json(path)
     recorded, dropped = recorded_and_dropped(rep)
     # the child's other first writes (its stack, the interpreter's heap):
@@ -345,21 +349,14 @@ def test_attach_short_lived_children_counted():
     c = None
     try:
         t.stderr.readline()
-        c = subprocess.Popen([COWPROF, "record", "--faults", "-i", "0.2", "-o", path,
-                              str(t.pid)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        first = c.stderr.readline()
-        assert "following the copy-on-write faults of 1 process" in first, first
+        c, _ = start_record("-i", "0.2", "-o", path, str(t.pid))
         t.stdin.write("go\n")
         t.stdin.flush()
         assert t.wait(120) == 0
         _, err = c.communicate(timeout=60)
         assert c.returncode == 0, (c.returncode, err)
     finally:
-        for p in (t, c):
-            if p and p.poll() is None:
-                p.kill()
-                p.wait()
+        end_all(t, c)
     rep = report_json(path)
     recorded, dropped = recorded_and_dropped(rep)
     # each child also writes its stack and a few libc pages
