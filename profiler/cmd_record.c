@@ -363,12 +363,27 @@ int record_open_faults(const struct rec_args *a, int root, struct faultperf **ou
 		cmd_error("--faults: %s", err);
 		return EXIT_RUNTIME;
 	}
+	return 0;
+}
+
+void record_say_following(struct faultperf *fp)
+{
 	struct faultperf_stats st;
-	faultperf_get_stats(*out, &st);
+	faultperf_get_stats(fp, &st);
 	fprintf(stderr, "cowprof: following the copy-on-write faults of %zu process%s "
 		"(%zu perf events)\n", st.attached, st.attached == 1 ? "" : "es",
 		st.events_open);
-	return 0;
+}
+
+/* After the first sample: the tree is in the session (a process that
+ * exits from now on keeps its faults; one gone before it would be
+ * unknown, its faults dropped), so say what is followed; then yield the
+ * CPU to the workers. */
+static void first_sample_taken(void *fp)
+{
+	if (fp)
+		record_say_following(fp);
+	record_lower_priority();
 }
 
 void record_close_faults(struct faultperf *fp, struct session *s, bool say)
@@ -460,7 +475,7 @@ static int record_into(const char *path, int argc, char **argv, int root,
 	}
 	struct recorder_opts o = { .interval_s = a->interval_s,
 				   .duration_s = a->duration_s,
-				   .after_first = record_lower_priority,
+				   .after_first = first_sample_taken, .ctx = fp,
 				   .progress = isatty(STDERR_FILENO),
 				   .stop = &stop_flag, .root_done = root_done,
 				   .fault_spool = spool, .fault_perf = fp };

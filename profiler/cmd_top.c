@@ -89,11 +89,17 @@ static bool sampled_hook(void *ctx)
 	return false;
 }
 
+static void lower_priority(void *ctx)
+{
+	(void)ctx;
+	record_lower_priority();
+}
+
 static void *recorder_thread(void *arg)
 {
 	struct top *t = arg;
 	struct recorder_opts o = { .interval_s = t->interval_s,
-				   .after_first = record_lower_priority,
+				   .after_first = lower_priority,
 				   .interval_live = &t->interval_live,
 				   .duration_s = t->duration_s, .progress = false,
 				   .stop = &t->stop, .root_done = sampled_hook,
@@ -264,6 +270,8 @@ int cmd_top(int argc, char **argv)
 		finish_file(&f, false);
 		return r;
 	}
+	if (t.fp)
+		record_say_following(t.fp);
 
 	struct tui_view *v;
 	if (tui_view_open(&v, "top", t.err, sizeof(t.err)) < 0) {

@@ -66,6 +66,9 @@ int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
 struct faultperf;
 int record_open_faults(const struct rec_args *a, int root, struct faultperf **out);
 
+/* "following the copy-on-write faults of N processes", on stderr. */
+void record_say_following(struct faultperf *fp);
+
 /* Store what the perf attach path saw in the session's meta data (fault_*
  * keys; s may be NULL), print it on stderr if say, then free fp. NULL
  * does nothing. */

@@ -599,7 +599,7 @@ static int loop(struct rec *r, char *err, size_t errlen)
 	while (e == 0 && !done) {
 		e = sample_once(r, &done, err, errlen);
 		if (first && r->o->after_first)
-			r->o->after_first();
+			r->o->after_first(r->o->ctx);
 		if (first && e == 0 && r->o->fault_perf)
 			/* after the first sample (the tree is known first: a
 			 * worker killed before it would be unknown), before

@@ -40,11 +40,11 @@ struct recorder_opts {
 	/* The perf attach path (record/top --faults), or NULL; owned by the
 	 * caller, drained with the rings. */
 	struct faultperf *fault_perf;
-	/* Called once after the first sample (lowering the sampling thread's
-	 * priority: under load, a first sample at nice 10 can come seconds
-	 * late, and a process that exits before it is never known), or
-	 * NULL. */
-	void (*after_first)(void);
+	/* Called once after the first sample, with ctx (lowering the sampling
+	 * thread's priority: under load, a first sample at nice 10 can come
+	 * seconds late, and a process that exits before it is never known),
+	 * or NULL. */
+	void (*after_first)(void *ctx);
 };
 
 struct recorder_summary {
