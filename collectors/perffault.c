@@ -223,6 +223,7 @@ struct perffault {
 	bool fmt_lost;                 /* the fault events count their lost
 					* samples (PERF_FORMAT_LOST, 6.0+) */
 	uint64_t closed_lost;          /* lost samples of detached events */
+	bool may_have_lost;            /* a ring was found nearly full */
 	struct attached *procs;
 	size_t nprocs, capprocs;
 	struct event_id *ids;          /* sorted by id */
@@ -684,6 +685,13 @@ uint64_t perffault_lost(const struct perffault *pf)
 	return n > pf->lost ? n : pf->lost;
 }
 
+bool perffault_may_have_lost(struct perffault *pf)
+{
+	bool was = pf->may_have_lost;
+	pf->may_have_lost = false;
+	return was;
+}
+
 size_t perffault_nevents(const struct perffault *pf)
 {
 	size_t n = 0;
@@ -779,6 +787,9 @@ static uint64_t batch_end(struct perffault *pf, struct ring *r, size_t batch)
 	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
 	uint64_t at = r->meta->data_tail;
 	size_t seen = 0, size;
+	/* a record is at most 64 KiB (its size is 16 bits) */
+	if (head - at + 65536 > r->data_size)
+		pf->may_have_lost = true;
 	struct perffault_record pr;
 	if (!pf->peek)
 		while (seen++ < batch &&

@@ -182,6 +182,13 @@ size_t perffault_read(struct perffault *pf, perffault_fn fn, void *ctx);
  * records read so far (kernels before 6.0). */
 uint64_t perffault_lost(const struct perffault *pf);
 
+/* Whether a record may have been lost since the last call (which it
+ * clears): a read found a ring with less than a record's largest size
+ * (64 KiB) free, the only state in which the kernel drops one. Until
+ * then perffault_lost, a read() of every event that interrupts each CPU
+ * running a watched thread, would find nothing new. */
+bool perffault_may_have_lost(struct perffault *pf);
+
 /* Events open now (one per thread per CPU, two with burst_period). */
 size_t perffault_nevents(const struct perffault *pf);
 

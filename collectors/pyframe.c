@@ -325,55 +325,72 @@ uint64_t pyframe_thread_state(const struct pyframe_layout *l,
 
 /* ---- the frame chain -------------------------------------------------- */
 
-/* The line of instruction lasti of the code object whose start is in cb. */
-static int code_line(const struct pyframe_layout *l, pyframe_read_fn rd,
-		     void *ctx, const uint8_t *cb, int lasti)
+int pyframe_code_read(const struct pyframe_layout *l, pyframe_read_fn rd,
+		      void *ctx, uint64_t code, struct pyframe_code *out)
 {
-	uint8_t bb[64];
-	uint64_t table = get_u64(cb, l->off_code_linetable);
-	int first = (int)get_u32(cb, l->off_code_firstlineno);
-	uint64_t len;
+	uint8_t cb[CODE_READ], bb[64];
 
-	if (l->off_bytes_data > sizeof(bb) ||
-	    !read_object(rd, ctx, table, bb, l->off_bytes_data,
-			 l->off_object_type, l->type_bytes))
+	if (!read_object(rd, ctx, code, cb, sizeof(cb), l->off_object_type,
+			 l->type_code))
 		return -1;
-	len = get_u64(bb, l->off_bytes_size);
-	if (len > MAX_TABLE)
+	out->units = (int64_t)get_u64(cb, l->off_bytes_size);
+	if (out->units < 0 || out->units > MAX_CODE_UNITS)
 		return -1;
-	struct lt_src s = { .len = len, .rd = rd, .ctx = ctx,
-			    .addr = table + l->off_bytes_data };
-	/* in-process, the header just read proves the object is there */
-	if (rd == pyframe_read_self)
+	out->firsttraceable = (int32_t)get_u32(cb, l->off_code_firsttraceable);
+	out->firstlineno = (int32_t)get_u32(cb, l->off_code_firstlineno);
+	out->table = NULL;
+	out->table_addr = 0;
+	out->tlen = 0;
+	uint64_t table = get_u64(cb, l->off_code_linetable);
+	if (l->off_bytes_data <= sizeof(bb) &&
+	    read_object(rd, ctx, table, bb, l->off_bytes_data, l->off_object_type,
+			l->type_bytes) &&
+	    get_u64(bb, l->off_bytes_size) <= MAX_TABLE) {
+		out->table_addr = table + l->off_bytes_data;
+		out->tlen = get_u64(bb, l->off_bytes_size);
+	}
+	return 0;
+}
+
+/* The line of instruction lasti of code object c. */
+static int code_line(pyframe_read_fn rd, void *ctx, const struct pyframe_code *c,
+		     int lasti)
+{
+	if (!c->table_addr)
+		return -1;
+	struct lt_src s = { .mem = c->table, .len = c->tlen, .rd = rd, .ctx = ctx,
+			    .addr = c->table_addr };
+	/* in-process, the header read proves the object is there */
+	if (!s.mem && rd == pyframe_read_self)
 		s.mem = (const uint8_t *)(uintptr_t)s.addr;
-	return lt_line(&s, first, lasti);
+	return lt_line(&s, c->firstlineno, lasti);
 }
 
 /* Fill f from frame fb; returns 1 for a frame to report, 0 for one to skip
  * (incomplete), -1 when the code object is not one. */
 static int frame_entry(const struct pyframe_layout *l, pyframe_read_fn rd,
-		       void *ctx, const uint8_t *fb, struct pyframe *f)
+		       void *ctx, pyframe_code_fn codes, void *codes_ctx,
+		       const uint8_t *fb, struct pyframe *f)
 {
-	uint8_t cb[CODE_READ];
 	uint64_t code = get_u64(fb, l->off_frame_code);
 	uint64_t prev = get_u64(fb, l->off_frame_prev_instr);
 	uint64_t first_instr = code + l->off_code_code_adaptive;
-	int64_t units, lasti;
+	struct pyframe_code read;
+	const struct pyframe_code *c = &read;
 
-	if (!read_object(rd, ctx, code, cb, sizeof(cb), l->off_object_type,
-			 l->type_code))
+	if (codes)
+		c = plausible(code) ? codes(codes_ctx, code) : NULL;
+	else if (pyframe_code_read(l, rd, ctx, code, &read) < 0)
+		c = NULL;
+	if (!c)
 		return -1;
-	units = (int64_t)get_u64(cb, l->off_bytes_size);
-	if (units < 0 || units > MAX_CODE_UNITS)
-		return -1;
-	int32_t firsttraceable = (int32_t)get_u32(cb, l->off_code_firsttraceable);
 	/* _PyFrame_IsIncomplete */
 	if (fb[l->off_frame_owner] != FRAME_OWNED_BY_GENERATOR &&
-	    (int64_t)(prev - first_instr) < (int64_t)firsttraceable * CODEUNIT)
+	    (int64_t)(prev - first_instr) < (int64_t)c->firsttraceable * CODEUNIT)
 		return 0;
 	f->code = code;
-	lasti = (int64_t)(prev - first_instr) / CODEUNIT;
-	f->line = lasti < units ? code_line(l, rd, ctx, cb, (int)lasti) : -1;
+	int64_t lasti = (int64_t)(prev - first_instr) / CODEUNIT;
+	f->line = lasti < c->units ? code_line(rd, ctx, c, (int)lasti) : -1;
 	return 1;
 }
 
@@ -393,6 +410,13 @@ int pyframe_walk(const struct pyframe_layout *l, pyframe_read_fn rd,
 int pyframe_walk_from(const struct pyframe_layout *l, pyframe_read_fn rd,
 		      void *ctx, uint64_t frame, struct pyframe *out, int max)
 {
+	return pyframe_walk_codes(l, rd, ctx, NULL, NULL, frame, out, max);
+}
+
+int pyframe_walk_codes(const struct pyframe_layout *l, pyframe_read_fn rd,
+		       void *ctx, pyframe_code_fn codes, void *codes_ctx,
+		       uint64_t frame, struct pyframe *out, int max)
+{
 	uint8_t fb[FRAME_READ];
 	int n = 0;
 
@@ -404,7 +428,7 @@ int pyframe_walk_from(const struct pyframe_layout *l, pyframe_read_fn rd,
 	     visited++) {
 		if (!plausible(frame) || !rd(ctx, frame, fb, sizeof(fb)))
 			return n ? n : -1;
-		int r = frame_entry(l, rd, ctx, fb, &out[n]);
+		int r = frame_entry(l, rd, ctx, codes, codes_ctx, fb, &out[n]);
 		if (r < 0)
 			return n ? n : -1;
 		n += r;

@@ -133,6 +133,38 @@ int pyframe_walk(const struct pyframe_layout *l, pyframe_read_fn rd,
 int pyframe_walk_from(const struct pyframe_layout *l, pyframe_read_fn rd,
 		      void *ctx, uint64_t frame, struct pyframe *out, int max);
 
+/* What a walk needs of a code object. A code object does not change while
+ * it lives (a frame holds a reference to its own), so a reader outside
+ * the process can keep these and skip two reads a frame: the frames are
+ * read, their code objects looked up. */
+struct pyframe_code {
+	int64_t units;           /* code units of co_code_adaptive */
+	int32_t firsttraceable;  /* _PyFrame_IsIncomplete needs it */
+	int32_t firstlineno;
+	uint64_t table_addr;     /* co_linetable's bytes in the process, 0 when
+				  * unreadable (every line then -1) */
+	size_t tlen;
+	const uint8_t *table;    /* a copy of those bytes, or NULL: read
+				  * through the reader */
+};
+
+/* Read code object code's header and its location table's size (not the
+ * table's bytes: table NULL) into *out, checking both objects' types.
+ * Returns 0, or -1 when code is not a readable code object.
+ * Async-signal-safe. */
+int pyframe_code_read(const struct pyframe_layout *l, pyframe_read_fn rd,
+		      void *ctx, uint64_t code, struct pyframe_code *out);
+
+/* The caller's copy of code object code (read and kept on a miss), valid
+ * until the next call; NULL when it is not a code object. */
+typedef const struct pyframe_code *(*pyframe_code_fn)(void *ctx, uint64_t code);
+
+/* pyframe_walk_from, taking the code objects from codes(codes_ctx, ...)
+ * instead of reading them. */
+int pyframe_walk_codes(const struct pyframe_layout *l, pyframe_read_fn rd,
+		       void *ctx, pyframe_code_fn codes, void *codes_ctx,
+		       uint64_t frame, struct pyframe *out, int max);
+
 /* The qualified name and file name of code object code, NUL-terminated and
  * cut to the buffer sizes (UTF-8, never a partial character). Either buffer
  * may be NULL. Returns 0 or -1. Async-signal-safe. */

@@ -1,6 +1,7 @@
 /* faultperf.c - fault attribution for a tree cowprof did not start (attach) */
 #include "faultperf.h"
 #include "burst.h"
+#include "idmap.h"
 #include "../collectors/maps.h"
 #include "../collectors/perffault.h"
 #include "../collectors/procfs.h"
@@ -70,6 +71,7 @@ struct pproc {
 	size_t nthreads, capthreads;
 	struct bcode *bcodes;       /* reader thread only */
 	size_t nbcodes, capbcodes;
+	struct idmap *bcode_index;  /* code address -> index in bcodes */
 	struct pycode *codes;       /* guarded by fp->lock */
 	size_t ncodes, capcodes;
 	uint64_t events, written_events;
@@ -313,21 +315,22 @@ static bool rd64(struct faultperf *fp, uint64_t addr, uint64_t *v)
 	return pyframe_read_cached(fp->cache, addr, v, 8);
 }
 
-/* A code object's bytecode, as the line lookups need it (read once). */
+/* A code object of the process, as the walks and the line lookups need
+ * it: read once (a code object does not change while it lives; one freed
+ * and another made at its address would be mistaken for it, as its names
+ * are). */
 struct bcode {
-	uint64_t lo, hi;            /* (lo, hi]: where next_instr can point */
 	uint64_t code;
-	int32_t firstlineno;
-	uint8_t *table;             /* co_linetable's bytes */
-	size_t tlen;
+	uint64_t lo, hi;            /* (lo, hi]: where next_instr can point */
+	struct pyframe_code c;      /* c.table: our copy of the bytes */
+	bool innermost;             /* seen as a fault's innermost frame */
 };
 
 static struct bcode *known_bcode(struct pproc *p, uint64_t code)
 {
-	for (size_t i = 0; i < p->nbcodes; i++)
-		if (p->bcodes[i].code == code)
-			return &p->bcodes[i];
-	return NULL;
+	int64_t i;
+	return p->bcode_index && idmap_get(p->bcode_index, &code, sizeof(code), &i)
+		? &p->bcodes[i] : NULL;
 }
 
 static struct bcode *bcode_of(struct faultperf *fp, struct pproc *p, uint64_t code)
@@ -336,28 +339,46 @@ static struct bcode *bcode_of(struct faultperf *fp, struct pproc *p, uint64_t co
 	if (known)
 		return known;
 	const struct pyframe_layout *l = &p->pl;
-	uint64_t nunits, table, tsize;
-	int32_t first;
-	if (!rd64(fp, code + l->off_bytes_size, &nunits) || nunits == 0 ||
-	    nunits > (1u << 24) ||
-	    !rd64(fp, code + l->off_code_linetable, &table) ||
-	    !pyframe_read_cached(fp->cache, code + l->off_code_firstlineno, &first, 4) ||
-	    !rd64(fp, table + l->off_bytes_size, &tsize) || tsize > (1u << 20))
+	struct pyframe_code c;
+	if (pyframe_code_read(l, pyframe_read_cached, fp->cache, code, &c) < 0)
 		return NULL;
-	uint8_t *buf = xmalloc(tsize ? tsize : 1);
-	if (!pyframe_read_cached(fp->cache, table + l->off_bytes_data, buf, tsize)) {
-		free(buf);
-		return NULL;
-	}
+	uint8_t *table = xmalloc(c.tlen ? c.tlen : 1);
+	if (c.table_addr &&
+	    !pyframe_read_cached(fp->cache, c.table_addr, table, c.tlen))
+		c.table_addr = c.tlen = 0;  /* every line -1, as a walk would say */
+	c.table = table;
 	util_grow((void **)&p->bcodes, &p->capbcodes, p->nbcodes + 1, sizeof(*p->bcodes));
+	if (!p->bcode_index)
+		p->bcode_index = idmap_new();
+	idmap_put(p->bcode_index, &code, sizeof(code), (int64_t)p->nbcodes);
 	struct bcode *b = &p->bcodes[p->nbcodes++];
 	b->code = code;
 	b->lo = code + l->off_code_code_adaptive;
-	b->hi = b->lo + 2 * nunits;
-	b->firstlineno = first;
-	b->table = buf;
-	b->tlen = tsize;
+	b->hi = b->lo + 2 * (uint64_t)c.units;
+	b->c = c;
+	b->innermost = false;
 	return b;
+}
+
+/* A walk's code objects come from the process's bcodes. */
+struct walk_codes {
+	struct faultperf *fp;
+	struct pproc *p;
+};
+
+static const struct pyframe_code *walk_code(void *ctx, uint64_t code)
+{
+	struct walk_codes *w = ctx;
+	struct bcode *b = bcode_of(w->fp, w->p, code);
+	return b ? &b->c : NULL;
+}
+
+static int walk_from(struct faultperf *fp, struct pproc *p, uint64_t frame,
+		     struct faultring_event *ev)
+{
+	struct walk_codes w = { fp, p };
+	return pyframe_walk_codes(&p->pl, pyframe_read_cached, fp->cache, walk_code, &w,
+				  frame, ev->py, FAULTRING_MAX_PY);
 }
 
 /* Is v where a running eval loop's next_instr can point in b? Past the
@@ -369,7 +390,7 @@ static bool in_bytecode(const struct bcode *b, uint64_t v)
 
 static int line_at(const struct bcode *b, uint64_t v)
 {
-	return pyframe_line_from_table(b->table, b->tlen, b->firstlineno,
+	return pyframe_line_from_table(b->c.table, b->c.tlen, b->c.firstlineno,
 				       (int)((v - b->lo) / 2) - 1);
 }
 
@@ -425,7 +446,7 @@ static int known_code_at_fault(const struct pproc *p, const uint64_t regs[UNWIND
 	for (size_t i = 0; i < NREG_ORDER + stack_words; i++) {
 		uint64_t v = candidate_word(regs, stack, stack_words, i);
 		for (size_t k = 0; v && k < p->nbcodes; k++)
-			if (in_bytecode(&p->bcodes[k], v)) {
+			if (p->bcodes[k].innermost && in_bytecode(&p->bcodes[k], v)) {
 				out->code = p->bcodes[k].code;
 				out->line = line_at(&p->bcodes[k], v);
 				return 1;
@@ -593,21 +614,22 @@ static void python_frames(struct faultperf *fp, struct pproc *p,
 		for (int i = 0; i < nc && n <= 0; i++) {
 			if (!chains_to(fp, p, cand[i], then))
 				continue;
-			n = pyframe_walk_from(&p->pl, pyframe_read_cached, fp->cache,
-					      cand[i], ev->py, FAULTRING_MAX_PY);
+			n = walk_from(fp, p, cand[i], ev);
 			if (n > 0)
 				then = cand[i];
 		}
 		words = (size_t)(cframe - sp) / 8;
 	}
 	if (n <= 0)
-		n = pyframe_walk_from(&p->pl, pyframe_read_cached, fp->cache, then, ev->py,
-				      FAULTRING_MAX_PY);
+		n = walk_from(fp, p, then, ev);
 	if (n <= 0) {
 		fp->rst.no_frames++;
 		return;
 	}
-	int line = fault_time_line(bcode_of(fp, p, ev->py[0].code), regs, r->stack, words);
+	struct bcode *inner = bcode_of(fp, p, ev->py[0].code);
+	if (inner)
+		inner->innermost = true;
+	int line = fault_time_line(inner, regs, r->stack, words);
 	if (line == -2) {
 		/* nothing at the fault points into the code of the frame read:
 		 * the thread has left it (a frame's address is reused by the
@@ -895,14 +917,15 @@ static void *reader(void *arg)
 		bool stop = fp->stop;
 		pthread_mutex_unlock(&fp->lock);
 		pthread_mutex_lock(&fp->pflock);
-		/* the lost counts take a read() of every event: only when
-		 * asked, or when the rings had something (a sample the kernel
-		 * lost leaves a full ring behind it) */
+		/* the lost counts take a read() of every event, an interrupt
+		 * of the CPUs the watched threads run on: only when asked, or
+		 * when a ring was nearly full (the kernel loses a record only
+		 * then) */
 		uint64_t lost = fp->lost_now;
 		size_t got = perffault_read(fp->pf, on_record, fp);
 		if (got)
 			fp->last_record_ns = now_ns();
-		if (got || asked || stop)
+		if (perffault_may_have_lost(fp->pf) || asked || stop)
 			lost = perffault_lost(fp->pf);
 		if (fp->o.burst_period)
 			end_bursts(fp);
@@ -1030,8 +1053,9 @@ void faultperf_free(struct faultperf *fp)
 		}
 		free(p->codes);
 		for (size_t k = 0; k < p->nbcodes; k++)
-			free(p->bcodes[k].table);
+			free((void *)p->bcodes[k].c.table);
 		free(p->bcodes);
+		idmap_free(p->bcode_index);
 		free(p->cache);
 		free(p);
 	}

@@ -433,6 +433,83 @@ static void test_walk_reads_frames_innermost_first(void **state)
 	world_free(w);
 }
 
+/* A caller's copies of code objects, read once each through the space. */
+struct code_copies {
+	struct world *w;
+	uint64_t code[8];
+	struct pyframe_code c[8];
+	uint8_t table[8][512];
+	int n, misses;
+};
+
+static const struct pyframe_code *copy_of(void *ctx, uint64_t code)
+{
+	struct code_copies *k = ctx;
+	for (int i = 0; i < k->n; i++)
+		if (k->code[i] == code)
+			return &k->c[i];
+	k->misses++;
+	struct pyframe_code *c = &k->c[k->n];
+	if (k->n == 8 || pyframe_code_read(&k->w->l, fake_read, &k->w->s, code, c) < 0)
+		return NULL;
+	assert_null(c->table);
+	assert_true(c->tlen <= sizeof(k->table[0]));
+	assert_true(!c->table_addr ||
+		    fake_read(&k->w->s, c->table_addr, k->table[k->n], c->tlen));
+	c->table = k->table[k->n];
+	k->code[k->n] = code;
+	return &k->c[k->n++];
+}
+
+static void test_walk_with_kept_code_objects(void **state)
+{
+	(void)state;
+	struct world *w = world_new();
+	uint64_t table = fake_table_one_per_line(w, 20);
+	uint64_t file = fake_ascii(w, "/srv/app.py");
+	uint64_t cf = fake_code(w, fake_ascii(w, "f"), file, table, 10, 20, 0);
+	uint64_t ch = fake_code(w, fake_ascii(w, "h"), file, table, 50, 20, 2);
+	uint64_t f = fake_frame(w, cf, 4, 0, 0);
+	uint64_t h = fake_frame(w, ch, 12, f, 0);
+	uint64_t h2 = fake_frame(w, ch, 3, h, 0);
+	uint64_t inc = fake_frame(w, ch, 1, h2, 0);  /* incomplete: skipped */
+	struct code_copies k = { .w = w };
+	struct pyframe plain[8], kept[8];
+
+	int n = pyframe_walk_from(&w->l, fake_read, &w->s, inc, plain, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(pyframe_walk_codes(&w->l, fake_read, &w->s, copy_of, &k, inc,
+					    kept, 8), 3);
+	assert_memory_equal(kept, plain, sizeof(plain[0]) * 3);
+	assert_int_equal(kept[0].line, 53);
+	assert_int_equal(kept[2].line, 14);
+	assert_int_equal(k.misses, 2);
+	/* again: only the four frames are read, no code object, no table */
+	w->s.reads = 0;
+	assert_int_equal(pyframe_walk_codes(&w->l, fake_read, &w->s, copy_of, &k, inc,
+					    kept, 8), 3);
+	assert_memory_equal(kept, plain, sizeof(plain[0]) * 3);
+	assert_int_equal(k.misses, 2);
+	assert_int_equal(w->s.reads, 4);
+	/* a frame whose code is not a code object ends the walk there */
+	uint64_t bad = fake_frame(w, table, 0, h, 0);
+	assert_int_equal(pyframe_walk_codes(&w->l, fake_read, &w->s, copy_of, &k, bad,
+					    kept, 8), -1);
+	/* a code object whose table is not bytes: lines unknown, frame kept */
+	uint64_t cx = fake_code(w, fake_ascii(w, "x"), file, cf, 70, 20, 0);
+	struct pyframe_code c;
+	assert_int_equal(pyframe_code_read(&w->l, fake_read, &w->s, cx, &c), 0);
+	assert_int_equal(c.table_addr, 0);
+	assert_int_equal(c.units, 20);
+	assert_int_equal(c.firstlineno, 70);
+	uint64_t x = fake_frame(w, cx, 5, f, 0);
+	assert_int_equal(pyframe_walk_codes(&w->l, fake_read, &w->s, copy_of, &k, x,
+					    kept, 8), 2);
+	assert_int_equal(kept[0].line, -1);
+	assert_int_equal(kept[1].line, 14);
+	world_free(w);
+}
+
 static void test_thread_state_prefers_gil_holder(void **state)
 {
 	(void)state;
@@ -705,6 +782,7 @@ int main(void)
 		cmocka_unit_test(test_line_from_table_handcrafted),
 		cmocka_unit_test(test_layout_311_matches_python_headers),
 		cmocka_unit_test(test_walk_reads_frames_innermost_first),
+		cmocka_unit_test(test_walk_with_kept_code_objects),
 		cmocka_unit_test(test_thread_state_prefers_gil_holder),
 		cmocka_unit_test(test_walk_stops_on_loops),
 		cmocka_unit_test(test_walk_stops_on_garbage),
