@@ -215,8 +215,9 @@ struct event_id {
 struct perffault {
 	struct perffault_layout layout;
 	struct perffault_opts o;
-	struct ring *rings;
-	size_t nrings;
+	struct ring *rings;            /* per CPU; then, with a burst period,
+					* the burst set's per CPU */
+	size_t nrings, ncpus;
 	int epfd;
 	int clockid;
 	uint64_t lost;                 /* from LOST records */
@@ -320,9 +321,12 @@ static int online_cpus(int **cpus)
  * on gunicorn's first writes, the wake-ups cost the workers 18% more CPU
  * and the reader 50% more than at an eighth of a ring. */
 #define WAKE_BYTES (64u << 10)
+/* The burst set's rings fill burst_period times slower: a quarter of the
+ * size holds a whole second of the fastest burst seen. */
+#define BURST_RING_PAGES(pages) ((pages) >= 1024 ? (pages) / 4 : (pages))
 
 static int open_ring(struct perffault *pf, struct ring *r, int cpu, size_t pages,
-		     char *err, size_t errlen)
+		     uint32_t wake_bytes, char *err, size_t errlen)
 {
 	struct perf_event_attr a;
 	base_attr(&a, pf->clockid);
@@ -330,8 +334,8 @@ static int open_ring(struct perffault *pf, struct ring *r, int cpu, size_t pages
 	a.config = PERF_COUNT_SW_DUMMY;
 	a.watermark = 1;  /* the ring's wakeup mark is its owner's */
 	a.wakeup_watermark = (uint32_t)(pages * (size_t)sysconf(_SC_PAGESIZE) / 8);
-	if (pf->o.burst_period && a.wakeup_watermark > WAKE_BYTES)
-		a.wakeup_watermark = WAKE_BYTES;
+	if (wake_bytes && a.wakeup_watermark > wake_bytes)
+		a.wakeup_watermark = wake_bytes;
 	r->cpu = cpu;
 	r->fd = perf_open(&a, -1, cpu);
 	if (r->fd < 0)
@@ -395,11 +399,19 @@ static int open_rings(struct perffault *pf, char *err, size_t errlen)
 	}
 	int *cpus;
 	int n = online_cpus(&cpus);
-	pf->rings = xcalloc((size_t)n, sizeof(*pf->rings));
+	int sets = pf->o.burst_period ? 2 : 1;
+	pf->ncpus = (size_t)n;
+	pf->rings = xcalloc((size_t)(n * sets), sizeof(*pf->rings));
 	int e = 0;
-	for (int i = 0; i < n && e == 0; i++) {
+	for (int i = 0; i < n * sets && e == 0; i++) {
 		pf->rings[i].fd = -1;
-		e = open_ring(pf, &pf->rings[i], cpus[i], pages, err, errlen);
+		/* with a burst set, the reader is woken ~16 samples into a
+		 * burst, then by its own 10 ms polls: a wake-up every 16
+		 * samples cost the workers 10% more CPU in a burst */
+		bool burst_ring = i >= n;
+		e = open_ring(pf, &pf->rings[i], cpus[i % n],
+			      burst_ring ? BURST_RING_PAGES(pages) : pages,
+			      sets == 2 && !burst_ring ? WAKE_BYTES : 0, err, errlen);
 		pf->nrings = (size_t)i + 1;
 	}
 	free(cpus);
@@ -587,9 +599,10 @@ static int attach_thread(struct perffault *pf, struct attached *a, int tid,
 			 char *err, size_t errlen)
 {
 	int n = 0;
-	for (size_t i = 0; i < pf->nrings; i++)
+	for (size_t i = 0; i < pf->ncpus; i++)
 		for (int burst = 0; burst <= (pf->o.burst_period > 0); burst++) {
-			int e = open_event(pf, a, tid, &pf->rings[i], burst, err, errlen);
+			int e = open_event(pf, a, tid, &pf->rings[i + (size_t)burst * pf->ncpus],
+					   burst, err, errlen);
 			if (e < 0)
 				return e;
 			n++;

@@ -116,7 +116,10 @@ struct perffault_opts {
 	uint64_t period;               /* sample every Nth kept fault; 0: 1 */
 	/* > 0: every event has a disabled twin sampling every Nth fault,
 	 * for bursts: perffault_set_burst switches an attached process's
-	 * events (and their inherited copies) from one set to the other */
+	 * events (and their inherited copies) from one set to the other.
+	 * The twins write to rings of their own (a quarter of ring_pages)
+	 * that wake the reader only when an eighth full; the first set's
+	 * rings wake it at 64 KiB (~16 samples), to see a burst start. */
 	uint64_t burst_period;
 	uint64_t regs_mask;            /* the registers to sample (callers that
 					* unwind pass UNWIND_PERF_REGS_MASK) */

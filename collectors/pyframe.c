@@ -341,6 +341,8 @@ int pyframe_code_read(const struct pyframe_layout *l, pyframe_read_fn rd,
 	out->table = NULL;
 	out->table_addr = 0;
 	out->tlen = 0;
+	out->memo_lasti = INT32_MIN;
+	out->memo_line = -1;
 	uint64_t table = get_u64(cb, l->off_code_linetable);
 	if (l->off_bytes_data <= sizeof(bb) &&
 	    read_object(rd, ctx, table, bb, l->off_bytes_data, l->off_object_type,
@@ -353,17 +355,21 @@ int pyframe_code_read(const struct pyframe_layout *l, pyframe_read_fn rd,
 }
 
 /* The line of instruction lasti of code object c. */
-static int code_line(pyframe_read_fn rd, void *ctx, const struct pyframe_code *c,
+static int code_line(pyframe_read_fn rd, void *ctx, struct pyframe_code *c,
 		     int lasti)
 {
 	if (!c->table_addr)
 		return -1;
+	if (c->memo_lasti == lasti)
+		return c->memo_line;
 	struct lt_src s = { .mem = c->table, .len = c->tlen, .rd = rd, .ctx = ctx,
 			    .addr = c->table_addr };
 	/* in-process, the header read proves the object is there */
 	if (!s.mem && rd == pyframe_read_self)
 		s.mem = (const uint8_t *)(uintptr_t)s.addr;
-	return lt_line(&s, c->firstlineno, lasti);
+	c->memo_line = lt_line(&s, c->firstlineno, lasti);
+	c->memo_lasti = lasti;
+	return c->memo_line;
 }
 
 /* Fill f from frame fb; returns 1 for a frame to report, 0 for one to skip
@@ -376,7 +382,7 @@ static int frame_entry(const struct pyframe_layout *l, pyframe_read_fn rd,
 	uint64_t prev = get_u64(fb, l->off_frame_prev_instr);
 	uint64_t first_instr = code + l->off_code_code_adaptive;
 	struct pyframe_code read;
-	const struct pyframe_code *c = &read;
+	struct pyframe_code *c = &read;
 
 	if (codes)
 		c = plausible(code) ? codes(codes_ctx, code) : NULL;

@@ -146,6 +146,10 @@ struct pyframe_code {
 	size_t tlen;
 	const uint8_t *table;    /* a copy of those bytes, or NULL: read
 				  * through the reader */
+	int32_t memo_lasti;      /* the last line the walk looked up in the
+				  * table (an outer frame waits at one
+				  * instruction); INT32_MIN: none */
+	int32_t memo_line;
 };
 
 /* Read code object code's header and its location table's size (not the
@@ -156,8 +160,9 @@ int pyframe_code_read(const struct pyframe_layout *l, pyframe_read_fn rd,
 		      void *ctx, uint64_t code, struct pyframe_code *out);
 
 /* The caller's copy of code object code (read and kept on a miss), valid
- * until the next call; NULL when it is not a code object. */
-typedef const struct pyframe_code *(*pyframe_code_fn)(void *ctx, uint64_t code);
+ * until the next call; NULL when it is not a code object. The walk
+ * updates its memo. */
+typedef struct pyframe_code *(*pyframe_code_fn)(void *ctx, uint64_t code);
 
 /* pyframe_walk_from, taking the code objects from codes(codes_ctx, ...)
  * instead of reading them. */

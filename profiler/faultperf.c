@@ -366,7 +366,7 @@ struct walk_codes {
 	struct pproc *p;
 };
 
-static const struct pyframe_code *walk_code(void *ctx, uint64_t code)
+static struct pyframe_code *walk_code(void *ctx, uint64_t code)
 {
 	struct walk_codes *w = ctx;
 	struct bcode *b = bcode_of(w->fp, w->p, code);

@@ -442,7 +442,7 @@ struct code_copies {
 	int n, misses;
 };
 
-static const struct pyframe_code *copy_of(void *ctx, uint64_t code)
+static struct pyframe_code *copy_of(void *ctx, uint64_t code)
 {
 	struct code_copies *k = ctx;
 	for (int i = 0; i < k->n; i++)
