@@ -43,6 +43,23 @@ struct faultsink {
 	size_t nmaps, capmaps;
 	struct symbols *sym;
 	struct idmap *native, *python, *stacks;
+	/* the last event's stacks: a burst repeats them, and looking their
+	 * frames up again was most of the drain's time */
+	struct {
+		bool valid;
+		int pid;
+		size_t n;
+		uint64_t ip[FAULTRING_MAX_NATIVE];
+		int64_t frame[FAULTRING_MAX_NATIVE];
+		int64_t id;
+	} last_native;
+	struct {
+		bool valid;
+		int pid;
+		size_t n;
+		struct pyframe py[FAULTRING_MAX_PY];
+		int64_t id;
+	} last_py;
 	uint64_t events;
 	uint64_t pages;             /* the events' weights summed */
 };
@@ -261,15 +278,45 @@ static int native_stack(struct faultsink *fs, struct session *s,
 	/* frame 0 is the faulting instruction (the preload library unwinds
 	 * from the signal's context, the perf path from the sampled
 	 * registers): no handler frames to skip */
+	typeof(fs->last_native) *last = &fs->last_native;
+	size_t nn = ev->nnative < FAULTRING_MAX_NATIVE ? ev->nnative : FAULTRING_MAX_NATIVE;
+	bool same_pid = last->valid && last->pid == ev->pid;
+	if (same_pid && last->n == nn &&
+	    !memcmp(last->ip, ev->native, nn * sizeof(*ev->native))) {
+		*id = last->id;
+		return 0;
+	}
 	int64_t ids[FAULTRING_MAX_NATIVE];
-	size_t n = 0;
 	int e = 0;
-	for (size_t i = 0; e == 0 && i < ev->nnative; i++) {
+	for (size_t i = 0; e == 0 && i < nn; i++) {
 		/* callers' addresses are return addresses: look up the call */
 		uint64_t ip = ev->native[i] - (i > 0);
-		e = native_frame(fs, s, ev->pid, ip, l, &ids[n++]);
+		/* the previous stack's frame as far from the outermost: a burst
+		 * shares its outer frames */
+		size_t j = i + last->n - nn;
+		if (same_pid && j < last->n && (j > 0) == (i > 0) &&
+		    last->ip[j] == ev->native[i])
+			ids[i] = last->frame[j];
+		else
+			e = native_frame(fs, s, ev->pid, ip, l, &ids[i]);
 	}
-	return e ? e : add_stack(fs, s, 'n', ids, n, id);
+	if (e == 0)
+		e = add_stack(fs, s, 'n', ids, nn, id);
+	last->valid = e == 0;
+	last->pid = ev->pid;
+	last->n = nn;
+	memcpy(last->ip, ev->native, nn * sizeof(*ev->native));
+	memcpy(last->frame, ids, nn * sizeof(*ids));
+	last->id = *id;
+	return e;
+}
+
+static bool same_python(const struct pyframe *a, const struct pyframe *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].code != b[i].code || a[i].line != b[i].line)
+			return false;
+	return true;
 }
 
 static int python_frame(struct faultsink *fs, struct session *s, int pid,
@@ -295,12 +342,25 @@ static int python_stack(struct faultsink *fs, struct session *s,
 			const struct faultring_event *ev,
 			const struct faultsink_names *nm, int64_t *id)
 {
+	size_t np = ev->npy < FAULTRING_MAX_PY ? ev->npy : FAULTRING_MAX_PY;
+	if (fs->last_py.valid && fs->last_py.pid == ev->pid && fs->last_py.n == np &&
+	    same_python(fs->last_py.py, ev->py, np)) {
+		*id = fs->last_py.id;
+		return 0;
+	}
 	int64_t ids[FAULTRING_MAX_PY];
 	size_t n = 0;
 	int e = 0;
-	for (size_t i = 0; e == 0 && i < ev->npy && i < FAULTRING_MAX_PY; i++)
+	for (size_t i = 0; e == 0 && i < np; i++)
 		e = python_frame(fs, s, ev->pid, &ev->py[i], nm, &ids[n++]);
-	return e ? e : add_stack(fs, s, 'p', ids, n, id);
+	if (e == 0)
+		e = add_stack(fs, s, 'p', ids, n, id);
+	fs->last_py.valid = e == 0;
+	fs->last_py.pid = ev->pid;
+	fs->last_py.n = np;
+	memcpy(fs->last_py.py, ev->py, np * sizeof(*ev->py));
+	fs->last_py.id = *id;
+	return e;
 }
 
 int faultsink_write_event(struct faultsink *fs, struct session *s,

@@ -22,10 +22,12 @@ the same run:
 3. the reader's own cost per sample (unwinding, Python frames), as cowprof
    reports it.
 
-Best and median of ROUNDS (BENCH_ROUNDS, default 5). Prints figures; no assertion.
+Best and median of ROUNDS (BENCH_ROUNDS, default 9), and the median of
+each round's own ratio (the modes in a shuffled order each round). Prints figures; no assertion.
 Targets (issue 7): <= 10% fewer requests while first writes happen, <= 1%
 once settled."""
 import os
+import random
 import re
 import signal
 import statistics
@@ -43,7 +45,7 @@ WATCH = os.path.join(ROOT, "build", "faultwatch")
 LOAD = os.path.join(ROOT, "samples", "gunicorn", "load.py")
 PYTHON = "/usr/bin/python3"
 PAGES = int(os.environ.get("BENCH_PAGES", "16384"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "9"))
 TMP = tempfile.mkdtemp(prefix="cowprof-bench-")
 
 PY_CHILD = r"""
@@ -177,8 +179,11 @@ def attached(g, mode):
 def part2():
     first = {"without": [], "no --faults": [], "with": [], "period auto": [],
              "period 32": []}
+    order = list(first)
+    shuffle = random.Random(1).shuffle
     for _ in range(ROUNDS):
-        for mode in first:
+        shuffle(order)  # a mode does not always follow the same one
+        for mode in order:
             with Gunicorn("conf_preload.py", workers=2, items=200000) as g:
                 if mode == "without":
                     time.sleep(1.5)
@@ -210,11 +215,17 @@ def part2():
         print("  " + name)
         for mode in d:
             if mode != "without":
+                # each round's runs follow one another: the median of the
+                # rounds' own ratios is the least moved by the machine's drift
+                paired = statistics.quantiles(
+                    [w / wo - 1 for w, wo in zip(d[mode], d["without"])], n=4)
                 print("    %-12s" % mode, "   ".join(
                     "%s %6.1f rps without, %6.1f with: %+.1f%%"
                     % (k, f(d["without"]), f(d[mode]),
                        (f(d[mode]) - f(d["without"])) / f(d["without"]) * 100)
-                    for k, f in (("best", max), ("median", statistics.median))))
+                    for k, f in (("best", max), ("median", statistics.median))),
+                    "   rounds' own ratios: median %+.1f%% (quartiles %+.1f%%, %+.1f%%)"
+                    % (paired[1] * 100, paired[0] * 100, paired[2] * 100))
     for mode, shares in cpu_share.items():
         print("  settled, cowprof's own CPU (%s): %.2f%% of the machine's %d CPUs (median)"
               % (mode, statistics.median(shares) * 100, os.cpu_count()))

@@ -166,6 +166,95 @@ static void test_faultsink_events_wait_for_their_process(void **state)
 	session_data_release(&d);
 }
 
+static int names_handler(void *ctx, int pid, uint64_t code, const char **name,
+			 const char **file)
+{
+	(void)ctx;
+	(void)pid;
+	(void)code;
+	*name = "handler";
+	*file = "/srv/app.py";
+	return 0;
+}
+
+/* An event like write_ring's of process pid at Python line line. */
+static struct faultring_event event_at(int pid, int line)
+{
+	struct faultring_event ev = { .pid = pid, .tid = pid, .weight = 1,
+				      .t = 1700000000.0, .addr = 0x7f0000000000ULL,
+				      .nnative = 2, .npy = 1 };
+	ev.native[0] = (uint64_t)(uintptr_t)faultsink_test_writer + 4;
+	ev.native[1] = (uint64_t)(uintptr_t)main + 10;
+	ev.py[0] = (struct pyframe){ 0x1000, line };
+	return ev;
+}
+
+/* A burst repeats the previous event's stacks, which are then not looked
+ * up again; an event of another process (or another line) is. */
+static void test_faultsink_repeated_stacks(void **state)
+{
+	struct fx *f = *state;
+	int other = getpid() + 1;
+	sfx_proc(&f->x, 1, other, 1, -1, 0, "other");
+	struct faultsink *fs = faultsink_new(NULL, NULL);
+	struct faultsink_lookup l = { f, lk_process_id, lk_region_id,
+				      lk_parent_pid, lk_exited, NULL };
+	struct faultsink_names nm = { NULL, names_handler };
+	const struct { int pid, line; } evs[] = {
+		{ getpid(), 42 }, { getpid(), 42 }, { getpid(), 43 }, { getpid(), 42 },
+		{ other, 42 }, { other, 42 }, { getpid(), 42 },
+	};
+	sfx_check(session_begin(f->x.s), "begin");
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		struct faultring_event ev = event_at(evs[i].pid, evs[i].line);
+		int64_t id = f->x.proc_id[evs[i].pid == getpid() ? 0 : 1];
+		assert_int_equal(faultsink_write_event(fs, f->x.s, &ev, id, &nm, &l), 0);
+	}
+	/* one frame deeper: the outer frames are the previous event's */
+	struct faultring_event deeper = event_at(getpid(), 44);
+	deeper.nnative = 3;
+	deeper.native[0] = (uint64_t)(uintptr_t)faultsink_test_writer + 6;
+	deeper.native[1] = (uint64_t)(uintptr_t)faultsink_test_writer + 4;  /* a return address now */
+	deeper.native[2] = (uint64_t)(uintptr_t)main + 10;
+	assert_int_equal(faultsink_write_event(fs, f->x.s, &deeper, f->x.proc_id[0], &nm,
+					       &l), 0);
+	sfx_check(session_end_sample(f->x.s), "commit");
+	faultsink_free(fs);
+	sfx_close(&f->x);
+	struct session_data d;
+	sfx_load(&f->x, &d);
+	assert_int_equal(d.nfault_groups, 4);
+	int frame0[3] = { -1, -1, -1 };  /* other's, line 42's, line 43's */
+	for (size_t i = 0; i < d.nfault_groups; i++) {
+		const struct session_fault_group *g = &d.fault_groups[i];
+		const struct session_stack *nat = &d.stacks[g->native_stack];
+		int w = nat->frames[0];
+		const struct session_frame *py = &d.frames[d.stacks[g->python_stack].frames[0]];
+		if (py->line == 44) {
+			static const struct { const char *fn; uint64_t off; } want[] = {
+				{ "faultsink_test_writer", 6 }, { "faultsink_test_writer", 3 },
+				{ "main", 9 } };
+			assert_int_equal(nat->nframes, 3);
+			for (int k = 0; k < 3; k++) {
+				assert_string_equal(d.frames[nat->frames[k]].function, want[k].fn);
+				assert_int_equal(d.frames[nat->frames[k]].offset, want[k].off);
+			}
+			continue;
+		}
+		int k = d.procs[g->process].pid == other ? 0 : py->line == 42 ? 1 : 2;
+		assert_int_equal(frame0[k], -1);
+		frame0[k] = w;
+		assert_int_equal(g->pages, k == 0 ? 2 : k == 1 ? 4 : 1);
+		assert_int_equal(py->line, k == 2 ? 43 : 42);
+		if (k)
+			assert_string_equal(d.frames[w].function, "faultsink_test_writer");
+	}
+	/* frames are per process: the other's were looked up for it */
+	assert_int_not_equal(frame0[0], frame0[1]);
+	assert_int_equal(frame0[1], frame0[2]);
+	session_data_release(&d);
+}
+
 /* Once the process has exited and its ring is read to the end, the ring
  * file is removed. */
 static void test_faultsink_removes_rings_of_exited_processes(void **state)
@@ -216,6 +305,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_faultsink_removes_rings_of_exited_processes,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faultsink_counts_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faultsink_repeated_stacks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
