@@ -341,7 +341,7 @@ int pyframe_code_read(const struct pyframe_layout *l, pyframe_read_fn rd,
 	out->table = NULL;
 	out->table_addr = 0;
 	out->tlen = 0;
-	out->memo_lasti = INT32_MIN;
+	out->memo_lasti = INT64_MIN;
 	out->memo_line = -1;
 	uint64_t table = get_u64(cb, l->off_code_linetable);
 	if (l->off_bytes_data <= sizeof(bb) &&

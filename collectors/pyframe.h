@@ -146,9 +146,9 @@ struct pyframe_code {
 	size_t tlen;
 	const uint8_t *table;    /* a copy of those bytes, or NULL: read
 				  * through the reader */
-	int32_t memo_lasti;      /* the last line the walk looked up in the
+	int64_t memo_lasti;      /* the last line the walk looked up in the
 				  * table (an outer frame waits at one
-				  * instruction); INT32_MIN: none */
+				  * instruction); INT64_MIN: none */
 	int32_t memo_line;
 };
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How far up the tree an exited process's addresses are looked for. */
@@ -33,7 +34,11 @@ struct pmaps {
 	int pid;
 	struct maps_region *r;
 	size_t n;
+	double read_at;             /* seconds since the epoch */
 };
+
+/* Between the events' clock (perf's, or the preload library's) and ours. */
+#define CLOCK_SLACK_S 0.01
 
 struct faultsink {
 	char *spool, *proc_root;
@@ -184,6 +189,9 @@ static const struct pmaps *maps_of(struct faultsink *fs, int pid, bool reload)
 	if (maps_parse(text, len, &m->r, &m->n) < 0)
 		m->n = 0;
 	free(text);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	m->read_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 	return m;
 }
 
@@ -205,12 +213,19 @@ static const struct maps_region *region_at(const struct pmaps *m, uint64_t ip)
 
 /* The mapping of ip in pid, re-reading its maps once (a library loaded
  * since), else in its ancestors' (an exited process inherited theirs). */
+/* The mapping of pid (or of an ancestor's, for an exited child) that held
+ * ip at time t. */
 static const struct maps_region *find_mapping(struct faultsink *fs, int pid,
-					      uint64_t ip,
+					      uint64_t ip, double t,
 					      const struct faultsink_lookup *l)
 {
-	const struct maps_region *g = region_at(maps_of(fs, pid, false), ip);
-	if (!g)
+	const struct pmaps *m = maps_of(fs, pid, false);
+	const struct maps_region *g = region_at(m, ip);
+	/* maps read after the fault hold every mapping that was there then
+	 * and still is: read them again only when they may be older (an ip
+	 * in no mapping, e.g. a frame-pointer unwind's garbage, would
+	 * otherwise read them for each new one) */
+	if (!g && (!m || m->read_at <= t + CLOCK_SLACK_S))
 		g = region_at(maps_of(fs, pid, true), ip);
 	for (int up = 0; !g && up < MAX_ANCESTORS; up++) {
 		pid = l->parent_pid(l->ctx, pid);
@@ -222,12 +237,13 @@ static const struct maps_region *find_mapping(struct faultsink *fs, int pid,
 }
 
 static int native_frame(struct faultsink *fs, struct session *s, int pid,
-			uint64_t ip, const struct faultsink_lookup *l, int64_t *id)
+			uint64_t ip, double t, const struct faultsink_lookup *l,
+			int64_t *id)
 {
 	struct { int32_t pid; uint64_t ip; } __attribute__((packed)) key = { pid, ip };
 	if (idmap_get(fs->native, &key, sizeof(key), id))
 		return 0;
-	const struct maps_region *g = find_mapping(fs, pid, ip, l);
+	const struct maps_region *g = find_mapping(fs, pid, ip, t, l);
 	struct session_frame_info f = { .module = "[unknown]", .offset = ip };
 	struct symbols_frame sf;
 	if (g && *g->path) {
@@ -298,7 +314,7 @@ static int native_stack(struct faultsink *fs, struct session *s,
 		    last->ip[j] == ev->native[i])
 			ids[i] = last->frame[j];
 		else
-			e = native_frame(fs, s, ev->pid, ip, l, &ids[i]);
+			e = native_frame(fs, s, ev->pid, ip, ev->t, l, &ids[i]);
 	}
 	if (e == 0)
 		e = add_stack(fs, s, 'n', ids, nn, id);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "session_fixture.h"
 #include "../../collectors/faultring.h"
@@ -255,6 +256,74 @@ static void test_faultsink_repeated_stacks(void **state)
 	session_data_release(&d);
 }
 
+static void write_maps(const char *root, int pid, const char *text)
+{
+	char *dir, *path;
+	assert_true(asprintf(&dir, "%s/%d", root, pid) > 0);
+	assert_true(asprintf(&path, "%s/maps", dir) > 0);
+	mkdir(root, 0700);
+	mkdir(dir, 0700);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	free(dir);
+	free(path);
+}
+
+/* The module of the innermost frame of an event at ip, time t. */
+static const char *module_at(struct fx *f, struct faultsink *fs, uint64_t ip, double t,
+			     struct session_data *d)
+{
+	struct faultsink_lookup l = { f, lk_process_id, lk_region_id,
+				      lk_parent_pid, lk_exited, NULL };
+	struct faultsink_names nm = { NULL, names_handler };
+	struct faultring_event ev = event_at(getpid(), 42);
+	ev.t = t;
+	ev.nnative = 1;
+	ev.native[0] = ip;
+	sfx_check(session_begin(f->x.s), "begin");
+	assert_int_equal(faultsink_write_event(fs, f->x.s, &ev, f->x.proc_id[0], &nm, &l), 0);
+	sfx_check(session_end_sample(f->x.s), "commit");
+	session_data_release(d);
+	sfx_load(&f->x, d);
+	for (size_t i = 0; i < d->nfault_groups; i++)
+		if (d->fault_groups[i].first_t == t)
+			return d->frames[d->stacks[d->fault_groups[i].native_stack].frames[0]].module;
+	fail_msg("no fault at %f", t);
+	return NULL;
+}
+
+/* An address in no mapping reads the maps again only when they were read
+ * before its fault: read after it, they hold every mapping it could be in. */
+static void test_faultsink_maps_read_again_only_if_older_than_the_fault(void **state)
+{
+	struct fx *f = *state;
+	char *root;
+	assert_true(asprintf(&root, "%s/proc", f->x.dir) > 0);
+	write_maps(root, getpid(), "00400000-00401000 r-xp 00000000 08:01 1 /srv/a.so\n");
+	struct faultsink *fs = faultsink_new(NULL, root);
+	struct session_data d = { 0 };
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	double t = (double)now.tv_sec;
+	/* read now: nothing at 0x500010 */
+	assert_string_equal(module_at(f, fs, 0x500010, t - 10, &d), "[unknown]");
+	write_maps(root, getpid(), "00400000-00401000 r-xp 00000000 08:01 1 /srv/a.so\n"
+		   "00500000-00501000 r-xp 00001000 08:01 2 /srv/b.so\n");
+	/* a fault before that read: b.so was not there (or is gone) */
+	assert_string_equal(module_at(f, fs, 0x500020, t - 5, &d), "[unknown]");
+	/* a fault after it: b.so may be new */
+	assert_string_equal(module_at(f, fs, 0x500030, t + 5, &d), "/srv/b.so");
+	session_data_release(&d);
+	faultsink_free(fs);
+	char *cmd;
+	assert_true(asprintf(&cmd, "rm -rf '%s'", root) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(root);
+}
+
 /* Once the process has exited and its ring is read to the end, the ring
  * file is removed. */
 static void test_faultsink_removes_rings_of_exited_processes(void **state)
@@ -306,6 +375,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faultsink_counts_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faultsink_repeated_stacks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faultsink_maps_read_again_only_if_older_than_the_fault,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
