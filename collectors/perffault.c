@@ -406,8 +406,8 @@ static int open_rings(struct perffault *pf, char *err, size_t errlen)
 	for (int i = 0; i < n * sets && e == 0; i++) {
 		pf->rings[i].fd = -1;
 		/* with a burst set, the reader is woken ~16 samples into a
-		 * burst, then by its own 10 ms polls: a wake-up every 16
-		 * samples cost the workers 10% more CPU in a burst */
+		 * burst, then by its own 10 ms polls, not every 16 samples
+		 * all through it */
 		bool burst_ring = i >= n;
 		e = open_ring(pf, &pf->rings[i], cpus[i % n],
 			      burst_ring ? BURST_RING_PAGES(pages) : pages,

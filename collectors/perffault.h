@@ -167,8 +167,8 @@ int perffault_set_burst(struct perffault *pf, int pid, bool on);
 bool perffault_follows(const struct perffault *pf, int pid);
 
 /* An fd (epoll over the rings) readable when a ring passed its wake-up
- * mark: an eighth of it; with burst_period 64 KiB (about 16 samples), or
- * an eighth if that is less. */
+ * mark: an eighth of it; with burst_period, the first set's rings at 64
+ * KiB (about 16 samples) or an eighth if that is less. */
 int perffault_fd(const struct perffault *pf);
 
 /* Call fn for each pending record of every ring (SAMPLE records only when

@@ -16,11 +16,11 @@
  * a process's events switch to one in burst_period while it copies in a
  * burst (profiler/burst.h), each such event weighing burst_period. The
  * maps and Python layout of the processes attached at the start are read
- * before the first pass, not at their first fault. The recorder's drain (inside its
- * transaction) writes the queued events through faultsink's core, with the
- * method "perf" in fault_sources, and attaches the tree's processes that
- * perf does not follow yet (those that existed before; children forked
- * later are followed by inheritance).
+ * before the first pass, not at their first fault. The recorder's drain
+ * (inside its transaction) writes the queued events through faultsink's
+ * core, with the method "perf" in fault_sources, and attaches the tree's
+ * processes that perf does not follow yet (those that existed before;
+ * children forked later are followed by inheritance).
  *
  * Python frames are read after the fault, so the thread may have moved on.
  * The check (docs/faults.md, "Stale Python frames"): the fault-time frame is

@@ -211,10 +211,8 @@ static const struct maps_region *region_at(const struct pmaps *m, uint64_t ip)
 	return m ? symbols_find_mapping(m->r, m->n, ip) : NULL;
 }
 
-/* The mapping of ip in pid, re-reading its maps once (a library loaded
- * since), else in its ancestors' (an exited process inherited theirs). */
-/* The mapping of pid (or of an ancestor's, for an exited child) that held
- * ip at time t. */
+/* The mapping of pid that held ip at time t, else its ancestors' (an
+ * exited process inherited theirs). */
 static const struct maps_region *find_mapping(struct faultsink *fs, int pid,
 					      uint64_t ip, double t,
 					      const struct faultsink_lookup *l)

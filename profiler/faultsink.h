@@ -73,16 +73,15 @@ int faultsink_write_event(struct faultsink *fs, struct session *s,
 			  const struct faultsink_names *nm,
 			  const struct faultsink_lookup *l);
 
-/* Events written to the session, and events the rings dropped (full). */
 /* Load the symbols (and debug files) of every file pid maps executable,
  * ahead of the first fault to name: attached to a running tree, that is at
  * start-up, not in the middle of its first burst (libc's debug file alone
  * takes ~100 ms). */
 void faultsink_preload(struct faultsink *fs, int pid);
 
+/* Events written to the session, the pages they stand for (a sampled
+ * event weighs its period), and events the rings dropped (full). */
 uint64_t faultsink_events(const struct faultsink *fs);
-
-/* The pages those events stand for (a sampled event weighs its period). */
 uint64_t faultsink_pages(const struct faultsink *fs);
 uint64_t faultsink_dropped(const struct faultsink *fs);
 
