@@ -119,8 +119,8 @@ static void detect_huge_zero(struct pagemap_zero *z)
 	if (madvise(a, huge, MADV_HUGEPAGE) == 0) {
 		(void)*(volatile char *)a;
 		if (self_entry(a, &e) == 0 && pagemap_present(e) &&
-		    pagemap_pfn(e) != z->pfn && self_entry(a + 4096, &e) == 0 &&
-		    pagemap_present(e)) {
+		    !pagemap_exclusive(e) && pagemap_pfn(e) != z->pfn &&
+		    self_entry(a + 4096, &e) == 0 && pagemap_present(e)) {
 			/* both pages present after one read: a PMD mapping */
 			z->huge_pfn = pagemap_pfn(e) - 1;
 			z->huge_pages = huge >> PAGE_SHIFT_4K;
@@ -143,7 +143,11 @@ int pagemap_detect_zero(struct pagemap_zero *z)
 		return r;
 	if (!pagemap_present(e) || !pagemap_pfn(e))
 		return -EPERM;
-	z->pfn = pagemap_pfn(e);
+	/* Some kernels give a read fault a page of its own instead of the
+	 * shared zero page: such a page is exclusively mapped, and its PFN,
+	 * freed by the munmap above, is soon a real page of someone else. */
+	if (!pagemap_exclusive(e))
+		z->pfn = pagemap_pfn(e);
 	detect_huge_zero(z);
 	return 0;
 }

@@ -58,9 +58,11 @@ ssize_t pagemap_scan_present(int fd, uint64_t start, uint64_t end,
 
 /* The PFNs of the shared zero page and of the huge zero page, learnt from
  * this process's own pagemap: what a read of never-written anonymous memory
- * maps. The zero page is not memory any process uses. */
+ * maps. The zero page is not memory any process uses. A kernel that maps a
+ * page of its own on a read fault (seen on 6.18 builds) has none to learn:
+ * pfn stays 0. */
 struct pagemap_zero {
-	uint64_t pfn;            /* 0 if unknown */
+	uint64_t pfn;            /* 0 if unknown or not used on reads */
 	uint64_t huge_pfn;       /* first PFN of the huge zero page, 0 if none */
 	uint64_t huge_pages;     /* its size in base pages (512 on x86-64) */
 };
