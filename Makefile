@@ -8,18 +8,23 @@
 #   make bench      benchmarks (figures and ratios, no assertions)
 #   make install PREFIX=/usr/local
 #   make clean
+#
+# Adding a unit test (tests/unit/test_NAME.c) or a fuzz target
+# (tests/fuzz/fuzz_NAME.c, its seeds named in its own header comment) is one
+# line in UNIT_TESTS or FUZZ_TARGETS; integration tests are found by name.
 
 CC ?= gcc
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
 WARN = -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Werror
+# Every file includes the project's headers by their path from the root.
+CPPFLAGS_ALL = -I. -D_GNU_SOURCE
 ifeq ($(SANITIZER),address)
   SANFLAGS = -fsanitize=address -fno-omit-frame-pointer
 else ifeq ($(SANITIZER),undefined)
   SANFLAGS = -fsanitize=undefined -fno-sanitize-recover=undefined
 endif
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) $(LIB_CFLAGS) -pthread -D_GNU_SOURCE -MMD -MP
 PYTHON = /usr/bin/python3
 
 # Libraries every part of cowprof builds on, found with pkg-config.
@@ -30,8 +35,11 @@ DEB_PKGS = pkg-config libelf-dev libdw-dev libunwind-dev libncurses-dev libcmock
 DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask python3-psutil \
                 smem wrk prometheus tmux python3.11-dev
 
+# The library, one folder per layer in the order data flows through them
+# (docs/architecture.md): no file includes a header of a later folder.
 LIB_SRCS = \
-	collectors/util.c \
+	common/util.c \
+	common/format.c \
 	collectors/procfs.c \
 	collectors/proctree.c \
 	collectors/maps.c \
@@ -42,51 +50,65 @@ LIB_SRCS = \
 	collectors/procstate.c \
 	collectors/symbols.c \
 	collectors/unwind.c \
-	profiler/pfntab.c \
-	profiler/cow.c \
-	profiler/snapshot.c \
-	profiler/json.c \
-	profiler/format.c \
-	profiler/cmd_common.c \
-	profiler/cmd_snapshot.c \
-	profiler/session.c \
 	collectors/procevents.c \
 	collectors/tracefs.c \
 	collectors/perfring.c \
 	collectors/sigtrace.c \
-	collectors/perffault.c \
+	collectors/pftrace.c \
 	collectors/kmsg.c \
 	collectors/faultring.c \
-	collectors/preload/mapline.c \
-	profiler/watch.c \
-	profiler/recorder.c \
-	profiler/cmd_record.c \
-	profiler/analysis.c \
-	profiler/callsites.c \
-	profiler/idmap.c \
-	profiler/faultsink.c \
-	profiler/burst.c \
-	profiler/faultperf.c \
-	profiler/preload.c \
-	profiler/report.c \
-	profiler/report_text.c \
-	profiler/report_json.c \
-	profiler/report_csv.c \
-	profiler/report_html.c \
-	profiler/report_openmetrics.c \
-	profiler/report_compare.c \
-	profiler/cmd_report.c \
-	profiler/cmd_compare.c \
+	collectors/pyframe.c \
+	preload/mapline.c \
+	measure/pfntab.c \
+	measure/cow.c \
+	measure/snapshot.c \
+	faults/idmap.c \
+	faults/faultsink.c \
+	faults/burst.c \
+	faults/attach.c \
+	faults/preloadenv.c \
+	record/why.c \
+	record/recorder.c \
+	store/session.c \
+	analysis/analysis.c \
+	analysis/callsites.c \
+	report/json.c \
+	report/report.c \
+	report/report_text.c \
+	report/report_json.c \
+	report/report_csv.c \
+	report/report_html.c \
+	report/report_openmetrics.c \
+	report/report_compare.c \
 	tui/model.c \
-	tui/view.c \
-	profiler/cmd_view.c \
-	profiler/cmd_top.c \
-	collectors/pyframe.c
+	tui/view.c
 
-MAIN_SRCS = profiler/main.c
+# The commands: main and one file per command, kept out of the library.
+CLI_SRCS = \
+	cli/main.c \
+	cli/cmd_common.c \
+	cli/cmd_snapshot.c \
+	cli/cmd_record.c \
+	cli/cmd_report.c \
+	cli/cmd_compare.c \
+	cli/cmd_view.c \
+	cli/cmd_top.c
 
+# What runs inside the target: libcowprof_preload.so.
+PRELOAD_SRCS = \
+	preload/preload.c \
+	preload/record.c \
+	preload/wrappers.c \
+	preload/mapline.c \
+	collectors/faultring.c \
+	collectors/pyframe.c \
+	collectors/maps.c \
+	common/util.c
+
+# One cmocka program per module: tests/unit/NAME.c.
 UNIT_TESTS = \
 	test_util \
+	test_format \
 	test_proctree \
 	test_maps \
 	test_smaps \
@@ -94,29 +116,31 @@ UNIT_TESTS = \
 	test_kpage \
 	test_pagescan \
 	test_procstate \
-	test_pfntab \
-	test_cow \
-	test_json \
-	test_format \
+	test_symbols \
+	test_unwind \
 	test_procevents \
 	test_tracefs \
-	test_sigtrace \
-	test_perffault \
-	test_kmsg \
-	test_session \
-	test_analysis \
-	test_report \
-	test_idmap \
 	test_perfring \
+	test_sigtrace \
+	test_pftrace \
+	test_kmsg \
+	test_faultring \
+	test_pyframe \
+	test_mapline \
+	test_pfntab \
+	test_cow \
+	test_idmap \
 	test_faultsink \
 	test_burst \
-	test_tui_model \
-	test_pyframe \
-	test_faultring \
-	test_mapline \
-	test_symbols \
-	test_unwind
+	test_session \
+	test_analysis \
+	test_json \
+	test_report \
+	test_tui_model
 
+# One libFuzzer program per parser of input cowprof did not write:
+# tests/fuzz/NAME.c, whose "seeds:" comment line tells tests/fuzz/run.sh
+# which fixture files to start from.
 FUZZ_TARGETS = \
 	fuzz_maps \
 	fuzz_smaps \
@@ -130,7 +154,7 @@ FUZZ_TARGETS = \
 	fuzz_pyframe_line \
 	fuzz_tracefs \
 	fuzz_sigtrace \
-	fuzz_perffault \
+	fuzz_pftrace \
 	fuzz_kmsg \
 	fuzz_faultring \
 	fuzz_mapline \
@@ -138,14 +162,12 @@ FUZZ_TARGETS = \
 	fuzz_unwind
 
 SAMPLES = build/forktree build/cowwriters
+# Small programs the integration tests and benchmarks run (tests/tools/).
 TOOLS = build/pystack build/libpyframe_inproc.so build/procwait build/sigwatch build/faultwatch
-
-# The preload library runs inside the target (collectors/preload/).
-PRELOAD_SRCS = collectors/preload/preload.c collectors/preload/record.c \
-	collectors/preload/wrappers.c collectors/preload/mapline.c collectors/faultring.c \
-	collectors/pyframe.c collectors/maps.c collectors/util.c
+PRELOAD_TOOLS = build/libcowprof_preload.so build/faultring_dump build/preload_cases
 
 LIB_OBJS = $(LIB_SRCS:%.c=build/obj/%.o)
+CLI_OBJS = $(CLI_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS = $(LIB_SRCS:%.c=build/asan/%.o)
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -155,12 +177,16 @@ LIBS = $(shell pkg-config --libs sqlite3 ncursesw libdw libelf libunwind-ptrace 
          libunwind-generic 2>/dev/null) -pthread -lm
 ASAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
        -fno-omit-frame-pointer
+# The flags of every compile: plain, sanitized (check-asan) and fuzzed
+# objects differ only in optimization and instrumentation.
+BASE_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(LIB_CFLAGS) -pthread
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ASAN_CFLAGS = $(BASE_CFLAGS) -O1 -g $(ASAN) -MMD -MP
+# A program of tests/tools or tests/bench linked with the library.
+LINK_TOOL = $(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< build/libcowprof.a $(LIBS)
 
 .PHONY: all deps deps-test check check-unit check-asan check-fuzz \
         check-integration demo bench install clean
-
-# Programs the preload tests and benchmarks run.
-PRELOAD_TOOLS = build/libcowprof_preload.so build/faultring_dump build/preload_cases
 
 all: build/cowprof $(PRELOAD_TOOLS) $(SAMPLES) $(TOOLS)
 
@@ -186,7 +212,7 @@ build/obj/%.o: %.c | deps
 
 build/asan/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) -O1 -g $(ASAN) -D_GNU_SOURCE -MMD -MP -c $< -o $@
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
 build/libcowprof.a: $(LIB_OBJS)
 	ar rcs $@ $^
@@ -194,58 +220,47 @@ build/libcowprof.a: $(LIB_OBJS)
 build/libcowprof-asan.a: $(ASAN_OBJS)
 	ar rcs $@ $^
 
-build/cowprof: build/obj/profiler/main.o build/libcowprof.a
+build/cowprof: $(CLI_OBJS) build/libcowprof.a
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
 
-build/pystack: tests/tools/pystack.c build/libcowprof.a
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
-
-build/libpyframe_inproc.so: tests/bench/pyframe_inproc.c collectors/pyframe.c \
-		collectors/maps.c collectors/util.c | deps
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -shared -fPIC -o $@ $^ $(LIBS)
+# The preload library: position-independent, only its hooks exported.
+build/libcowprof_preload.so: $(PRELOAD_SRCS) preload/preload.h collectors/faultring.h \
+		collectors/pyframe.h | deps
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -fPIC -fvisibility=hidden \
+	  -shared -Wl,-z,defs $(shell pkg-config --cflags libunwind libelf) -o $@ $(PRELOAD_SRCS) \
+	  $(shell pkg-config --libs libunwind libelf) -ldl -pthread
 
 build/forktree: samples/forktree.c | deps
 	@mkdir -p build
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
 
-build/libcowprof_preload.so: $(PRELOAD_SRCS) collectors/preload/preload.h collectors/faultring.h \
-		collectors/pyframe.h | deps
-	@mkdir -p build
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -fPIC -fvisibility=hidden \
-	  -shared -Wl,-z,defs $(shell pkg-config --cflags libunwind libelf) -o $@ $(PRELOAD_SRCS) \
-	  $(shell pkg-config --libs libunwind libelf) -ldl -pthread
-
 build/cowwriters: samples/cowwriters.c | deps
 	@mkdir -p build
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
 
+# Test tools: small programs the integration tests and benchmarks run.
+build/pystack build/procwait build/sigwatch build/faultwatch build/faultring_dump: \
+build/%: tests/tools/%.c build/libcowprof.a
+	$(LINK_TOOL)
+
 build/preload_cases: tests/tools/preload_cases.c | deps
 	@mkdir -p build
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -pthread -o $@ $<
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -pthread -o $@ $<
 
-build/faultring_dump: tests/tools/faultring_dump.c build/libcowprof.a
-	@mkdir -p build
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
-
-# Test tools: small programs the integration tests and benchmarks run.
-build/procwait: tests/tools/procwait.c build/libcowprof.a
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
-
-build/sigwatch: tests/tools/sigwatch.c build/libcowprof.a
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
-
-build/faultwatch: tests/tools/faultwatch.c build/libcowprof.a
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
+build/libpyframe_inproc.so: tests/bench/pyframe_inproc.c collectors/pyframe.c \
+		collectors/maps.c common/util.c | deps
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -shared -fPIC -o $@ $^ $(LIBS)
 
 # Unit tests: one binary per module, plain and with ASan+UBSan.
 build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libcowprof.a
 	@mkdir -p build/tests
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< \
 	  build/libcowprof.a $(CMOCKA_LIBS) $(LIBS)
 
 build/tests-asan/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libcowprof-asan.a
 	@mkdir -p build/tests-asan
-	$(CC) $(WARN) -O1 -g $(ASAN) -D_GNU_SOURCE $(CMOCKA_CFLAGS) -o $@ $< \
+	$(CC) $(BASE_CFLAGS) -O1 -g $(ASAN) $(CMOCKA_CFLAGS) -o $@ $< \
 	  build/libcowprof-asan.a $(CMOCKA_LIBS) $(LIBS)
 
 # The 3.11 offsets from CPython's own headers (python3.11-dev), for
@@ -289,10 +304,11 @@ $(UNWTARGET): tests/unit/unwtarget/unwtarget.c | deps
 	  -fno-unwind-tables -o $@-nocfi $<
 build/tests/test_unwind build/tests-asan/test_unwind: $(UNWTARGET)
 
-# The parsers of files cowprof did not write live in collectors/.
-# They are compiled once, instrumented, into one archive every target links.
-FUZZ_SRCS = $(filter collectors/%,$(LIB_SRCS))
-FUZZ_FLAGS = $(WARN) -O1 -g -D_GNU_SOURCE -MMD -MP
+# The parsers of input cowprof did not write (collectors/, and the maps
+# reader of preload/), compiled once, instrumented, into one archive every
+# fuzz target links.
+FUZZ_SRCS = $(filter common/% collectors/% preload/%,$(LIB_SRCS))
+FUZZ_FLAGS = $(BASE_CFLAGS) -O1 -g -MMD -MP
 FUZZ_OBJS = $(FUZZ_SRCS:%.c=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c | deps-test
@@ -326,39 +342,31 @@ check-integration: build/cowprof $(PRELOAD_TOOLS) $(SAMPLES) $(TOOLS)
 demo: build/cowprof $(SAMPLES) | deps-test
 	@samples/demo.sh
 
-bench: build/cowprof $(SAMPLES) $(TOOLS) build/bench_pagemap_raw build/bench_view_reload \
-		build/bench_procstate build/bench_watch build/bench_faults $(PRELOAD_TOOLS) build/bench_symbols | deps-test
+BENCH_TOOLS = build/bench_pagemap_raw build/bench_view_reload build/bench_procstate \
+	build/bench_why build/bench_faults build/bench_symbols
+
+bench: build/cowprof $(SAMPLES) $(TOOLS) $(PRELOAD_TOOLS) $(BENCH_TOOLS) | deps-test
 	@$(PYTHON) tests/bench/bench_snapshot.py
 	@$(PYTHON) tests/bench/bench_recorder.py
 	@$(PYTHON) tests/bench/bench_pyframe.py
 	@$(PYTHON) tests/bench/bench_sigtrace.py
 	@build/bench_view_reload
 	@$(PYTHON) tests/bench/bench_procstate.py
-	@$(PYTHON) tests/bench/bench_watch.py
+	@$(PYTHON) tests/bench/bench_why.py
 	@$(PYTHON) tests/bench/bench_faults.py
 	@$(PYTHON) tests/bench/bench_run.py
 	@$(PYTHON) tests/bench/bench_attach_faults.py
 	@build/bench_symbols
 
-build/bench_symbols: tests/bench/bench_symbols.c build/libcowprof.a $(SYMTARGET)
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
+# Benchmark programs: tests/bench/NAME.c gives build/bench_NAME.
+build/bench_symbols: $(SYMTARGET)
+build/bench_symbols build/bench_procstate build/bench_why build/bench_view_reload: \
+build/bench_%: tests/bench/%.c build/libcowprof.a
+	$(LINK_TOOL)
 
-build/bench_procstate: tests/bench/procstate_cost.c build/libcowprof.a | deps
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
-
-build/bench_watch: tests/bench/watch_cost.c build/libcowprof.a | deps
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
-
-build/bench_view_reload: tests/bench/view_reload.c build/libcowprof.a | deps
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $< build/libcowprof.a $(LIBS)
-
-build/bench_faults: tests/bench/bench_faults.c | deps
+build/bench_faults build/bench_pagemap_raw: build/bench_%: tests/bench/%.c | deps
 	@mkdir -p build
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $<
-
-build/bench_pagemap_raw: tests/bench/pagemap_raw.c | deps
-	@mkdir -p build
-	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -o $@ $<
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $<
 
 install: build/cowprof build/libcowprof_preload.so
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -4,7 +4,7 @@
  * calls and atomics only. The reader half runs in cowprof and trusts nothing
  * in the file beyond what it checked.
  */
-#include "faultring.h"
+#include "collectors/faultring.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "pyframe.h"
+#include "collectors/pyframe.h"
 
 #define FAULTRING_MAX_NATIVE 48
 #define FAULTRING_MAX_PY 48

@@ -1,5 +1,5 @@
 /* kmsg.c - OOM kills from the kernel log (/dev/kmsg) */
-#include "kmsg.h"
+#include "collectors/kmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 void kmsg_oom_release(struct kmsg_oom *o)
 {

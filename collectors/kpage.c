@@ -1,6 +1,6 @@
 /* kpage.c - read /proc/kpagecount and /proc/kpageflags for sets of PFNs */
-#include "kpage.h"
-#include "procfs.h"
+#include "collectors/kpage.h"
+#include "collectors/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

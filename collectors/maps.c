@@ -1,6 +1,6 @@
 /* maps.c - parse /proc/PID/maps lines and classify each region */
-#include "maps.h"
-#include "util.h"
+#include "collectors/maps.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

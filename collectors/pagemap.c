@@ -1,6 +1,6 @@
 /* pagemap.c - read and decode /proc/PID/pagemap */
-#include "pagemap.h"
-#include "procfs.h"
+#include "collectors/pagemap.h"
+#include "collectors/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* pagescan.c - one walk of a process's pagemap over all its regions */
-#include "pagescan.h"
-#include "pagemap.h"
-#include "procfs.h"
-#include "util.h"
+#include "collectors/pagescan.h"
+#include "collectors/pagemap.h"
+#include "collectors/procfs.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "maps.h"
+#include "collectors/maps.h"
 
 /* Pages [vpn, vpn + n) are resident or swapped, with their entries at
  * pme[first .. first + n). Runs never cross a region boundary. */

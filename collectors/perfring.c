@@ -1,6 +1,6 @@
 /* perfring.c - records out of a perf_event mmap ring */
-#include "perfring.h"
-#include "util.h"
+#include "collectors/perfring.h"
+#include "common/util.h"
 
 #include <linux/perf_event.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * of data_size bytes (a power of two) after the mmap's first page, moving
  * data_head; the reader consumes from data_tail. A record may wrap the
  * ring's end: it is then copied whole into a scratch buffer. Shared by
- * the tracepoint readers (sigtrace.c, perffault.c).
+ * the tracepoint readers (sigtrace.c, pftrace.c).
  */
 #ifndef COWPROF_PERFRING_H
 #define COWPROF_PERFRING_H

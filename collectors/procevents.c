@@ -1,5 +1,5 @@
 /* procevents.c - fork, exec and exit events from the netlink proc connector */
-#include "procevents.h"
+#include "collectors/procevents.h"
 
 #include <errno.h>
 #include <linux/cn_proc.h>

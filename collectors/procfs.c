@@ -1,6 +1,6 @@
 /* procfs.c - open and read files of /proc/PID relative to a proc root */
-#include "procfs.h"
-#include "util.h"
+#include "collectors/procfs.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

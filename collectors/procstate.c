@@ -1,9 +1,9 @@
 /* procstate.c - what a process is doing: state, wchan, system call, and what
  * the file descriptor it is blocked on leads to */
-#include "procstate.h"
-#include "procfs.h"
-#include "proctree.h"
-#include "util.h"
+#include "collectors/procstate.h"
+#include "collectors/procfs.h"
+#include "collectors/proctree.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proctree.h"
+#include "collectors/proctree.h"
 
 /* ---- /proc/PID/wchan and /proc/PID/syscall ------------------------------ */
 

@@ -1,7 +1,7 @@
 /* proctree.c - find every descendant of a process, with its stat facts */
-#include "proctree.h"
-#include "procfs.h"
-#include "util.h"
+#include "collectors/proctree.h"
+#include "collectors/procfs.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -12,9 +12,9 @@
  * buffers, no allocation, every loop bounded, every pointer read through the
  * caller's reader and checked before it is followed.
  */
-#include "pyframe.h"
-#include "maps.h"
-#include "util.h"
+#include "collectors/pyframe.h"
+#include "collectors/maps.h"
+#include "common/util.h"
 
 #include <dirent.h>
 #include <errno.h>

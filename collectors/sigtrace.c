@@ -1,6 +1,6 @@
 /* sigtrace.c - signal:signal_generate and oom:mark_victim through perf */
-#include "sigtrace.h"
-#include "perfring.h"
+#include "collectors/sigtrace.h"
+#include "collectors/perfring.h"
 
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 /* ---- the decoder (pure) ---- */
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tracefs.h"
+#include "collectors/tracefs.h"
 
 #define SIGTRACE_COMM_LEN 16     /* TASK_COMM_LEN; names are cut to 15 + NUL */
 

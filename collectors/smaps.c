@@ -1,6 +1,6 @@
 /* smaps.c - parse /proc/PID/smaps and /proc/PID/smaps_rollup */
-#include "smaps.h"
-#include "util.h"
+#include "collectors/smaps.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "maps.h"
+#include "collectors/maps.h"
 
 /* Every numeric field the kernel prints (Documentation/filesystems/proc.rst),
  * in kB unless named otherwise. Fields a kernel does not print stay 0. */

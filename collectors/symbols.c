@@ -1,5 +1,5 @@
 /* symbols.c - ELF symbol cache: instruction address -> function, file:line */
-#include "symbols.h"
+#include "collectors/symbols.h"
 
 #include <elfutils/libdw.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 /* The address range [lo, hi) of one DWARF compile unit, whose DIE is at
  * offset die of .debug_info. */

@@ -1,5 +1,5 @@
 /* tracefs.c - find (or privately mount) tracefs and read tracepoint formats */
-#include "tracefs.h"
+#include "collectors/tracefs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "common/util.h"
 
 void tracefs_format_release(struct tracefs_format *f)
 {

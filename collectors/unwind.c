@@ -1,5 +1,5 @@
 /* unwind.c - unwind a thread's snapshot with libunwind's remote API */
-#include "unwind.h"
+#include "collectors/unwind.h"
 
 #include <errno.h>
 #include <gelf.h>
@@ -11,8 +11,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "symbols.h"
-#include "util.h"
+#include "collectors/symbols.h"
+#include "common/util.h"
 
 /* Not in libunwind's public headers, exported by libunwind-x86_64 and used
  * the same way by perf (tools/perf/util/unwind-libunwind-local.c). */

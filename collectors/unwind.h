@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "maps.h"
+#include "collectors/maps.h"
 
 /* Register indices: perf's x86_64 numbering (asm/perf_regs.h,
  * enum perf_event_x86_regs), so a PERF_SAMPLE_REGS_USER sample expands into

@@ -1,5 +1,5 @@
 /* model.c - what the TUI shows of a recorded session, with no ncurses */
-#include "model.h"
+#include "tui/model.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../collectors/util.h"
+#include "common/util.h"
 
 static const double speeds[TUI_NSPEEDS] = {
 	0.25, 0.5, 1, 2, 4, 8, 16, 32, 64,

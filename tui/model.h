@@ -21,10 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../profiler/analysis.h"
-#include "../profiler/callsites.h"
-#include "../profiler/report.h"
-#include "../profiler/session.h"
+#include "analysis/analysis.h"
+#include "analysis/callsites.h"
+#include "report/report.h"
+#include "store/session.h"
 
 enum tui_key {
 	TUI_KEY_NONE,

@@ -1,5 +1,5 @@
 /* view.c - draw the TUI model with ncurses and read keys */
-#include "view.h"
+#include "tui/view.h"
 
 #include <curses.h>
 #include <errno.h>
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../collectors/util.h"
-#include "../profiler/format.h"
+#include "common/util.h"
+#include "common/format.h"
 
 enum {
 	PAIR_SHARED = 1,

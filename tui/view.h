@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "model.h"
+#include "tui/model.h"
 
 /* The smallest terminal the screens are laid out for. */
 #define TUI_MIN_COLS 80

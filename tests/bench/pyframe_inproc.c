@@ -4,7 +4,7 @@
  * check the in-process path against Python's own view and to time it.
  * Built to build/libpyframe_inproc.so; used by tests/bench/bench_pyframe.py
  * and tests/integration/test_pyframe.py. */
-#include "../../collectors/pyframe.h"
+#include "collectors/pyframe.h"
 
 #include <stdio.h>
 #include <string.h>

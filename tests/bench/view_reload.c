@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../profiler/analysis.h"
-#include "../../profiler/session.h"
-#include "../../tui/model.h"
+#include "analysis/analysis.h"
+#include "store/session.h"
+#include "tui/model.h"
 
 #define CHANGING_REGIONS 3
 #define ROUNDS 5

@@ -1,5 +1,7 @@
 /* fuzz_faultring.c - libFuzzer target for the fault ring reader: the input
- * is the whole ring file */
+ * is the whole ring file
+ * seeds: find:tests/fixtures/faultring:*.bin
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../collectors/faultring.h"
+#include "collectors/faultring.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

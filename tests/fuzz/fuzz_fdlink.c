@@ -1,9 +1,11 @@
-/* fuzz_fdlink.c - libFuzzer target for the /proc/PID/fd/N link parser */
+/* fuzz_fdlink.c - libFuzzer target for the /proc/PID/fd/N link parser
+ * seeds: fdlinks
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../../collectors/procstate.h"
+#include "collectors/procstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,10 +1,12 @@
-/* fuzz_kmsg.c - libFuzzer target for the /dev/kmsg OOM line parser */
+/* fuzz_kmsg.c - libFuzzer target for the /dev/kmsg OOM line parser
+ * seeds: find:tests/fixtures/kmsg:*.txt
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/kmsg.h"
+#include "collectors/kmsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,11 +1,13 @@
 /* fuzz_mapline.c - libFuzzer target for the preload library's in-place maps
- * line parser */
+ * line parser
+ * seeds: maps
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/preload/mapline.h"
+#include "preload/mapline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

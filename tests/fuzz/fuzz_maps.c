@@ -1,10 +1,12 @@
-/* fuzz_maps.c - libFuzzer target for the /proc/PID/maps parser */
+/* fuzz_maps.c - libFuzzer target for the /proc/PID/maps parser
+ * seeds: maps
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/maps.h"
+#include "collectors/maps.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,12 +1,14 @@
 /* fuzz_net_inet.c - libFuzzer target for the /proc/net/{tcp,tcp6,udp,udp6}
- * parser, read as IPv4 and as IPv6 */
+ * parser, read as IPv4 and as IPv6
+ * seeds: net/tcp net/tcp6 net/udp
+ */
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#include "../../collectors/procstate.h"
+#include "collectors/procstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

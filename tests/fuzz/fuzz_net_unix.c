@@ -1,9 +1,11 @@
-/* fuzz_net_unix.c - libFuzzer target for the /proc/net/unix parser */
+/* fuzz_net_unix.c - libFuzzer target for the /proc/net/unix parser
+ * seeds: net/unix
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../../collectors/procstate.h"
+#include "collectors/procstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

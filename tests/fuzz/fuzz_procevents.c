@@ -1,10 +1,12 @@
-/* fuzz_procevents.c - libFuzzer target for the proc connector decoder */
+/* fuzz_procevents.c - libFuzzer target for the proc connector decoder
+ * seeds: netlink
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/procevents.h"
+#include "collectors/procevents.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

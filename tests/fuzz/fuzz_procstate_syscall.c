@@ -1,11 +1,13 @@
 /* fuzz_procstate_syscall.c - libFuzzer target for the /proc/PID/syscall and
- * wchan parsers */
+ * wchan parsers
+ * seeds: syscall wchan
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/procstate.h"
+#include "collectors/procstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,8 +2,10 @@
  * and the same tables decoded through a reader in chunks, as a frame's line
  * in a walk over fuzzed memory.
  *
- * Input: firstlineno (4 bytes LE), lasti (4 bytes LE), then the table. */
-#include "../../collectors/pyframe.h"
+ * Input: firstlineno (4 bytes LE), lasti (4 bytes LE), then the table.
+ * seeds: pyframe
+ */
+#include "collectors/pyframe.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,12 +1,14 @@
 /* fuzz_sigtrace.c - libFuzzer target for the perf record decoder, with the
  * layout of this machine's signal_generate, mark_victim and
- * sched_process_exit (tests/fixtures/tracefs; run from the project root) */
+ * sched_process_exit (tests/fixtures/tracefs; run from the project root)
+ * seeds: find:tests/fixtures/perf:*.bin
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/sigtrace.h"
+#include "collectors/sigtrace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

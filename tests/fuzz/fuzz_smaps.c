@@ -1,9 +1,11 @@
-/* fuzz_smaps.c - libFuzzer target for the smaps and smaps_rollup parsers */
+/* fuzz_smaps.c - libFuzzer target for the smaps and smaps_rollup parsers
+ * seeds: smaps smaps_rollup
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../../collectors/smaps.h"
+#include "collectors/smaps.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,10 +1,12 @@
-/* fuzz_stat.c - libFuzzer target for the /proc/PID/stat and cmdline parsers */
+/* fuzz_stat.c - libFuzzer target for the /proc/PID/stat and cmdline parsers
+ * seeds: stat cmdline
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/proctree.h"
+#include "collectors/proctree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,6 +3,7 @@
  * The bytes become a file (a memfd, named through /proc/self/fd) that the
  * symbol cache loads with libelf and libdw, then addresses across it are
  * resolved: a malformed ELF may give no names, never a crash.
+ * seeds: files:build/symtarget/symtarget files:build/symtarget/symtarget-stripped files:build/symtarget/symtarget-nopie
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../collectors/symbols.h"
+#include "collectors/symbols.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,9 +1,11 @@
-/* fuzz_tracefs.c - libFuzzer target for the tracefs format parser */
+/* fuzz_tracefs.c - libFuzzer target for the tracefs format parser
+ * seeds: find:tests/fixtures/tracefs:format
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../../collectors/tracefs.h"
+#include "collectors/tracefs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

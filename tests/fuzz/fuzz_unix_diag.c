@@ -1,11 +1,13 @@
 /* fuzz_unix_diag.c - libFuzzer target for the NETLINK_SOCK_DIAG unix reply
- * parser */
+ * parser
+ * seeds: unix_diag
+ */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../../collectors/procstate.h"
+#include "collectors/procstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

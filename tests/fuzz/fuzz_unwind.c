@@ -1,16 +1,18 @@
 /* fuzz_unwind.c - libFuzzer target: unwinding arbitrary register and stack
  * snapshots (what a perf sample of a hostile or corrupted thread carries)
  * over this process's real mappings and files: never a crash, never more
- * frames than asked. */
+ * frames than asked.
+ * seeds: (none: random input)
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/maps.h"
-#include "../../collectors/unwind.h"
-#include "../../collectors/util.h"
+#include "collectors/maps.h"
+#include "collectors/unwind.h"
+#include "common/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

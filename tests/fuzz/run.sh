@@ -11,29 +11,13 @@ dir=$1; shift
 time=${FUZZ_TIME:-8}
 fixtures=tests/fixtures/proc
 
-# The fixture file names each target parses.
+# The fixture files each target parses, from the "seeds:" line of its
+# source's header comment (tests/fuzz/TARGET.c): names of files under
+# tests/fixtures/proc/*/*/, "files:GLOB" for any files, "find:DIR:NAME" for
+# the files called NAME (a pattern) anywhere under DIR, or the named sets netlink,
+# unix_diag, fdlinks and pyframe below.
 seeds_of() {
-	case $1 in
-	fuzz_maps)  echo maps ;;
-	fuzz_smaps) echo smaps smaps_rollup ;;
-	fuzz_stat)  echo stat cmdline ;;
-	fuzz_procevents) echo netlink ;;
-	fuzz_pyframe_line) echo pyframe ;;
-	fuzz_procstate_syscall) echo syscall wchan ;;
-	fuzz_fdlink) echo fdlinks ;;
-	fuzz_net_unix) echo net/unix ;;
-	fuzz_net_inet) echo net/tcp net/tcp6 net/udp ;;
-	fuzz_unix_diag) echo unix_diag ;;
-	fuzz_tracefs) echo 'files:tests/fixtures/tracefs/events/*/*/format' ;;
-	fuzz_sigtrace) echo 'files:tests/fixtures/perf/*.bin' ;;
-	fuzz_perffault) echo 'files:tests/fixtures/perffault/*.bin' ;;
-	fuzz_kmsg) echo 'files:tests/fixtures/kmsg/*.txt' ;;
-	fuzz_faultring) echo 'files:tests/fixtures/faultring/*.bin' ;;
-	fuzz_mapline) echo maps ;;
-	fuzz_symbols) echo files:build/symtarget/symtarget \
-		files:build/symtarget/symtarget-stripped \
-		files:build/symtarget/symtarget-nopie ;;
-	esac
+	sed -n 's/^ \* seeds: //p' "tests/fuzz/$1.c" | grep -v '^(none'
 }
 
 # Fill corpus folder $2 with copies of the fixture files of target $1,
@@ -48,6 +32,14 @@ make_corpus() {
 			done
 			continue
 		fi
+		case $name in find:*)
+			spec=${name#find:}
+			for f in $(find "${spec%%:*}" -type f -name "${spec#*:}" | sort); do
+				n=$((n + 1))
+				cp "$f" "$2/$n-${f##*/}"
+			done
+			continue ;;
+		esac
 		case $name in files:*)
 			k=0
 			for f in ${name#files:}; do

@@ -19,10 +19,9 @@ tempfile.tempdir = None
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-MODULES = ["test_snapshot_forktree", "test_snapshot_errors", "test_snapshot_gunicorn",
-           "test_record", "test_report_formats", "test_record_gunicorn", "test_samples",
-           "test_tui", "test_top", "test_pyframe", "test_procstate", "test_sigtrace",
-           "test_preload", "test_run_faults", "test_attach_faults", "test_why"]
+# Every tests/integration/test_*.py, in name order.
+MODULES = sorted(f[:-3] for f in os.listdir(HERE)
+                 if f.startswith("test_") and f.endswith(".py"))
 
 
 def main():

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/faultring.h"
+#include "collectors/faultring.h"
 
 static void json_str(const char *s)
 {

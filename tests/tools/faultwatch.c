@@ -1,5 +1,5 @@
 /* faultwatch.c - count (and capture) the copy-on-write faults of a process
- * through collectors/perffault
+ * through collectors/pftrace
  *
  *   faultwatch [--raw DIR] [--stack BYTES] [--ring PAGES] [--period N] [--quiet] PID
  *
@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../collectors/perffault.h"
-#include "../../collectors/unwind.h"
+#include "collectors/pftrace.h"
+#include "collectors/unwind.h"
 
 static volatile sig_atomic_t stop;
 static bool quiet;
@@ -30,7 +30,7 @@ static bool raw_done[4];
 static unsigned long counts[4];
 static struct { int pid; unsigned long n; } per[256];
 static size_t nper;
-static struct perffault *pf;
+static struct pftrace *pf;
 static int root_pid;
 
 static void on_signal(int sig)
@@ -44,14 +44,14 @@ static const char *const kind_name[] = { "sample", "lost", "fork", "exit" };
 static void raw_hook(const void *rec, size_t len, void *ctx)
 {
 	(void)ctx;
-	struct perffault_record r;
-	if (perffault_parse_record(perffault_layout(pf), rec, len, &r) != 1 ||
-	    (r.kind == PERFFAULT_SAMPLE && !perffault_is_cow(&r)))
+	struct pftrace_record r;
+	if (pftrace_parse_record(pftrace_layout(pf), rec, len, &r) != 1 ||
+	    (r.kind == PFTRACE_SAMPLE && !pftrace_is_cow(&r)))
 		return;
 	char path[4096];
 	/* samples: the first of the root, the first of its first child */
 	static int sample_pid;
-	if (r.kind == PERFFAULT_SAMPLE && raw_done[r.kind] && !sample_pid &&
+	if (r.kind == PFTRACE_SAMPLE && raw_done[r.kind] && !sample_pid &&
 	    r.pid != root_pid)
 		sample_pid = r.pid;
 	else if (raw_done[r.kind])
@@ -77,21 +77,21 @@ static void count_pid(int pid)
 		per[nper++] = (typeof(per[0])){ pid, 1 };
 }
 
-static void on_record(const struct perffault_record *r, void *ctx)
+static void on_record(const struct pftrace_record *r, void *ctx)
 {
 	(void)ctx;
 	counts[r->kind]++;
-	if (r->kind == PERFFAULT_SAMPLE)
+	if (r->kind == PFTRACE_SAMPLE)
 		count_pid(r->pid);
 	if (quiet)
 		return;
-	if (r->kind == PERFFAULT_SAMPLE)
+	if (r->kind == PFTRACE_SAMPLE)
 		printf("{\"sample\":{\"pid\":%d,\"tid\":%d,\"t\":%.6f,\"addr\":%llu,\"ip\":%llu,"
 		       "\"error_code\":%llu,\"nregs\":%zu,\"stack\":%zu}}\n",
 		       r->pid, r->tid, (double)r->t_ns / 1e9, (unsigned long long)r->addr,
 		       (unsigned long long)r->ip, (unsigned long long)r->error_code,
 		       r->nregs, r->stack_len);
-	else if (r->kind == PERFFAULT_LOST)
+	else if (r->kind == PFTRACE_LOST)
 		printf("{\"lost\":%llu}\n", (unsigned long long)r->lost);
 	else
 		printf("{\"%s\":{\"pid\":%d,\"ppid\":%d,\"tid\":%d}}\n", kind_name[r->kind],
@@ -101,7 +101,7 @@ static void on_record(const struct perffault_record *r, void *ctx)
 
 int main(int argc, char **argv)
 {
-	struct perffault_opts o = { .regs_mask = UNWIND_PERF_REGS_MASK };
+	struct pftrace_opts o = { .regs_mask = UNWIND_PERF_REGS_MASK };
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--quiet"))
@@ -124,8 +124,8 @@ int main(int argc, char **argv)
 	int pid = atoi(argv[i]);
 	root_pid = pid;
 	char err[256];
-	int e = perffault_open(&o, &pf, err, sizeof(err));
-	if (e == 0 && (e = perffault_attach(pf, NULL, pid, err, sizeof(err))) == 0) {
+	int e = pftrace_open(&o, &pf, err, sizeof(err));
+	if (e == 0 && (e = pftrace_attach(pf, NULL, pid, err, sizeof(err))) == 0) {
 		snprintf(err, sizeof(err), "pid %d: no such process", pid);
 		e = -ESRCH;
 	}
@@ -134,23 +134,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (raw_dir)
-		perffault_set_raw_hook(pf, raw_hook, NULL);
+		pftrace_set_raw_hook(pf, raw_hook, NULL);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	printf("{\"ready\":%d,\"events\":%zu}\n", pid, perffault_nevents(pf));
+	printf("{\"ready\":%d,\"events\":%zu}\n", pid, pftrace_nevents(pf));
 	fflush(stdout);
 	while (!stop) {
-		struct pollfd p = { perffault_fd(pf), POLLIN, 0 };
+		struct pollfd p = { pftrace_fd(pf), POLLIN, 0 };
 		poll(&p, 1, 50);
-		perffault_read(pf, on_record, NULL);
+		pftrace_read(pf, on_record, NULL);
 	}
-	perffault_read(pf, on_record, NULL);
+	pftrace_read(pf, on_record, NULL);
 	printf("{\"end\":{\"samples\":%lu,\"forks\":%lu,\"exits\":%lu,\"lost\":%llu,\"pids\":{",
-	       counts[PERFFAULT_SAMPLE], counts[PERFFAULT_FORK], counts[PERFFAULT_EXIT],
-	       (unsigned long long)perffault_lost(pf));
+	       counts[PFTRACE_SAMPLE], counts[PFTRACE_FORK], counts[PFTRACE_EXIT],
+	       (unsigned long long)pftrace_lost(pf));
 	for (size_t k = 0; k < nper; k++)
 		printf("%s\"%d\":%lu", k ? "," : "", per[k].pid, per[k].n);
 	printf("}}}\n");
-	perffault_free(pf);
+	pftrace_free(pf);
 	return 0;
 }

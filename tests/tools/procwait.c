@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../collectors/procstate.h"
-#include "../../collectors/proctree.h"
-#include "../../collectors/util.h"
-#include "../../profiler/json.h"
+#include "collectors/procstate.h"
+#include "collectors/proctree.h"
+#include "common/util.h"
+#include "report/json.h"
 
 static const char *fd_kind_name(enum procstate_fd_kind k)
 {

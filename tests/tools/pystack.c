@@ -10,7 +10,7 @@
  * Output: "thread TID" then one "  QUALNAME FILE:LINE" line per frame, for
  * each thread that has a Python thread state. Exit 1 with a one-line reason
  * when the process runs no CPython 3.11 we can read. */
-#include "../../collectors/pyframe.h"
+#include "collectors/pyframe.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../collectors/kmsg.h"
-#include "../../collectors/sigtrace.h"
+#include "collectors/kmsg.h"
+#include "collectors/sigtrace.h"
 
 static volatile sig_atomic_t stop;
 static int *pids;

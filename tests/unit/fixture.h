@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../collectors/util.h"
+#include "common/util.h"
 
 /* The fixture folder: tests run from the project root (make check). */
 #ifndef FIXTURE_DIR

@@ -1,7 +1,7 @@
 /* session_fixture.h - write synthetic sessions with known figures
  *
  * Unit tests build sessions through the same writer API the recorder uses
- * (profiler/session.h), in a temporary folder, then load them back. Two
+ * (store/session.h), in a temporary folder, then load them back. Two
  * levels: a small builder (sfx_*) for tests that spell out every figure,
  * and sfx_write_golden(), the session the golden report files describe.
  */
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../collectors/util.h"
-#include "../../profiler/session.h"
+#include "common/util.h"
+#include "store/session.h"
 
 #define SFX_MAX_PROCS 16
 #define SFX_MAX_REGIONS 8

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../../profiler/analysis.h"
+#include "analysis/analysis.h"
 #include "session_fixture.h"
 
 /* Proc indexes of the golden session (session_fixture.h). */

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../profiler/burst.h"
+#include "faults/burst.h"
 
 #define MS 1000000ULL
 #define T0 (1000000 * MS)  /* sample times are since the epoch */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "../../profiler/cow.h"
+#include "measure/cow.h"
 
 #define P (1ULL << 63)   /* present */
 #define S (1ULL << 62)   /* swapped */

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/faultring.h"
+#include "collectors/faultring.h"
 
 struct fixture {
 	char dir[64];

@@ -11,8 +11,8 @@
 #include <time.h>
 
 #include "session_fixture.h"
-#include "../../collectors/faultring.h"
-#include "../../profiler/faultsink.h"
+#include "collectors/faultring.h"
+#include "faults/faultsink.h"
 
 __attribute__((noinline)) void faultsink_test_writer(void);
 static volatile int sink;

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "../../profiler/format.h"
+#include "common/format.h"
 
 static void check_kb(uint64_t kb, const char *want)
 {

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../profiler/idmap.h"
+#include "faults/idmap.h"
 
 static void test_idmap_put_get_replace(void **state)
 {

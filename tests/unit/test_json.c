@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../../profiler/json.h"
+#include "report/json.h"
 
 /* A writer on a memory stream; finish() closes it and returns the text. */
 struct out {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "../../collectors/kmsg.h"
+#include "collectors/kmsg.h"
 
 static int parse_fixture(const char *name, struct kmsg_oom *o)
 {

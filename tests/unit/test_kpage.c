@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/kpage.h"
-#include "../../collectors/pagemap.h"
+#include "collectors/kpage.h"
+#include "collectors/pagemap.h"
 
 #define PAGE 4096UL
 

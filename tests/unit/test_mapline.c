@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/maps.h"
-#include "../../collectors/preload/mapline.h"
+#include "collectors/maps.h"
+#include "preload/mapline.h"
 #include "fixture.h"
 
 /* Every line of the fixture parses to the same start, end, permissions,

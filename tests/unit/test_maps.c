@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/maps.h"
+#include "collectors/maps.h"
 #include "fixture.h"
 
 /* Parse one line given as a C string; the region's path must be freed. */

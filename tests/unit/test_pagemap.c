@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/pagemap.h"
+#include "collectors/pagemap.h"
 #include "fixture.h"
 
 #define PAGE 4096UL

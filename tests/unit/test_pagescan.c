@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/pagemap.h"
-#include "../../collectors/pagescan.h"
+#include "collectors/pagemap.h"
+#include "collectors/pagescan.h"
 
 #define PAGE 4096UL
 #define NPAGES 64

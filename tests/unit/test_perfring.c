@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collectors/perfring.h"
+#include "collectors/perfring.h"
 
 #define RING 64
 

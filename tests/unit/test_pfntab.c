@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "../../profiler/pfntab.h"
+#include "measure/pfntab.h"
 
 static void test_pfntab_insert_then_find(void **state)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
-#include "../../collectors/procevents.h"
+#include "collectors/procevents.h"
 
 static int parse_fixture(const char *name, struct procev *ev)
 {

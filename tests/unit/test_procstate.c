@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
-#include "../../collectors/procstate.h"
+#include "collectors/procstate.h"
 
 #define PROC FIXTURE_DIR "/proc/"
 

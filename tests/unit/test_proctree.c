@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/proctree.h"
+#include "collectors/proctree.h"
 #include "fixture.h"
 
 static int parse(const char *s, struct proc_stat *st)

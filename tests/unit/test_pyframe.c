@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/pyframe.h"
+#include "collectors/pyframe.h"
 #include "fixture.h"
 
 /* ---- location tables captured from /usr/bin/python3 ------------------- */

@@ -20,10 +20,10 @@
 
 #include <cmocka.h>
 
-#include "../../profiler/report.h"
-#include "../../profiler/format.h"
+#include "report/report.h"
+#include "common/format.h"
 #include "session_fixture.h"
-#include "../../profiler/callsites.h"
+#include "analysis/callsites.h"
 
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "tests/golden"

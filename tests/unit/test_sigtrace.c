@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
-#include "../../collectors/sigtrace.h"
+#include "collectors/sigtrace.h"
 
 #define ROOT FIXTURE_DIR "/tracefs"
 

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/smaps.h"
+#include "collectors/smaps.h"
 #include "fixture.h"
 
 static int rollup_of(const char *text, struct smaps_fields *f)

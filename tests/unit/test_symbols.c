@@ -24,8 +24,8 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/maps.h"
-#include "../../collectors/symbols.h"
+#include "collectors/maps.h"
+#include "collectors/symbols.h"
 #include "fixture.h"
 
 #define TARGET "build/symtarget/symtarget"

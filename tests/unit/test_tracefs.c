@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "../../collectors/tracefs.h"
+#include "collectors/tracefs.h"
 
 #define ROOT FIXTURE_DIR "/tracefs"
 

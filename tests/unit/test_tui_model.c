@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "../../tui/model.h"
+#include "tui/model.h"
 #include "session_fixture.h"
 
 struct golden {

@@ -28,10 +28,10 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/maps.h"
-#include "../../collectors/symbols.h"
-#include "../../collectors/unwind.h"
-#include "../../collectors/util.h"
+#include "collectors/maps.h"
+#include "collectors/symbols.h"
+#include "collectors/unwind.h"
+#include "common/util.h"
 
 #define MAXF 64
 

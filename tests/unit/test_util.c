@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../../collectors/util.h"
+#include "common/util.h"
 
 /* Write n bytes of a known pattern to a new temporary file; returns its
  * path (caller unlinks and frees). */

@@ -1,0 +1,661 @@
+/* cmd_record.c - `cowprof record` (attach to a tree) and `cowprof run`
+ * (start a command and record its tree) */
+#include "analysis/analysis.h"
+#include "cli/commands.h"
+#include "faults/attach.h"
+#include "common/format.h"
+#include "faults/preloadenv.h"
+#include "record/recorder.h"
+#include "store/session.h"
+#include "collectors/procfs.h"
+#include "collectors/proctree.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char record_usage[] =
+	"usage: cowprof record [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N|auto]]\n"
+	"                      [--hung-after SEC] PID\n"
+	"\n"
+	"Attach to the running tree under PID (no restart, no change to it) and\n"
+	"sample it every SEC seconds until the root exits, -d passes, or Ctrl-C\n"
+	"or SIGTERM; then print a summary. The session file can be read later\n"
+	"with 'cowprof report', 'cowprof compare' or sqlite3.\n"
+	"\n"
+	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
+	"  -d, --duration SEC  stop after SEC seconds\n"
+	"  -o, --output FILE   session file (default cowprof-PID-YYYYmmdd-HHMMSS.db)\n"
+	"      --faults        also record who copies pages: each first write to an\n"
+	"                      inherited page with its native and Python stacks,\n"
+	"                      through perf (root; see docs/faults.md)\n"
+	"      --fault-period N  with --faults, sample every Nth first write (each\n"
+	"                      sample then stands for N pages)\n"
+	"      --fault-period auto  every first write, but one in 32 while a\n"
+	"                      process makes more than 5,000 a second\n"
+	"      --hung-after SEC  call a process hung when it stays blocked in one\n"
+	"                      place, using no CPU and no memory, this long (10)\n"
+	"  -h, --help          show this help\n"
+	"      --version\n";
+
+static const char run_usage[] =
+	"usage: cowprof run [-i SEC] [-d SEC] [-o FILE] [--no-faults] [--hung-after SEC]\n"
+	"                   -- CMD [ARG...]\n"
+	"\n"
+	"Start CMD and record its tree from its first instant, as 'record' does,\n"
+	"until CMD exits (or -d passes). Also records, for every forked process,\n"
+	"the first write to each page it inherited, with native and Python\n"
+	"stacks (libcowprof_preload.so in LD_PRELOAD): 'cowprof report' then\n"
+	"shows which code copied the pages. Ctrl-C and SIGTERM sent to cowprof\n"
+	"are passed on to CMD; cowprof exits with CMD's status (128+N if a\n"
+	"signal N ended it).\n"
+	"\n"
+	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
+	"  -d, --duration SEC  stop recording after SEC seconds (CMD keeps running)\n"
+	"  -o, --output FILE   session file (default cowprof-PID-YYYYmmdd-HHMMSS.db)\n"
+	"      --no-faults     do not record who copied pages (no LD_PRELOAD)\n"
+	"      --hung-after SEC  call a process hung when it stays blocked in one\n"
+	"                      place, using no CPU and no memory, this long (10)\n"
+	"  -h, --help          show this help\n"
+	"      --version\n";
+
+#define RECORDER_NICE 10
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t child_pid;
+
+int record_parse_seconds(const char *s, double min, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min) || v > 1e7)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum { OPT_HUNG_AFTER = 256 };
+
+void record_write_hung_after(struct session *s, const struct rec_args *a)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%g", a->hung_after_s);
+	session_set_meta(s, "hung_after_s", buf);
+}
+
+int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
+		      struct rec_args *a)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "no-faults", no_argument, NULL, 'F' },
+		{ "faults", no_argument, NULL, 'A' },
+		{ "fault-period", required_argument, NULL, 'P' },
+		{ "hung-after", required_argument, NULL, OPT_HUNG_AFTER },
+		CMD_COMMON_OPTIONS,
+		{ 0 },
+	};
+	*a = (struct rec_args){ .interval_s = 1.0,
+				.hung_after_s = ANALYSIS_HUNG_AFTER_S };
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:i:d:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (record_parse_seconds(optarg, RECORDER_MIN_INTERVAL_S, &a->interval_s) < 0) {
+				cmd_error("%s: -i wants seconds, at least %.2f, not '%s'",
+					  cmd, RECORDER_MIN_INTERVAL_S, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (record_parse_seconds(optarg, 0.001, &a->duration_s) < 0) {
+				cmd_error("%s: -d wants a positive number of seconds, not '%s'",
+					  cmd, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o': a->output = optarg; break;
+		case 'F':
+			if (strcmp(cmd, "run"))
+				return cmd_other_option(cmd, usage, '?', argv);
+			a->no_faults = true;
+			break;
+		case 'A':
+		case 'P':
+			if (!strcmp(cmd, "run"))  /* run has its faults already */
+				return cmd_other_option(cmd, usage, '?', argv);
+			if (c == 'A') {
+				a->faults = true;
+				break;
+			}
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(optarg, &end, 10);
+			a->fault_auto = !strcmp(optarg, "auto");
+			if (!a->fault_auto &&
+			    (errno || end == optarg || *end || n < 1 || *optarg == '-')) {
+				cmd_error("%s: --fault-period wants 'auto' or a whole number "
+					  ">= 1, not '%s'", cmd, optarg);
+				return EXIT_USAGE;
+			}
+			a->fault_period = a->fault_auto ? 1 : n;
+			break;
+		case OPT_HUNG_AFTER:
+			if (record_parse_seconds(optarg, 0.001, &a->hung_after_s) < 0) {
+				cmd_error("%s: --hung-after wants a positive number of "
+					  "seconds, not '%s'", cmd, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default: return cmd_other_option(cmd, usage, c, argv);
+		}
+	}
+	if (a->fault_period && !a->faults) {
+		cmd_error("%s: --fault-period needs --faults", cmd);
+		return EXIT_USAGE;
+	}
+	a->first_arg = optind;
+	return -1;
+}
+
+static char *default_output(int pid)
+{
+	char stamp[32], *p = NULL;
+	time_t now = time(NULL);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+	if (asprintf(&p, "cowprof-%d-%s.db", pid, stamp) < 0)
+		abort();
+	return p;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The root's command line, for the session's "target". */
+static char *target_of(int pid)
+{
+	char *buf, *cmd = NULL;
+	size_t len;
+	if (procfs_read(NULL, pid, "cmdline", &buf, &len) == 0) {
+		cmd = proc_cmdline_parse(buf, len);
+		free(buf);
+	}
+	return cmd ? cmd : xstrdup("");
+}
+
+void record_write_meta(struct session *s, int argc, char **argv, int root,
+		       double interval_s)
+{
+	char *target = target_of(root);
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *cmdline = xcalloc(1, len + 8);
+	strcpy(cmdline, "cowprof");
+	for (int i = 0; i < argc; i++) {
+		strcat(cmdline, " ");
+		strcat(cmdline, argv[i]);
+	}
+	char buf[64];
+	struct utsname u;
+	uname(&u);
+	session_set_meta(s, "command", cmdline);
+	session_set_meta(s, "target", target);
+	free(target);
+	snprintf(buf, sizeof(buf), "%d", root);
+	session_set_meta(s, "root_pid", buf);
+	snprintf(buf, sizeof(buf), "%g", interval_s);
+	session_set_meta(s, "interval_s", buf);
+	session_set_meta(s, "kernel", u.release);
+	session_set_meta(s, "hostname", u.nodename);
+	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_PAGESIZE));
+	session_set_meta(s, "page_size", buf);
+	session_set_meta(s, "cowprof_version", COWPROF_VERSION);
+	snprintf(buf, sizeof(buf), "%.3f", now_s());
+	session_set_meta(s, "started", buf);
+	free(cmdline);
+}
+
+void record_write_end_meta(struct session *s, const struct recorder_summary *sum)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%.3f", now_s());
+	session_set_meta(s, "ended", buf);
+	snprintf(buf, sizeof(buf), "%zu", sum->samples);
+	session_set_meta(s, "samples", buf);
+}
+
+static void on_stop(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	int child = child_pid;
+	/* pass on what was sent to cowprof; a terminal's Ctrl-C already
+	 * reached CMD, which is in our process group */
+	if (child > 0 && si->si_code != SI_KERNEL)
+		kill(child, sig);
+	if (child <= 0)
+		stop_flag = 1;
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_stop;
+	sa.sa_flags = SA_SIGINFO;  /* no SA_RESTART: let poll() return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void record_print_summary(const char *path, const struct recorder_summary *sum)
+{
+	char sz[16];
+	fprintf(stderr, "cowprof: recorded %zu sample%s of %zu process%s over %.1f s "
+		"into %s (%s)%s\n", sum->samples, sum->samples == 1 ? "" : "s",
+		sum->processes, sum->processes == 1 ? "" : "es", sum->seconds, path,
+		format_kb(sum->file_bytes / 1024, sz, sizeof(sz)),
+		sum->connector ? "" : "; fork and exit events by polling (no "
+		"netlink proc connector: needs CAP_NET_ADMIN)");
+	if (sum->fault_pages != sum->fault_events)
+		fprintf(stderr, "cowprof: %llu first writes to inherited pages recorded "
+			"with their stacks (estimated from %llu sampled ones)\n",
+			(unsigned long long)sum->fault_pages,
+			(unsigned long long)sum->fault_events);
+	else if (sum->fault_events || sum->fault_dropped)
+		fprintf(stderr, "cowprof: %llu first writes to inherited pages recorded "
+			"with their stacks\n", (unsigned long long)sum->fault_events);
+	if (sum->fault_dropped)
+		fprintf(stderr, "cowprof: %llu more were dropped: the processes wrote "
+			"faster than the recorder read\n",
+			(unsigned long long)sum->fault_dropped);
+}
+
+#define SUMMARY_ROWS 20
+#define SZ 16
+
+static void print_row(const struct session_data *d, const struct analysis *a,
+		      size_t i)
+{
+	const struct analysis_proc *p = &a->procs[i];
+	char b[4][SZ], shared[64] = "-";
+	if (p->sampled && p->shared_pct_first >= 0)
+		snprintf(shared, sizeof(shared), "%s %3.0f%% -> %s %3.0f%%",
+			 format_kb(p->first.shared_with_parent_kb, b[0], SZ),
+			 p->shared_pct_first,
+			 format_kb(p->last.shared_with_parent_kb, b[1], SZ),
+			 p->shared_pct_last);
+	printf("%*s%-*d %-7s %-34s %10s  %-22s %.60s\n", 2 * (p->depth < 4 ? p->depth : 4), "",
+	       8 - 2 * (p->depth < 4 ? p->depth : 4), d->procs[i].pid,
+	       analysis_role_name(p->role), shared,
+	       p->sampled ? format_kb(p->last.copied_kb, b[2], SZ) : "-",
+	       p->exit_desc, d->procs[i].cmd);
+}
+
+/* One screen: every process's sharing and how it ended, then the tree. */
+static void print_table(const char *path)
+{
+	struct session_data d;
+	char err[512], b[3][SZ];
+	if (session_load(path, &d, err, sizeof(err)) < 0)
+		return;
+	struct analysis a;
+	analysis_init(&a, &d);
+	printf("%-8s %-7s %-34s %10s  %-22s %s\n", "PID", "ROLE",
+	       "SHARED WITH PARENT FIRST -> LAST", "COPIED", "EXIT", "COMMAND");
+	for (size_t k = 0; k < a.nprocs && k < SUMMARY_ROWS; k++)
+		print_row(&d, &a, a.order[k]);
+	if (a.nprocs > SUMMARY_ROWS)
+		printf("... and %zu more processes\n", a.nprocs - SUMMARY_ROWS);
+	if (a.ntree) {
+		const struct analysis_tree_point *t = &a.tree[a.ntree - 1];
+		printf("tree at the end: %zu processes, sum of RSS %s, real memory %s "
+		       "(sharing saves %s, %.0f%%)\n", t->nprocs,
+		       format_kb(t->rss_kb, b[0], SZ), format_kb(t->unique_kb, b[1], SZ),
+		       format_kb(t->saving_kb, b[2], SZ), t->saving_pct);
+	}
+	printf("'cowprof report %s' has the rest.\n", path);
+	analysis_release(&a);
+	session_data_release(&d);
+}
+
+/* A recorder on a production server yields the CPU to the workers it
+ * watches; its sample times are measured, so lateness shows. On Linux this
+ * lowers the calling thread only (top's recorder thread, not its screen). */
+void record_lower_priority(void)
+{
+	if (setpriority(PRIO_PROCESS, 0, RECORDER_NICE) < 0)
+		(void)0;  /* not allowed to lower it: record at the same priority */
+}
+
+int record_open_faults(const struct rec_args *a, int root, struct attach **out)
+{
+	*out = NULL;
+	if (!a->faults)
+		return 0;
+	char err[512];
+	/* the ring reader ahead of the watched workers: a full ring loses
+	 * samples */
+	struct attach_opts fo = { .period = a->fault_period, .reader_nice = -10,
+				     .burst_period = a->fault_auto ? FAULT_BURST_PERIOD : 0 };
+	if (attach_new(root, &fo, out, err, sizeof(err)) < 0) {
+		cmd_error("--faults: %s", err);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+void record_say_following(struct attach *fp)
+{
+	struct attach_stats st;
+	attach_get_stats(fp, &st);
+	fprintf(stderr, "cowprof: following the copy-on-write faults of %zu process%s "
+		"(%zu perf events)\n", st.attached, st.attached == 1 ? "" : "es",
+		st.events_open);
+}
+
+/* After the first sample: the tree is in the session (a process that
+ * exits from now on keeps its faults; one gone before it would be
+ * unknown, its faults dropped), so say what is followed; then yield the
+ * CPU to the workers. */
+static void first_sample_taken(void *fp)
+{
+	if (fp)
+		record_say_following(fp);
+	record_lower_priority();
+}
+
+void record_close_faults(struct attach *fp, struct session *s, bool say)
+{
+	if (!fp)
+		return;
+	struct attach_stats st;
+	attach_get_stats(fp, &st);
+	char buf[512];
+	unsigned long long bp = attach_burst_period(fp);
+	if (s) {
+		const struct { const char *key; uint64_t v; } meta[] = {
+			{ "fault_period", attach_period(fp) },
+			{ "fault_perf_samples", st.samples },
+			{ "fault_perf_lost", st.lost },
+			{ "fault_perf_python", st.python },
+			{ "fault_perf_python_stale", st.stale },
+			{ "fault_perf_python_recovered", st.recovered },
+			{ "fault_perf_python_innermost_only", st.innermost_only },
+			{ "fault_perf_python_unchecked", st.unchecked },
+			{ "fault_perf_exact_line", st.exact_line },
+			{ "fault_burst_period", attach_burst_period(fp) },
+			{ "fault_perf_bursts", st.bursts },
+			{ "fault_perf_thinned", st.thinned },
+		};
+		session_set_meta(s, "fault_method", "perf");
+		for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)meta[i].v);
+			session_set_meta(s, meta[i].key, buf);
+		}
+		if (bp)
+			session_set_meta(s, "fault_period", "auto");
+	}
+	char bursts[48] = "";
+	if (bp)
+		snprintf(bursts, sizeof(bursts), ", one in %llu in bursts", bp);
+	if (say)
+		fprintf(stderr, "cowprof: perf: %llu copy-on-write faults sampled, %llu in private "
+		"writable memory (one in %llu%s); Python frames on %llu (%llu as read for an earlier fault, %llu from a frame the thread "
+		"had left, %llu innermost only), %llu dropped as stale, %llu unchecked, %llu without a thread "
+		"state, %llu without frames; %.1f us per unwind (%llu from the memo), %.1f us per "
+		"Python read\n",
+		(unsigned long long)st.samples, (unsigned long long)st.kept,
+		(unsigned long long)attach_period(fp),
+		bursts,
+		(unsigned long long)st.python, (unsigned long long)st.reused,
+		(unsigned long long)st.recovered,
+		(unsigned long long)st.innermost_only,
+		(unsigned long long)st.stale,
+		(unsigned long long)st.unchecked, (unsigned long long)st.no_tstate,
+		(unsigned long long)st.no_frames,
+		st.timed ? (double)st.unwind_ns / 1e3 / (double)st.timed : 0.0,
+		(unsigned long long)st.unwind_memo,
+		st.timed ? (double)st.python_ns / 1e3 / (double)st.timed : 0.0);
+	if (say && st.bursts)
+		fprintf(stderr, "cowprof: perf: %llu burst%s sampled one in %llu: %llu events, "
+			"each standing for %llu faults (%llu samples taken before a "
+			"burst was seen passed by)\n", (unsigned long long)st.bursts,
+			st.bursts == 1 ? "" : "s", bp, (unsigned long long)st.burst_kept, bp,
+			(unsigned long long)st.thinned);
+	if (st.lost || st.unrecorded)
+		fprintf(stderr, "cowprof: perf: %llu lost by the kernel (rings full), %llu "
+			"of processes gone before the recorder saw them\n",
+			(unsigned long long)st.lost, (unsigned long long)st.unrecorded);
+	attach_free(fp);
+}
+
+/* Create the session, record root into it, finish it. */
+static int record_into(const char *path, int argc, char **argv, int root,
+		       const struct rec_args *a, bool (*root_done)(void *),
+		       const char *spool)
+{
+	char err[512];
+	struct session *s;
+	if (session_create(path, &s, err, sizeof(err)) < 0) {
+		cmd_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	record_write_meta(s, argc, argv, root, a->interval_s);
+	record_write_hung_after(s, a);
+	/* before lowering our priority: the reader thread keeps the normal one,
+	 * it must keep up with the kernel's rings */
+	struct attach *fp;
+	int r = record_open_faults(a, root, &fp);
+	if (r) {
+		session_close(s);
+		unlink(path);
+		return r;
+	}
+	struct recorder_opts o = { .interval_s = a->interval_s,
+				   .duration_s = a->duration_s,
+				   .after_first = first_sample_taken, .ctx = fp,
+				   .progress = isatty(STDERR_FILENO),
+				   .stop = &stop_flag, .root_done = root_done,
+				   .fault_spool = spool, .fault_perf = fp };
+	struct recorder_summary sum;
+	int e = recorder_run(root, s, &o, &sum, err, sizeof(err));
+	record_write_end_meta(s, &sum);
+	record_close_faults(fp, s, true);
+	session_close(s);
+	if (e < 0 && sum.samples == 0)
+		unlink(path);
+	if (e == -ESRCH && root_done && root_done(NULL)) {
+		cmd_error("run: the command exited before the first sample; "
+			  "nothing recorded");
+		return EXIT_OK;
+	}
+	if (e < 0) {
+		cmd_error("%s", err);
+		return EXIT_RUNTIME;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0)
+		sum.file_bytes = (uint64_t)st.st_size;
+	record_print_summary(path, &sum);
+	print_table(path);
+	return EXIT_OK;
+}
+
+/* Can root be recorded at all? Says why not before a file is created. */
+int record_check_root(int pid)
+{
+	struct proc_stat st;
+	int e = proctree_read_stat(NULL, pid, &st);
+	if (e == -ESRCH) {
+		cmd_error("pid %d: no such process", pid);
+		return EXIT_RUNTIME;
+	}
+	if (e == 0 && (st.flags & PROC_PF_KTHREAD)) {
+		cmd_error("pid %d: is a kernel thread (no user memory)", pid);
+		return EXIT_RUNTIME;
+	}
+	return -1;
+}
+
+int record_parse_pid(const char *cmd, int argc, char **argv, int first_arg,
+		     int *pid)
+{
+	if (first_arg != argc - 1) {
+		if (first_arg >= argc)
+			cmd_error("%s: missing PID (see 'cowprof %s --help')", cmd, cmd);
+		else
+			cmd_error("%s: too many arguments", cmd);
+		return EXIT_USAGE;
+	}
+	*pid = format_parse_pid(argv[first_arg]);
+	if (*pid < 0) {
+		cmd_error("%s: '%s' is not a valid pid", cmd, argv[first_arg]);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct rec_args a;
+	int pid, r = record_parse_args("record", record_usage, argc, argv, &a);
+	if (r >= 0)
+		return r;
+	if ((r = record_parse_pid("record", argc, argv, a.first_arg, &pid)) >= 0)
+		return r;
+	if ((r = record_check_root(pid)) >= 0)
+		return r;
+	install_handlers();
+	char *path = a.output ? xstrdup(a.output) : default_output(pid);
+	r = record_into(path, argc, argv, pid, &a, NULL, NULL);
+	free(path);
+	return r;
+}
+
+/* ---- run ---- */
+
+static int child_status = -1;
+
+static bool child_done(void *ctx)
+{
+	(void)ctx;
+	int st;
+	if (child_status < 0 && waitpid(child_pid, &st, WNOHANG) == child_pid)
+		child_status = st;
+	return child_status >= 0;
+}
+
+/* Fork CMD held at a pipe until the session exists; returns its pid. A
+ * failed exec is reported through a close-on-exec pipe. */
+static pid_t start_child(char **cmd, const struct preloadenv *pl, int *go_fd,
+			 int *exec_fd)
+{
+	int go[2], ex[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		close(ex[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		int e = pl->lib ? preloadenv_child_env(pl) : 0;
+		if (e == 0)
+			execvp(cmd[0], cmd);
+		e = e ? -e : errno;
+		(void)!write(ex[1], &e, sizeof(e));
+		_exit(127);
+	}
+	close(go[0]);
+	close(ex[1]);
+	*go_fd = go[1];
+	*exec_fd = ex[0];
+	return pid;
+}
+
+static int exit_status_of(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return EXIT_RUNTIME;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct rec_args a;
+	int r = record_parse_args("run", run_usage, argc, argv, &a);
+	if (r >= 0)
+		return r;
+	if (a.first_arg >= argc) {
+		cmd_error("run: missing CMD (see 'cowprof run --help')");
+		return EXIT_USAGE;
+	}
+	struct preloadenv pl = { 0 };
+	char err[512];
+	if (!a.no_faults && preloadenv_setup(&pl, err, sizeof(err)) < 0) {
+		cmd_error("run: %s", err);
+		return EXIT_RUNTIME;
+	}
+	int go, exfd;
+	pid_t pid = start_child(argv + a.first_arg, &pl, &go, &exfd);
+	if (pid < 0) {
+		cmd_error("run: cannot start %s: %s", argv[a.first_arg], strerror(errno));
+		preloadenv_release(&pl);
+		return EXIT_RUNTIME;
+	}
+	child_pid = pid;
+	install_handlers();
+	char *path = a.output ? xstrdup(a.output) : default_output(pid);
+	char *err_path = path;
+	(void)!write(go, "g", 1);
+	close(go);
+	int e = 0;
+	ssize_t n = read(exfd, &e, sizeof(e));
+	close(exfd);
+	if (n == (ssize_t)sizeof(e)) {
+		cmd_error("run: cannot run %s: %s", argv[a.first_arg], strerror(e));
+		waitpid(pid, NULL, 0);
+		free(path);
+		preloadenv_release(&pl);
+		return EXIT_RUNTIME;
+	}
+	r = record_into(err_path, argc, argv, pid, &a, child_done, pl.spool);
+	free(path);
+	preloadenv_release(&pl);
+	while (child_status < 0) {
+		int st;
+		if (waitpid(pid, &st, 0) == pid)
+			child_status = st;
+		else if (errno != EINTR)
+			break;
+	}
+	child_pid = 0;
+	if (r != EXIT_OK)
+		return r;
+	return child_status >= 0 ? exit_status_of(child_status) : EXIT_RUNTIME;
+}

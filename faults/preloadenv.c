@@ -1,0 +1,103 @@
+/* preload.c - set up fault attribution for `cowprof run` */
+#include "faults/preloadenv.h"
+#include "common/format.h"
+#include "common/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LIB_NAME "libcowprof_preload.so"
+#define PRELOAD_RING_SLOTS "65536"
+
+static char *exe_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	char *slash = strrchr(buf, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	return xstrdup(buf);
+}
+
+static char *find_lib(void)
+{
+	const char *env = getenv("COWPROF_PRELOAD_LIB");
+	if (env && *env)
+		return access(env, R_OK) == 0 ? realpath(env, NULL) : NULL;
+	char *dir = exe_dir(), *path = NULL;
+	static const char *const rel[] = { "/" LIB_NAME, "/../lib/cowprof/" LIB_NAME };
+	for (size_t i = 0; dir && !path && i < 2; i++) {
+		char *p = NULL;
+		if (asprintf(&p, "%s%s", dir, rel[i]) < 0)
+			abort();
+		if (access(p, R_OK) == 0)
+			path = realpath(p, NULL);
+		free(p);
+	}
+	free(dir);
+	return path;
+}
+
+int preloadenv_setup(struct preloadenv *p, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->lib = find_lib();
+	if (!p->lib)
+		return format_error(err, errlen, -ENOENT, LIB_NAME " not found beside "
+				    "cowprof or in its ../lib/cowprof/ (set "
+				    "COWPROF_PRELOAD_LIB, or use --no-faults)");
+	const char *tmp = getenv("TMPDIR");
+	if (asprintf(&p->spool, "%s/cowprof-spool-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+		abort();
+	if (!mkdtemp(p->spool)) {
+		int e = -errno;
+		format_error(err, errlen, e, "cannot make a spool folder %s: %s",
+			     p->spool, strerror(-e));
+		preloadenv_release(p);
+		return e;
+	}
+	return 0;
+}
+
+int preloadenv_child_env(const struct preloadenv *p)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *v = NULL;
+	if (asprintf(&v, "%s%s%s", p->lib, old && *old ? ":" : "", old ? old : "") < 0)
+		return -ENOMEM;
+	/* 65536 one-KiB slots: a gunicorn worker's read pass over a big dict
+	 * copies ~25,000 pages in a second while a niced recorder competes
+	 * with busy workers for the CPU; the file is sparse, so only slots
+	 * used cost memory */
+	int r = setenv("LD_PRELOAD", v, 1) == 0 &&
+		setenv("COWPROF_SPOOL", p->spool, 1) == 0 &&
+		setenv("COWPROF_RING_SLOTS", PRELOAD_RING_SLOTS, 0) == 0 ? 0 : -errno;
+	free(v);
+	return r;
+}
+
+void preloadenv_release(struct preloadenv *p)
+{
+	if (p->spool) {
+		DIR *d = opendir(p->spool);
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				unlinkat(dirfd(d), de->d_name, 0);
+		if (d)
+			closedir(d);
+		rmdir(p->spool);
+	}
+	free(p->lib);
+	free(p->spool);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,681 @@
+/* recorder.c - sample a process tree at a fixed interval into a session */
+#include "record/recorder.h"
+#include "faults/faultsink.h"
+#include "common/format.h"
+#include "measure/snapshot.h"
+#include "record/why.h"
+#include "collectors/procevents.h"
+#include "common/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A region of a process whose figures the session has. */
+struct track_region {
+	uint64_t start, end;
+	enum maps_kind kind;
+	int64_t id;
+	struct cow_figures last;
+};
+
+/* A process the session has. */
+struct track {
+	int pid, ppid;
+	uint64_t start_ticks;
+	int64_t id;
+	double fork_time;
+	bool alive, seen, exit_recorded;
+	struct track_region *regions;   /* sorted by start */
+	size_t nregions, capregions;
+};
+
+/* What the proc connector said about a process, kept until a sample uses it. */
+struct note {
+	int pid, ppid;
+	double t;
+	int code, signal;
+};
+
+struct rec {
+	const struct recorder_opts *o;
+	struct session *s;
+	int root;
+	struct track *tr;
+	size_t ntr, captr;
+	struct note *forks, *exits;
+	size_t nforks, capforks, nexits, capexits;
+	int evfd;
+	double boot_epoch, mono_epoch;
+	long hz;
+	struct recorder_summary *sum;
+	int64_t sample_id;
+	struct faultsink *faults;    /* NULL without fault attribution */
+	double last_drain;           /* monotonic time of the last drain */
+	int drain_err;               /* a drain between samples failed */
+	struct why *w;         /* wait states, signals, OOM kills */
+	struct watch_tree wt;
+};
+
+static double clock_s(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct track *find_track(struct rec *r, int pid, uint64_t start_ticks)
+{
+	for (size_t i = r->ntr; i-- > 0;)
+		if (r->tr[i].pid == pid && r->tr[i].start_ticks == start_ticks)
+			return &r->tr[i];
+	return NULL;
+}
+
+static struct track *find_alive(struct rec *r, int pid)
+{
+	for (size_t i = r->ntr; i-- > 0;)
+		if (r->tr[i].pid == pid && r->tr[i].alive)
+			return &r->tr[i];
+	return NULL;
+}
+
+static void add_note(struct note **v, size_t *n, size_t *cap, struct note nt)
+{
+	util_grow((void **)v, cap, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = nt;
+}
+
+static void drop_note(struct note *v, size_t *n, size_t i)
+{
+	v[i] = v[--*n];
+}
+
+static ssize_t find_note(const struct note *v, size_t n, int pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].pid == pid)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* ---- events between samples ---- */
+
+static bool watched(struct rec *r, int pid)
+{
+	return find_alive(r, pid) || find_note(r->forks, r->nforks, pid) >= 0;
+}
+
+static void take_event(struct rec *r, const struct procev *ev)
+{
+	double t = r->mono_epoch + (double)ev->timestamp_ns / 1e9;
+	struct note nt = { ev->pid, ev->ppid, t, ev->exit_code, ev->exit_signal };
+	if (ev->kind == PROCEV_FORK && watched(r, ev->ppid))
+		add_note(&r->forks, &r->nforks, &r->capforks, nt);
+	else if (ev->kind == PROCEV_EXIT && watched(r, ev->pid))
+		add_note(&r->exits, &r->nexits, &r->capexits, nt);
+}
+
+static void drain_events(struct rec *r)
+{
+	struct procev ev[64];
+	int n;
+	while ((n = procev_read(r->evfd, ev, 64)) > 0)
+		for (int i = 0; i < n; i++)
+			take_event(r, &ev[i]);
+	/* -ENOBUFS: events were dropped; each sample rescans /proc anyway */
+}
+
+/* *stop is set by a signal handler (record) or by another thread (top):
+ * read it atomically. */
+static bool stop_set(const struct rec *r)
+{
+	return r->o->stop && __atomic_load_n(r->o->stop, __ATOMIC_RELAXED);
+}
+
+static bool should_stop(struct rec *r)
+{
+	return stop_set(r) ||
+	       (r->o->root_done && r->o->root_done(r->o->ctx));
+}
+
+static int drain_faults(struct rec *r);
+
+/* The preload rings hold 16384 events per process and a worker can copy
+ * 80,000 pages in a burst: empty them every FAULT_DRAIN_S, not only at
+ * samples. */
+#define FAULT_DRAIN_S 0.1
+
+static void drain_faults_between(struct rec *r)
+{
+	if (!r->faults || r->drain_err ||
+	    clock_s(CLOCK_MONOTONIC) - r->last_drain < FAULT_DRAIN_S)
+		return;
+	int e = session_begin(r->s);
+	if (e == 0)
+		e = drain_faults(r);
+	int c = session_end_sample(r->s);
+	r->drain_err = e ? e : c;
+}
+
+/* Wait until the monotonic time deadline, reading events meanwhile.
+ * Returns false if told to stop. */
+static bool wait_until(struct rec *r, double deadline)
+{
+	for (;;) {
+		if (should_stop(r))
+			return false;
+		drain_faults_between(r);
+		double left = deadline - clock_s(CLOCK_MONOTONIC);
+		if (left <= 0)
+			return true;
+		int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
+		struct pollfd p[1 + WHY_MAX_FDS] = { { r->evfd, POLLIN, 0 } };
+		nfds_t np = 1 + why_pollfds(r->w, p + 1);
+		if (r->evfd >= 0 || np > 1) {
+			if (poll(p, np, ms) > 0) {
+				if (p[0].revents)
+					drain_events(r);
+				why_drain(r->w);
+			}
+		} else {
+			struct timespec ts = { 0, (long)ms * 1000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* ---- writing samples ---- */
+
+static const char *signal_name(int sig, char *buf, size_t len)
+{
+	const char *abbrev = sigabbrev_np(sig);
+	if (abbrev)
+		snprintf(buf, len, "SIG%s", abbrev);
+	else
+		snprintf(buf, len, "signal %d", sig);
+	return buf;
+}
+
+/* The connector's exit note of pid. The kernel sends it just after the
+ * process turns zombie, so a walk can see the zombie (or the process gone)
+ * first: wait a moment for the note before giving up. */
+static ssize_t find_exit_note(struct rec *r, int pid)
+{
+	ssize_t k = find_note(r->exits, r->nexits, pid);
+	for (int tries = 0; k < 0 && r->evfd >= 0 && tries < 5; tries++) {
+		struct pollfd p = { r->evfd, POLLIN, 0 };
+		if (poll(&p, 1, 10) > 0)
+			drain_events(r);
+		k = find_note(r->exits, r->nexits, pid);
+	}
+	return k;
+}
+
+static int record_exit(struct rec *r, struct track *t, double fallback_t)
+{
+	ssize_t k = find_exit_note(r, t->pid);
+	struct note nt = { t->pid, 0, fallback_t, -1, -1 };
+	if (k >= 0 && r->exits[k].t >= t->fork_time - 1) {
+		nt = r->exits[k];
+		drop_note(r->exits, &r->nexits, (size_t)k);
+	}
+	char detail[64], sig[32];
+	if (nt.signal > 0)
+		snprintf(detail, sizeof(detail), "killed by %s",
+			 signal_name(nt.signal, sig, sizeof(sig)));
+	else if (nt.code >= 0)
+		snprintf(detail, sizeof(detail), "exit %d", nt.code);
+	else
+		snprintf(detail, sizeof(detail), "vanished between samples");
+	t->alive = false;
+	t->exit_recorded = true;
+	r->sum->exits++;
+	int e = session_set_exit(r->s, t->id, nt.t, nt.code, nt.signal);
+	return e ? e : session_add_event(r->s, nt.t, t->id, t->pid, "exit", detail);
+}
+
+static struct track *add_track(struct rec *r, int pid, int ppid,
+			       uint64_t start_ticks, double fork_time)
+{
+	util_grow((void **)&r->tr, &r->captr, r->ntr + 1, sizeof(*r->tr));
+	struct track *t = &r->tr[r->ntr++];
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->ppid = ppid;
+	t->start_ticks = start_ticks;
+	t->fork_time = fork_time;
+	t->alive = true;
+	r->sum->processes++;
+	return t;
+}
+
+/* Fork time: the connector's, else from the process's start time. */
+static double fork_time_of(struct rec *r, int pid, uint64_t start_ticks)
+{
+	ssize_t k = find_note(r->forks, r->nforks, pid);
+	double t = r->boot_epoch + (double)start_ticks / (double)r->hz;
+	if (k >= 0) {
+		t = r->forks[k].t;
+		drop_note(r->forks, &r->nforks, (size_t)k);
+	}
+	return t;
+}
+
+static int new_process(struct rec *r, const struct snapshot *snap,
+		       const struct snapshot_proc *sp, struct track **out)
+{
+	int64_t parent_id = 0;
+	if (sp->parent >= 0) {
+		const struct snapshot_proc *pp = &snap->procs[sp->parent];
+		struct track *pt = find_track(r, pp->pid, pp->start_ticks);
+		parent_id = pt ? pt->id : 0;
+	}
+	double ft = fork_time_of(r, sp->pid, sp->start_ticks);
+	struct track *t = add_track(r, sp->pid, sp->ppid, sp->start_ticks, ft);
+	struct session_proc_info info = { sp->pid, sp->ppid, parent_id,
+					  sp->start_ticks, ft, sp->cmd };
+	int e = session_add_process(r->s, &info, &t->id);
+	bool first = r->sum->samples == 0;
+	if (e == 0)
+		e = session_add_event(r->s, first ? snap->time : ft, t->id, t->pid,
+				      first ? "start" : "fork", sp->cmd);
+	*out = t;
+	return e;
+}
+
+static bool same_figures(const struct cow_figures *a, const struct cow_figures *b)
+{
+	return a->rss_kb == b->rss_kb && a->anon_kb == b->anon_kb &&
+	       a->shared_with_parent_kb == b->shared_with_parent_kb &&
+	       a->copied_kb == b->copied_kb && a->new_kb == b->new_kb;
+}
+
+static struct track_region *find_region(struct track *t, uint64_t start,
+					enum maps_kind kind, size_t *pos)
+{
+	size_t lo = 0, hi = t->nregions;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->regions[mid].start < start ||
+		    (t->regions[mid].start == start && t->regions[mid].kind < kind))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	if (lo < t->nregions && t->regions[lo].start == start &&
+	    t->regions[lo].kind == kind)
+		return &t->regions[lo];
+	return NULL;
+}
+
+/* A region's figures go to the session when they change, and only for
+ * memory that can be shared or copied (anonymous, shmem): page cache
+ * regions of every library would otherwise fill the file. */
+static int write_region(struct rec *r, struct track *t,
+			const struct snapshot_region *g)
+{
+	size_t pos;
+	struct track_region *tr = find_region(t, g->start, g->kind, &pos);
+	if (!tr && g->fig.anon_kb == 0 && g->fig.shmem_kb == 0)
+		return 0;
+	if (!tr) {
+		util_grow((void **)&t->regions, &t->capregions, t->nregions + 1,
+			  sizeof(*t->regions));
+		memmove(&t->regions[pos + 1], &t->regions[pos],
+			(t->nregions - pos) * sizeof(*t->regions));
+		t->nregions++;
+		tr = &t->regions[pos];
+		memset(tr, 0, sizeof(*tr));
+		tr->start = g->start;
+		tr->end = g->end;
+		tr->kind = g->kind;
+		int e = session_add_region(r->s, t->id, g->start, g->end, g->perms,
+					   maps_kind_name(g->kind), g->path, &tr->id);
+		if (e < 0)
+			return e;
+	} else if (same_figures(&tr->last, &g->fig)) {
+		return 0;
+	}
+	tr->last = g->fig;
+	return session_add_region_sample(r->s, r->sample_id, tr->id, &g->fig);
+}
+
+static int write_process(struct rec *r, const struct snapshot *snap,
+			 const struct snapshot_proc *sp)
+{
+	struct track *t = find_track(r, sp->pid, sp->start_ticks);
+	int e = t ? 0 : new_process(r, snap, sp, &t);
+	if (e < 0)
+		return e;
+	t->seen = true;
+	e = session_add_proc_sample(r->s, r->sample_id, t->id, sp->state, &sp->fig);
+	for (size_t k = 0; e == 0 && k < sp->nregions; k++)
+		e = write_region(r, t, &sp->regions[k]);
+	/* a zombie has exited: its parent has not reaped it yet */
+	if (e == 0 && (sp->state == 'Z' || sp->state == 'X') && !t->exit_recorded)
+		e = record_exit(r, t, snap->time);
+	return e;
+}
+
+/* Processes that forked and exited between two samples: the connector saw
+ * them, no sample did. */
+static int write_short_lived(struct rec *r, double now)
+{
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < r->nforks;) {
+		struct note f = r->forks[i];
+		ssize_t x = find_note(r->exits, r->nexits, f.pid);
+		if (x < 0) {
+			if (now - f.t > 10 * r->o->interval_s + 1)
+				drop_note(r->forks, &r->nforks, i);  /* never seen */
+			else
+				i++;
+			continue;
+		}
+		drop_note(r->forks, &r->nforks, i);
+		struct track *pt = find_alive(r, f.ppid);
+		uint64_t ticks = (uint64_t)((f.t - r->boot_epoch) * (double)r->hz);
+		struct track *t = add_track(r, f.pid, f.ppid, ticks, f.t);
+		struct session_proc_info info = { f.pid, f.ppid, pt ? pt->id : 0,
+						  ticks, f.t, "" };
+		e = session_add_process(r->s, &info, &t->id);
+		if (e == 0)
+			e = session_add_event(r->s, f.t, t->id, f.pid, "fork",
+					      "exited before any sample");
+		if (e == 0)
+			e = record_exit(r, t, f.t);
+	}
+	return e;
+}
+
+/* ---- fault attribution: what the fault sink asks of the tree ---- */
+
+static struct track *latest_track(struct rec *r, int pid)
+{
+	for (size_t i = r->ntr; i-- > 0;)
+		if (r->tr[i].pid == pid)
+			return &r->tr[i];
+	return NULL;
+}
+
+static int64_t fault_process_id(void *ctx, int pid)
+{
+	struct track *t = latest_track(ctx, pid);
+	return t ? t->id : 0;
+}
+
+static int64_t fault_region_id(void *ctx, int pid, uint64_t addr)
+{
+	struct track *t = latest_track(ctx, pid);
+	for (size_t k = 0; t && k < t->nregions; k++)
+		if (t->regions[k].start <= addr && addr < t->regions[k].end)
+			return t->regions[k].id;
+	return 0;
+}
+
+static int fault_parent_pid(void *ctx, int pid)
+{
+	struct track *t = latest_track(ctx, pid);
+	return t ? t->ppid : 0;
+}
+
+static bool fault_exited(void *ctx, int pid)
+{
+	struct track *t = latest_track(ctx, pid);
+	return t && !t->alive;
+}
+
+static int fault_alive_pid(void *ctx, size_t i)
+{
+	struct rec *r = ctx;
+	for (size_t k = 0; k < r->ntr; k++)
+		if (r->tr[k].alive && i-- == 0)
+			return r->tr[k].pid;
+	return -1;
+}
+
+static int drain_faults(struct rec *r)
+{
+	if (!r->faults)
+		return 0;
+	r->last_drain = clock_s(CLOCK_MONOTONIC);
+	if (r->drain_err)
+		return r->drain_err;
+	struct faultsink_lookup l = { r, fault_process_id, fault_region_id,
+				      fault_parent_pid, fault_exited, fault_alive_pid };
+	int e = faultsink_drain(r->faults, r->s, &l);
+	if (e == 0 && r->o->fault_perf)
+		e = attach_drain(r->o->fault_perf, r->faults, r->s, &l);
+	return e;
+}
+
+static int write_sample(struct rec *r, const struct snapshot *snap)
+{
+	int e = session_begin_sample(r->s, snap->time, snap->duration_s,
+				     &snap->tree, snap->n, &r->sample_id);
+	for (size_t i = 0; i < r->ntr; i++)
+		r->tr[i].seen = false;
+	why_drain(r->w);  /* who sent the signals, before the exits */
+	for (size_t i = 0; e == 0 && i < snap->n; i++)
+		e = write_process(r, snap, &snap->procs[i]);
+	if (e == 0)
+		e = why_write_waits(r->w, r->s, r->sample_id, snap, &r->wt);
+	for (size_t i = 0; e == 0 && i < r->ntr; i++)
+		if (r->tr[i].alive && !r->tr[i].seen && !r->tr[i].exit_recorded)
+			e = record_exit(r, &r->tr[i], snap->time);
+	if (e == 0)
+		e = write_short_lived(r, snap->time);
+	if (e == 0)
+		e = drain_faults(r);
+	if (e == 0)
+		e = why_store(r->w, r->s, snap->time, false, &r->wt);
+	int c = session_end_sample(r->s);
+	if (e == 0 && c == 0)
+		r->sum->samples++;
+	return e ? e : c;
+}
+
+/* ---- the loop ---- */
+
+static void progress(struct rec *r, double elapsed)
+{
+	char sz[16];
+	size_t alive = 0;
+	for (size_t i = 0; i < r->ntr; i++)
+		alive += r->tr[i].alive;
+	fprintf(stderr, "\rcowprof: recording %d: %.0f s, %zu samples, %zu processes, %s   ",
+		r->root, elapsed, r->sum->samples, alive,
+		format_kb(session_file_size(r->s) / 1024, sz, sizeof(sz)));
+}
+
+/* The root is gone: record its exit, and those of the processes the
+ * connector saw exit since the last sample. */
+static int finish_root(struct rec *r, double now)
+{
+	drain_events(r);
+	r->sum->root_exited = true;
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < r->ntr; i++) {
+		struct track *t = &r->tr[i];
+		if (t->alive && !t->exit_recorded &&
+		    (t->pid == r->root || find_note(r->exits, r->nexits, t->pid) >= 0))
+			e = record_exit(r, t, now);
+	}
+	return e;
+}
+
+static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
+{
+	struct snapshot_opts so = { .proc_root = r->o->proc_root, .regions = true,
+				    .threads = 1 };
+	struct snapshot snap;
+	if (r->evfd >= 0)
+		drain_events(r);
+	int e = snapshot_take(r->root, &so, &snap, err, errlen);
+	if (e == -ESRCH && r->sum->samples > 0) {
+		*done = true;
+		e = finish_root(r, clock_s(CLOCK_REALTIME));
+		return e ? format_error(err, errlen, e, "writing the session failed") : 0;
+	}
+	if (e < 0)
+		return e;
+	/* exits during the walk: their events come before the zombie state
+	 * the walk may have seen */
+	if (r->evfd >= 0)
+		drain_events(r);
+	e = write_sample(r, &snap);
+	*done = snap.n > 0 && (snap.procs[0].state == 'Z' || snap.procs[0].state == 'X');
+	r->sum->root_exited |= *done;
+	snapshot_release(&snap);
+	return e ? format_error(err, errlen, e, "writing the session failed") : 0;
+}
+
+/* ---- the watch's questions about the tree ---- */
+
+static int64_t id_of(void *ctx, int pid, uint64_t start_ticks)
+{
+	struct track *t = find_track(ctx, pid, start_ticks);
+	return t ? t->id : 0;
+}
+
+/* The process that had pid at t: the last one forked before t (fork times
+ * from start ticks are 10 ms coarse). */
+static int64_t id_at(void *ctx, int pid, double t)
+{
+	struct rec *r = ctx;
+	for (size_t i = r->ntr; i-- > 0;)
+		if (r->tr[i].pid == pid && r->tr[i].fork_time <= t + 0.02)
+			return r->tr[i].id;
+	return 0;
+}
+
+static void open_watch(struct rec *r)
+{
+	char notice[512];
+	struct why_opts wo = { .proc_root = r->o->proc_root,
+				 .interval_s = r->o->interval_s };
+	why_open(&wo, &r->w, notice, sizeof(notice));
+	r->wt = (struct watch_tree){ id_of, id_at, r };
+	/* top's screen owns the terminal (the meta says it there) */
+	if (*notice && !r->o->interval_live)
+		fprintf(stderr, "cowprof: %s\n", notice);
+	session_set_meta(r->s, "signals", why_signals_capability(r->w));
+	session_set_meta(r->s, "oom_kills", why_oom_capability(r->w));
+}
+
+/* Signals and OOM kills still held: store them after the last sample. */
+static int close_watch(struct rec *r)
+{
+	why_drain(r->w);
+	int e = session_begin(r->s);
+	if (e == 0)
+		e = why_store(r->w, r->s, clock_s(CLOCK_REALTIME), true, &r->wt);
+	int c = session_end_sample(r->s);
+	why_free(r->w);
+	return e ? e : c;
+}
+
+static void init_clocks(struct rec *r)
+{
+	double real = clock_s(CLOCK_REALTIME);
+	r->boot_epoch = real - clock_s(CLOCK_BOOTTIME);
+	r->mono_epoch = real - clock_s(CLOCK_MONOTONIC);
+	r->hz = sysconf(_SC_CLK_TCK);
+}
+
+static int loop(struct rec *r, char *err, size_t errlen)
+{
+	double t0 = clock_s(CLOCK_MONOTONIC), next = t0;
+	bool done = false, first = true;
+	int e = 0;
+	while (e == 0 && !done) {
+		e = sample_once(r, &done, err, errlen);
+		if (first && r->o->after_first)
+			r->o->after_first(r->o->ctx);
+		if (first && e == 0 && r->o->fault_perf)
+			/* after the first sample (the tree is known first: a
+			 * worker killed before it would be unknown), before
+			 * the first burst */
+			faultsink_preload(r->faults, r->root);
+		first = false;
+		double elapsed = clock_s(CLOCK_MONOTONIC) - t0;
+		r->sum->seconds = elapsed;
+		if (r->o->progress)
+			progress(r, elapsed);
+		if (r->o->duration_s > 0 && elapsed + 1e-9 >= r->o->duration_s)
+			break;
+		/* deadlines on a fixed grid, so a slow sample does not drift */
+		next += r->o->interval_live ? atomic_load(r->o->interval_live)
+					    : r->o->interval_s;
+		if (r->o->duration_s > 0 && next - t0 > r->o->duration_s)
+			next = t0 + r->o->duration_s;
+		if (!done && e == 0 && !wait_until(r, next)) {
+			/* told to stop, or run's child exited: one last look */
+			if (!stop_set(r))
+				e = sample_once(r, &done, err, errlen);
+			break;
+		}
+	}
+	if (r->o->progress)
+		fputc('\n', stderr);
+	return e;
+}
+
+int recorder_run(int root, struct session *s, const struct recorder_opts *o,
+		 struct recorder_summary *sum, char *err, size_t errlen)
+{
+	struct rec r = { .o = o, .s = s, .root = root, .sum = sum };
+	memset(sum, 0, sizeof(*sum));
+	init_clocks(&r);
+	/* COWPROF_NO_CONNECTOR=1 forces the polling fallback (for tests: this
+	 * kernel lets any user listen, so it cannot be refused otherwise) */
+	const char *no = getenv("COWPROF_NO_CONNECTOR");
+	r.evfd = no && *no == '1' ? -EPERM : procev_open();
+	sum->connector = r.evfd >= 0;
+	session_set_meta(s, "connector", sum->connector ? "netlink" : "polling");
+	if (o->fault_spool || o->fault_perf)
+		r.faults = faultsink_new(o->fault_spool, o->proc_root);
+	open_watch(&r);
+	int e = loop(&r, err, errlen);
+	int we = close_watch(&r);
+	if (e == 0 && we < 0)
+		e = format_error(err, errlen, we, "writing the session failed");
+	if (e == 0 && r.faults) {
+		/* what the last processes wrote before they exited */
+		e = session_begin(s);
+		if (e == 0)
+			e = drain_faults(&r);
+		int c = session_end_sample(s);
+		e = e ? e : c;
+		if (e)
+			format_error(err, errlen, e, "writing the session failed");
+	}
+	sum->fault_events = r.faults ? faultsink_events(r.faults) : 0;
+	sum->fault_pages = r.faults ? faultsink_pages(r.faults) : 0;
+	sum->fault_dropped = r.faults ? faultsink_dropped(r.faults) : 0;
+	if (o->fault_perf) {
+		struct attach_stats fst;
+		attach_get_stats(o->fault_perf, &fst);
+		sum->fault_dropped += fst.lost + fst.unrecorded;
+	}
+	faultsink_free(r.faults);
+	if (e == 0)
+		e = session_add_event(s, clock_s(CLOCK_REALTIME), 0, root, "end",
+				      sum->root_exited ? "root exited" : "recording ended");
+	sum->file_bytes = session_file_size(s);
+	procev_close(r.evfd);
+	for (size_t i = 0; i < r.ntr; i++)
+		free(r.tr[i].regions);
+	free(r.tr);
+	free(r.forks);
+	free(r.exits);
+	return e;
+}
