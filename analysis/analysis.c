@@ -23,7 +23,7 @@ static double meta_number(const struct session_data *d, const char *key)
 
 double analysis_start_time(const struct session_data *d)
 {
-	double started = meta_number(d, "started");
+	double started = meta_number(d, SINK_META_STARTED);
 	if (!d->nsamples)
 		return isnan(started) ? 0 : started;
 	double first = d->samples[0].t;
@@ -32,7 +32,7 @@ double analysis_start_time(const struct session_data *d)
 
 double analysis_end_time(const struct session_data *d)
 {
-	double ended = meta_number(d, "ended");
+	double ended = meta_number(d, SINK_META_ENDED);
 	if (!d->nsamples)
 		return isnan(ended) ? 0 : ended;
 	double last = d->samples[d->nsamples - 1].t;
@@ -55,7 +55,7 @@ double analysis_median(double *v, size_t n)
 
 double analysis_interval_s(const struct session_data *d)
 {
-	double meta = meta_number(d, "interval_s");
+	double meta = meta_number(d, SINK_META_INTERVAL_S);
 	if (!isnan(meta) && meta > 0)
 		return meta;
 	if (d->nsamples < 2)
@@ -357,7 +357,7 @@ enum analysis_exit analysis_exit_cause(const struct session_data *d, size_t i,
 
 double analysis_hung_after_s(const struct session_data *d)
 {
-	const char *v = session_meta(d, "hung_after_s");
+	const char *v = session_meta(d, SINK_META_HUNG_AFTER_S);
 	char *end;
 	double s = v ? strtod(v, &end) : 0;
 	return v && end != v && s > 0 ? s : ANALYSIS_HUNG_AFTER_S;

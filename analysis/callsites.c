@@ -16,7 +16,7 @@ uint64_t callsites_pages(const struct session_data *d, int proc)
 
 uint64_t callsites_page_kb(const struct session_data *d)
 {
-	const char *v = session_meta(d, "page_size");
+	const char *v = session_meta(d, SINK_META_PAGE_SIZE);
 	long long b = v ? atoll(v) : 0;
 	return b >= 1024 ? (uint64_t)b / 1024 : 4;
 }

@@ -92,7 +92,7 @@ void record_write_hung_after(struct session *s, const struct rec_args *a)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%g", a->hung_after_s);
-	session_set_meta(s, "hung_after_s", buf);
+	session_set_meta(s, SINK_META_HUNG_AFTER_S, buf);
 }
 
 int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
@@ -219,20 +219,20 @@ void record_write_meta(struct session *s, int argc, char **argv, int root,
 	char buf[64];
 	struct utsname u;
 	uname(&u);
-	session_set_meta(s, "command", cmdline);
-	session_set_meta(s, "target", target);
+	session_set_meta(s, SINK_META_COMMAND, cmdline);
+	session_set_meta(s, SINK_META_TARGET, target);
 	free(target);
 	snprintf(buf, sizeof(buf), "%d", root);
-	session_set_meta(s, "root_pid", buf);
+	session_set_meta(s, SINK_META_ROOT_PID, buf);
 	snprintf(buf, sizeof(buf), "%g", interval_s);
-	session_set_meta(s, "interval_s", buf);
-	session_set_meta(s, "kernel", u.release);
-	session_set_meta(s, "hostname", u.nodename);
+	session_set_meta(s, SINK_META_INTERVAL_S, buf);
+	session_set_meta(s, SINK_META_KERNEL, u.release);
+	session_set_meta(s, SINK_META_HOSTNAME, u.nodename);
 	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_PAGESIZE));
-	session_set_meta(s, "page_size", buf);
-	session_set_meta(s, "cowprof_version", COWPROF_VERSION);
+	session_set_meta(s, SINK_META_PAGE_SIZE, buf);
+	session_set_meta(s, SINK_META_COWPROF_VERSION, COWPROF_VERSION);
 	snprintf(buf, sizeof(buf), "%.3f", now_s());
-	session_set_meta(s, "started", buf);
+	session_set_meta(s, SINK_META_STARTED, buf);
 	free(cmdline);
 }
 
@@ -240,9 +240,9 @@ void record_write_end_meta(struct session *s, const struct recorder_summary *sum
 {
 	char buf[64];
 	snprintf(buf, sizeof(buf), "%.3f", now_s());
-	session_set_meta(s, "ended", buf);
+	session_set_meta(s, SINK_META_ENDED, buf);
 	snprintf(buf, sizeof(buf), "%zu", sum->samples);
-	session_set_meta(s, "samples", buf);
+	session_set_meta(s, SINK_META_SAMPLES, buf);
 }
 
 static void on_stop(int sig, siginfo_t *si, void *uc)
@@ -396,26 +396,26 @@ void record_close_faults(struct attach *fp, struct session *s, bool say)
 	unsigned long long bp = attach_burst_period(fp);
 	if (s) {
 		const struct { const char *key; uint64_t v; } meta[] = {
-			{ "fault_period", attach_period(fp) },
-			{ "fault_perf_samples", st.samples },
-			{ "fault_perf_lost", st.lost },
-			{ "fault_perf_python", st.python },
-			{ "fault_perf_python_stale", st.stale },
-			{ "fault_perf_python_recovered", st.recovered },
-			{ "fault_perf_python_innermost_only", st.innermost_only },
-			{ "fault_perf_python_unchecked", st.unchecked },
-			{ "fault_perf_exact_line", st.exact_line },
-			{ "fault_burst_period", attach_burst_period(fp) },
-			{ "fault_perf_bursts", st.bursts },
-			{ "fault_perf_thinned", st.thinned },
+			{ SINK_META_FAULT_PERIOD, attach_period(fp) },
+			{ SINK_META_FAULT_PERF_SAMPLES, st.samples },
+			{ SINK_META_FAULT_PERF_LOST, st.lost },
+			{ SINK_META_FAULT_PERF_PYTHON, st.python },
+			{ SINK_META_FAULT_PERF_PYTHON_STALE, st.stale },
+			{ SINK_META_FAULT_PERF_PYTHON_RECOVERED, st.recovered },
+			{ SINK_META_FAULT_PERF_PYTHON_INNERMOST, st.innermost_only },
+			{ SINK_META_FAULT_PERF_PYTHON_UNCHECKED, st.unchecked },
+			{ SINK_META_FAULT_PERF_EXACT_LINE, st.exact_line },
+			{ SINK_META_FAULT_BURST_PERIOD, attach_burst_period(fp) },
+			{ SINK_META_FAULT_PERF_BURSTS, st.bursts },
+			{ SINK_META_FAULT_PERF_THINNED, st.thinned },
 		};
-		session_set_meta(s, "fault_method", "perf");
+		session_set_meta(s, SINK_META_FAULT_METHOD, "perf");
 		for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++) {
 			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)meta[i].v);
 			session_set_meta(s, meta[i].key, buf);
 		}
 		if (bp)
-			session_set_meta(s, "fault_period", "auto");
+			session_set_meta(s, SINK_META_FAULT_PERIOD, "auto");
 	}
 	char bursts[48] = "";
 	if (bp)
@@ -480,7 +480,9 @@ static int record_into(const char *path, int argc, char **argv, int root,
 				   .stop = &stop_flag, .root_done = root_done,
 				   .fault_spool = spool, .fault_perf = fp };
 	struct recorder_summary sum;
-	int e = recorder_run(root, s, &o, &sum, err, sizeof(err));
+	struct sink out;
+	session_sink(s, &out);
+	int e = recorder_run(root, &out, &o, &sum, err, sizeof(err));
 	record_write_end_meta(s, &sum);
 	record_close_faults(fp, s, true);
 	session_close(s);

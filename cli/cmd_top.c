@@ -104,7 +104,9 @@ static void *recorder_thread(void *arg)
 				   .duration_s = t->duration_s, .progress = false,
 				   .stop = &t->stop, .root_done = sampled_hook,
 				   .ctx = t, .fault_perf = t->fp };
-	t->e = recorder_run(t->root, t->s, &o, &t->sum, t->err, sizeof(t->err));
+	struct sink out;
+	session_sink(t->s, &out);
+	t->e = recorder_run(t->root, &out, &o, &t->sum, t->err, sizeof(t->err));
 	record_write_end_meta(t->s, &t->sum);
 	record_close_faults(t->fp, t->s, false);
 	t->fp = NULL;

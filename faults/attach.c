@@ -1130,7 +1130,7 @@ static void detach_exited(struct attach *fp, const struct faultsink_lookup *l)
 	}
 }
 
-static int write_sources(struct attach *fp, struct session *s,
+static int write_sources(struct attach *fp, const struct sink *s,
 			 const struct faultsink_lookup *l)
 {
 	int e = 0;
@@ -1144,7 +1144,7 @@ static int write_sources(struct attach *fp, struct session *s,
 		if (!id || (p->source_written && p->events == p->written_events &&
 			    (!root || lost == fp->lost_written)))
 			continue;
-		e = session_set_fault_source(s, id, "perf", p->events, root ? lost : 0,
+		e = sink_set_fault_source(s, id, "perf", p->events, root ? lost : 0,
 					     p->python == 1 ? "" : p->status[0] ? p->status
 									 : "no CPython");
 		p->source_written = true;
@@ -1158,7 +1158,7 @@ static int write_sources(struct attach *fp, struct session *s,
 struct drain_ctx {
 	struct attach *fp;
 	struct faultsink *fs;
-	struct session *s;
+	const struct sink *s;
 	const struct faultsink_lookup *l;
 	int e;
 	int gone_pid;
@@ -1192,7 +1192,7 @@ static void write_queue(struct drain_ctx *c, const struct evqueue *q)
 	}
 }
 
-int attach_drain(struct attach *fp, struct faultsink *fs, struct session *s,
+int attach_drain(struct attach *fp, struct faultsink *fs, const struct sink *s,
 		    const struct faultsink_lookup *l)
 {
 	pthread_mutex_lock(&fp->lock);

@@ -45,7 +45,7 @@
 #include <stdint.h>
 
 #include "faults/faultsink.h"
-#include "store/session.h"
+#include "measure/sink.h"
 
 struct attach;
 
@@ -118,7 +118,7 @@ void attach_free(struct attach *fp);
  * write the events read so far (after one more pass of the reader) into s
  * through fs, and each process's fault_sources row (method "perf").
  * Returns 0 or the session's -errno. */
-int attach_drain(struct attach *fp, struct faultsink *fs, struct session *s,
+int attach_drain(struct attach *fp, struct faultsink *fs, const struct sink *s,
 		    const struct faultsink_lookup *l);
 
 /* The sampling period (1: every fault). */

@@ -234,7 +234,7 @@ static const struct maps_region *find_mapping(struct faultsink *fs, int pid,
 	return g;
 }
 
-static int native_frame(struct faultsink *fs, struct session *s, int pid,
+static int native_frame(struct faultsink *fs, const struct sink *s, int pid,
 			uint64_t ip, double t, const struct faultsink_lookup *l,
 			int64_t *id)
 {
@@ -242,7 +242,7 @@ static int native_frame(struct faultsink *fs, struct session *s, int pid,
 	if (idmap_get(fs->native, &key, sizeof(key), id))
 		return 0;
 	const struct maps_region *g = find_mapping(fs, pid, ip, t, l);
-	struct session_frame_info f = { .module = "[unknown]", .offset = ip };
+	struct sink_frame f = { .module = "[unknown]", .offset = ip };
 	struct symbols_frame sf;
 	if (g && *g->path) {
 		uint64_t off = ip - g->start + g->offset;
@@ -257,7 +257,7 @@ static int native_frame(struct faultsink *fs, struct session *s, int pid,
 	} else if (g) {
 		f.module = "[anon]";
 	}
-	int e = session_add_frame(s, &f, id);
+	int e = sink_add_frame(s, &f, id);
 	if (e == 0)
 		idmap_put(fs->native, &key, sizeof(key), *id);
 	return e;
@@ -265,7 +265,7 @@ static int native_frame(struct faultsink *fs, struct session *s, int pid,
 
 /* ---- stacks ---- */
 
-static int add_stack(struct faultsink *fs, struct session *s, char kind,
+static int add_stack(struct faultsink *fs, const struct sink *s, char kind,
 		     const int64_t *ids, size_t n, int64_t *id)
 {
 	*id = 0;
@@ -277,7 +277,7 @@ static int add_stack(struct faultsink *fs, struct session *s, char kind,
 	memcpy(key + 1, ids, n * sizeof(*ids));
 	int e = 0;
 	if (!idmap_get(fs->stacks, key, len, id)) {
-		e = session_add_stack(s, ids, n, id);
+		e = sink_add_stack(s, ids, n, id);
 		if (e == 0)
 			idmap_put(fs->stacks, key, len, *id);
 	}
@@ -285,7 +285,7 @@ static int add_stack(struct faultsink *fs, struct session *s, char kind,
 	return e;
 }
 
-static int native_stack(struct faultsink *fs, struct session *s,
+static int native_stack(struct faultsink *fs, const struct sink *s,
 			const struct faultring_event *ev,
 			const struct faultsink_lookup *l, int64_t *id)
 {
@@ -333,7 +333,7 @@ static bool same_python(const struct pyframe *a, const struct pyframe *b, size_t
 	return true;
 }
 
-static int python_frame(struct faultsink *fs, struct session *s, int pid,
+static int python_frame(struct faultsink *fs, const struct sink *s, int pid,
 			const struct pyframe *p, const struct faultsink_names *nm,
 			int64_t *id)
 {
@@ -344,15 +344,15 @@ static int python_frame(struct faultsink *fs, struct session *s, int pid,
 	const char *name = "?", *file = "?";
 	if (nm->name(nm->ctx, pid, p->code, &name, &file) < 0)
 		name = file = "?";
-	struct session_frame_info f = { .python = true, .function = name,
+	struct sink_frame f = { .python = true, .function = name,
 					.module = file, .line = p->line };
-	int e = session_add_frame(s, &f, id);
+	int e = sink_add_frame(s, &f, id);
 	if (e == 0)
 		idmap_put(fs->python, &key, sizeof(key), *id);
 	return e;
 }
 
-static int python_stack(struct faultsink *fs, struct session *s,
+static int python_stack(struct faultsink *fs, const struct sink *s,
 			const struct faultring_event *ev,
 			const struct faultsink_names *nm, int64_t *id)
 {
@@ -377,7 +377,7 @@ static int python_stack(struct faultsink *fs, struct session *s,
 	return e;
 }
 
-int faultsink_write_event(struct faultsink *fs, struct session *s,
+int faultsink_write_event(struct faultsink *fs, const struct sink *s,
 			  const struct faultring_event *ev, int64_t process_id,
 			  const struct faultsink_names *nm,
 			  const struct faultsink_lookup *l)
@@ -387,7 +387,7 @@ int faultsink_write_event(struct faultsink *fs, struct session *s,
 	if (e == 0)
 		e = python_stack(fs, s, ev, nm, &py);
 	if (e == 0)
-		e = session_add_fault(s, process_id, ev->t, ev->tid, ev->addr,
+		e = sink_add_fault(s, process_id, ev->t, ev->tid, ev->addr,
 				      l->region_id(l->ctx, ev->pid, ev->addr), nat, py,
 				      ev->weight);
 	if (e == 0) {
@@ -406,7 +406,7 @@ static int ring_names(void *ctx, int pid, uint64_t code, const char **name,
 	return faultring_code_names(ctx, code, name, file);
 }
 
-static int write_event(struct faultsink *fs, struct session *s, struct ring *rg,
+static int write_event(struct faultsink *fs, const struct sink *s, struct ring *rg,
 		       int64_t process_id, const struct faultsink_lookup *l)
 {
 	struct faultsink_names nm = { rg->r, ring_names };
@@ -418,7 +418,7 @@ static int write_event(struct faultsink *fs, struct session *s, struct ring *rg,
 
 /* Write what ring rg holds; returns 0 or -errno, and whether it is empty
  * now (as opposed to waiting for the recorder to know its process). */
-static int drain_ring(struct faultsink *fs, struct session *s, struct ring *rg,
+static int drain_ring(struct faultsink *fs, const struct sink *s, struct ring *rg,
 		      const struct faultsink_lookup *l, bool *empty)
 {
 	int64_t id = l->process_id(l->ctx, rg->pid);
@@ -442,7 +442,7 @@ static int drain_ring(struct faultsink *fs, struct session *s, struct ring *rg,
 	bool changed = !rg->source_written || dropped != rg->written_dropped ||
 		       rg->events != rg->written_events;
 	if (e == 0 && id && changed) {
-		e = session_set_fault_source(s, id, "preload", rg->events, dropped,
+		e = sink_set_fault_source(s, id, "preload", rg->events, dropped,
 					     faultring_python_status(rg->r));
 		rg->source_written = true;
 		rg->written_events = rg->events;
@@ -460,7 +460,7 @@ static void close_ring(struct faultsink *fs, size_t i)
 	/* keep the entry: a pid's ring is read once (its events counted) */
 }
 
-int faultsink_drain(struct faultsink *fs, struct session *s,
+int faultsink_drain(struct faultsink *fs, const struct sink *s,
 		    const struct faultsink_lookup *l)
 {
 	if (fs->spool)

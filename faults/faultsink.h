@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "store/session.h"
+#include "measure/sink.h"
 #include "collectors/faultring.h"
 
 struct faultsink;
@@ -49,7 +49,7 @@ void faultsink_free(struct faultsink *fs);
 /* Move the events committed so far into s. Events of a process the
  * recorder does not know yet wait for a later call. Returns 0 or the
  * session's -errno. */
-int faultsink_drain(struct faultsink *fs, struct session *s,
+int faultsink_drain(struct faultsink *fs, const struct sink *s,
 		    const struct faultsink_lookup *l);
 
 /* How a source names the Python code objects of its events. */
@@ -68,7 +68,7 @@ struct faultsink_names {
  * addresses) symbolized against ev->pid's mappings (or its ancestors'),
  * its Python frames named through nm, frames and stacks stored once.
  * Returns 0 or the session's -errno. */
-int faultsink_write_event(struct faultsink *fs, struct session *s,
+int faultsink_write_event(struct faultsink *fs, const struct sink *s,
 			  const struct faultring_event *ev, int64_t process_id,
 			  const struct faultsink_names *nm,
 			  const struct faultsink_lookup *l);

@@ -45,7 +45,7 @@ struct note {
 
 struct rec {
 	const struct recorder_opts *o;
-	struct session *s;
+	const struct sink *s;
 	int root;
 	struct track *tr;
 	size_t ntr, captr;
@@ -157,10 +157,10 @@ static void drain_faults_between(struct rec *r)
 	if (!r->faults || r->drain_err ||
 	    clock_s(CLOCK_MONOTONIC) - r->last_drain < FAULT_DRAIN_S)
 		return;
-	int e = session_begin(r->s);
+	int e = sink_begin(r->s);
 	if (e == 0)
 		e = drain_faults(r);
-	int c = session_end_sample(r->s);
+	int c = sink_end_sample(r->s);
 	r->drain_err = e ? e : c;
 }
 
@@ -237,8 +237,8 @@ static int record_exit(struct rec *r, struct track *t, double fallback_t)
 	t->alive = false;
 	t->exit_recorded = true;
 	r->sum->exits++;
-	int e = session_set_exit(r->s, t->id, nt.t, nt.code, nt.signal);
-	return e ? e : session_add_event(r->s, nt.t, t->id, t->pid, "exit", detail);
+	int e = sink_set_exit(r->s, t->id, nt.t, nt.code, nt.signal);
+	return e ? e : sink_add_event(r->s, nt.t, t->id, t->pid, "exit", detail);
 }
 
 static struct track *add_track(struct rec *r, int pid, int ppid,
@@ -279,12 +279,12 @@ static int new_process(struct rec *r, const struct snapshot *snap,
 	}
 	double ft = fork_time_of(r, sp->pid, sp->start_ticks);
 	struct track *t = add_track(r, sp->pid, sp->ppid, sp->start_ticks, ft);
-	struct session_proc_info info = { sp->pid, sp->ppid, parent_id,
+	struct sink_proc info = { sp->pid, sp->ppid, parent_id,
 					  sp->start_ticks, ft, sp->cmd };
-	int e = session_add_process(r->s, &info, &t->id);
+	int e = sink_add_process(r->s, &info, &t->id);
 	bool first = r->sum->samples == 0;
 	if (e == 0)
-		e = session_add_event(r->s, first ? snap->time : ft, t->id, t->pid,
+		e = sink_add_event(r->s, first ? snap->time : ft, t->id, t->pid,
 				      first ? "start" : "fork", sp->cmd);
 	*out = t;
 	return e;
@@ -337,7 +337,7 @@ static int write_region(struct rec *r, struct track *t,
 		tr->start = g->start;
 		tr->end = g->end;
 		tr->kind = g->kind;
-		int e = session_add_region(r->s, t->id, g->start, g->end, g->perms,
+		int e = sink_add_region(r->s, t->id, g->start, g->end, g->perms,
 					   maps_kind_name(g->kind), g->path, &tr->id);
 		if (e < 0)
 			return e;
@@ -345,7 +345,7 @@ static int write_region(struct rec *r, struct track *t,
 		return 0;
 	}
 	tr->last = g->fig;
-	return session_add_region_sample(r->s, r->sample_id, tr->id, &g->fig);
+	return sink_add_region_sample(r->s, r->sample_id, tr->id, &g->fig);
 }
 
 static int write_process(struct rec *r, const struct snapshot *snap,
@@ -356,7 +356,7 @@ static int write_process(struct rec *r, const struct snapshot *snap,
 	if (e < 0)
 		return e;
 	t->seen = true;
-	e = session_add_proc_sample(r->s, r->sample_id, t->id, sp->state, &sp->fig);
+	e = sink_add_proc_sample(r->s, r->sample_id, t->id, sp->state, &sp->fig);
 	for (size_t k = 0; e == 0 && k < sp->nregions; k++)
 		e = write_region(r, t, &sp->regions[k]);
 	/* a zombie has exited: its parent has not reaped it yet */
@@ -384,11 +384,11 @@ static int write_short_lived(struct rec *r, double now)
 		struct track *pt = find_alive(r, f.ppid);
 		uint64_t ticks = (uint64_t)((f.t - r->boot_epoch) * (double)r->hz);
 		struct track *t = add_track(r, f.pid, f.ppid, ticks, f.t);
-		struct session_proc_info info = { f.pid, f.ppid, pt ? pt->id : 0,
+		struct sink_proc info = { f.pid, f.ppid, pt ? pt->id : 0,
 						  ticks, f.t, "" };
-		e = session_add_process(r->s, &info, &t->id);
+		e = sink_add_process(r->s, &info, &t->id);
 		if (e == 0)
-			e = session_add_event(r->s, f.t, t->id, f.pid, "fork",
+			e = sink_add_event(r->s, f.t, t->id, f.pid, "fork",
 					      "exited before any sample");
 		if (e == 0)
 			e = record_exit(r, t, f.t);
@@ -459,7 +459,7 @@ static int drain_faults(struct rec *r)
 
 static int write_sample(struct rec *r, const struct snapshot *snap)
 {
-	int e = session_begin_sample(r->s, snap->time, snap->duration_s,
+	int e = sink_begin_sample(r->s, snap->time, snap->duration_s,
 				     &snap->tree, snap->n, &r->sample_id);
 	for (size_t i = 0; i < r->ntr; i++)
 		r->tr[i].seen = false;
@@ -477,7 +477,7 @@ static int write_sample(struct rec *r, const struct snapshot *snap)
 		e = drain_faults(r);
 	if (e == 0)
 		e = why_store(r->w, r->s, snap->time, false, &r->wt);
-	int c = session_end_sample(r->s);
+	int c = sink_end_sample(r->s);
 	if (e == 0 && c == 0)
 		r->sum->samples++;
 	return e ? e : c;
@@ -493,7 +493,7 @@ static void progress(struct rec *r, double elapsed)
 		alive += r->tr[i].alive;
 	fprintf(stderr, "\rcowprof: recording %d: %.0f s, %zu samples, %zu processes, %s   ",
 		r->root, elapsed, r->sum->samples, alive,
-		format_kb(session_file_size(r->s) / 1024, sz, sizeof(sz)));
+		format_kb(sink_size_bytes(r->s) / 1024, sz, sizeof(sz)));
 }
 
 /* The root is gone: record its exit, and those of the processes the
@@ -567,18 +567,18 @@ static void open_watch(struct rec *r)
 	/* top's screen owns the terminal (the meta says it there) */
 	if (*notice && !r->o->interval_live)
 		fprintf(stderr, "cowprof: %s\n", notice);
-	session_set_meta(r->s, "signals", why_signals_capability(r->w));
-	session_set_meta(r->s, "oom_kills", why_oom_capability(r->w));
+	sink_set_meta(r->s, SINK_META_SIGNALS, why_signals_capability(r->w));
+	sink_set_meta(r->s, SINK_META_OOM_KILLS, why_oom_capability(r->w));
 }
 
 /* Signals and OOM kills still held: store them after the last sample. */
 static int close_watch(struct rec *r)
 {
 	why_drain(r->w);
-	int e = session_begin(r->s);
+	int e = sink_begin(r->s);
 	if (e == 0)
 		e = why_store(r->w, r->s, clock_s(CLOCK_REALTIME), true, &r->wt);
-	int c = session_end_sample(r->s);
+	int c = sink_end_sample(r->s);
 	why_free(r->w);
 	return e ? e : c;
 }
@@ -629,7 +629,7 @@ static int loop(struct rec *r, char *err, size_t errlen)
 	return e;
 }
 
-int recorder_run(int root, struct session *s, const struct recorder_opts *o,
+int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 		 struct recorder_summary *sum, char *err, size_t errlen)
 {
 	struct rec r = { .o = o, .s = s, .root = root, .sum = sum };
@@ -640,7 +640,7 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 	const char *no = getenv("COWPROF_NO_CONNECTOR");
 	r.evfd = no && *no == '1' ? -EPERM : procev_open();
 	sum->connector = r.evfd >= 0;
-	session_set_meta(s, "connector", sum->connector ? "netlink" : "polling");
+	sink_set_meta(s, SINK_META_CONNECTOR, sum->connector ? "netlink" : "polling");
 	if (o->fault_spool || o->fault_perf)
 		r.faults = faultsink_new(o->fault_spool, o->proc_root);
 	open_watch(&r);
@@ -650,10 +650,10 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 		e = format_error(err, errlen, we, "writing the session failed");
 	if (e == 0 && r.faults) {
 		/* what the last processes wrote before they exited */
-		e = session_begin(s);
+		e = sink_begin(s);
 		if (e == 0)
 			e = drain_faults(&r);
-		int c = session_end_sample(s);
+		int c = sink_end_sample(s);
 		e = e ? e : c;
 		if (e)
 			format_error(err, errlen, e, "writing the session failed");
@@ -668,9 +668,9 @@ int recorder_run(int root, struct session *s, const struct recorder_opts *o,
 	}
 	faultsink_free(r.faults);
 	if (e == 0)
-		e = session_add_event(s, clock_s(CLOCK_REALTIME), 0, root, "end",
+		e = sink_add_event(s, clock_s(CLOCK_REALTIME), 0, root, "end",
 				      sum->root_exited ? "root exited" : "recording ended");
-	sum->file_bytes = session_file_size(s);
+	sum->file_bytes = sink_size_bytes(s);
 	procev_close(r.evfd);
 	for (size_t i = 0; i < r.ntr; i++)
 		free(r.tr[i].regions);

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "faults/attach.h"
-#include "store/session.h"
+#include "measure/sink.h"
 
 #define RECORDER_MIN_INTERVAL_S 0.05
 
@@ -63,7 +63,7 @@ struct recorder_summary {
 /* Record root's tree into s until the root exits, duration_s passes or
  * *stop is set. Returns 0, or -errno with a one-line reason in err (the
  * root does not exist or cannot be read, the session cannot be written). */
-int recorder_run(int root, struct session *s, const struct recorder_opts *o,
+int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 		 struct recorder_summary *sum, char *err, size_t errlen);
 
 #endif

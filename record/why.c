@@ -397,7 +397,7 @@ static char *python_frames(struct why *w, const struct proc_stat *st)
 /* Does wi equal the last row written for process id (Python frames aside:
  * they are read only when the rest changed)? */
 static bool same_as_last(struct why *w, int64_t id,
-			 const struct session_wait_info *wi)
+			 const struct sink_wait *wi)
 {
 	const struct last_wait *l = last_of(w, id);
 	return l->state == wi->state && l->cpu_s == wi->cpu_s &&
@@ -406,13 +406,13 @@ static bool same_as_last(struct why *w, int64_t id,
 }
 
 /* Write wi for process id unless it equals the process's last row. */
-static int write_wait(struct why *w, struct session *s, int64_t sample_id,
-		      int64_t id, const struct session_wait_info *wi)
+static int write_wait(struct why *w, const struct sink *s, int64_t sample_id,
+		      int64_t id, const struct sink_wait *wi)
 {
 	struct last_wait *l = last_of(w, id);
 	if (same_as_last(w, id, wi))
 		return 0;
-	int e = session_add_wait(s, sample_id, id, wi);
+	int e = sink_add_wait(s, sample_id, id, wi);
 	if (e < 0)
 		return e;
 	l->state = wi->state;
@@ -426,7 +426,7 @@ static int write_wait(struct why *w, struct session *s, int64_t sample_id,
 	return 0;
 }
 
-int why_write_waits(struct why *w, struct session *s, int64_t sample_id,
+int why_write_waits(struct why *w, const struct sink *s, int64_t sample_id,
 		      const struct snapshot *snap, const struct watch_tree *tree)
 {
 	if (snap->n == 0)
@@ -442,7 +442,7 @@ int why_write_waits(struct why *w, struct session *s, int64_t sample_id,
 		if (e == 0 && id > 0) {
 			char sc[64];
 			char *line = procstate_describe_wait(&ps[i]);
-			struct session_wait_info wi = {
+			struct sink_wait wi = {
 				.state = ps[i].state ? ps[i].state : sp->state,
 				.cpu_s = (double)ps[i].cpu_ticks / (double)w->hz,
 				.wchan = ps[i].wchan ? ps[i].wchan : "",
@@ -497,7 +497,7 @@ static double keep_s(const struct why *w)
 }
 
 /* 1: stored (drop it), 0: keep it for later, -errno. */
-static int store_signal(struct why *w, struct session *s, const struct held_signal *h,
+static int store_signal(struct why *w, const struct sink *s, const struct held_signal *h,
 			double now, bool final, const struct watch_tree *tree)
 {
 	const struct sigtrace_signal *g = &h->s;
@@ -506,7 +506,7 @@ static int store_signal(struct why *w, struct session *s, const struct held_sign
 		return final || now - h->t > keep_s(w) ? 1 : 0;
 	if (!final && now - h->t < WHY_SETTLE_S)
 		return 0;
-	struct session_signal_info si = {
+	struct sink_signal si = {
 		.t = h->t, .process_id = id, .pid = g->target_tid, .signal = g->sig,
 		.code = g->code, .sender_pid = g->sender_pid,
 		.sender_cmd = g->sender_comm,
@@ -514,7 +514,7 @@ static int store_signal(struct why *w, struct session *s, const struct held_sign
 		.sender_exiting = g->sender_exited || exited_after(w, g->sender_pid, h->t),
 		.result = result_name(g->result),
 	};
-	int e = session_add_signal(s, &si);
+	int e = sink_add_signal(s, &si);
 	if (e == 0)
 		w->counts.signals++;
 	return e < 0 ? e : 1;
@@ -529,7 +529,7 @@ static const char *cgroup_of(const struct why *w, int pid, double t)
 	return NULL;
 }
 
-static int store_oom(struct why *w, struct session *s, const struct held_oom *h,
+static int store_oom(struct why *w, const struct sink *s, const struct held_oom *h,
 		     double now, bool final, const struct watch_tree *tree)
 {
 	int64_t id = tree->id_at(tree->ctx, h->pid, h->t);
@@ -539,7 +539,7 @@ static int store_oom(struct why *w, struct session *s, const struct held_oom *h,
 	/* the kernel logs the cgroup just after the tracepoint fires */
 	if (!cg && w->kfd >= 0 && !final && now - h->t < WHY_SETTLE_S)
 		return 0;
-	struct session_oom_info oi = {
+	struct sink_oom oi = {
 		.t = h->t, .process_id = id, .pid = h->pid,
 		.total_vm_kb = h->total_vm_kb > 0 ? (uint64_t)h->total_vm_kb : 0,
 		.anon_rss_kb = h->anon_rss_kb > 0 ? (uint64_t)h->anon_rss_kb : 0,
@@ -547,7 +547,7 @@ static int store_oom(struct why *w, struct session *s, const struct held_oom *h,
 		.shmem_rss_kb = h->shmem_rss_kb > 0 ? (uint64_t)h->shmem_rss_kb : 0,
 		.cgroup = cg ? cg : "",
 	};
-	int e = session_add_oom(s, &oi);
+	int e = sink_add_oom(s, &oi);
 	if (e == 0)
 		w->counts.ooms++;
 	return e < 0 ? e : 1;
@@ -570,7 +570,7 @@ static void prune(struct why *w, double now)
 	w->nctx = k;
 }
 
-int why_store(struct why *w, struct session *s, double now, bool final,
+int why_store(struct why *w, const struct sink *s, double now, bool final,
 		const struct watch_tree *tree)
 {
 	int e = 0;

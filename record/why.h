@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/session.h"
+#include "measure/sink.h"
 #include "measure/snapshot.h"
 #include "collectors/procstate.h"
 
@@ -82,14 +82,14 @@ void why_drain(struct why *w);
  * transaction the caller opened), when it differs from the last one
  * written for that process (a row holds until the process's next row).
  * Processes without a row are skipped. Returns 0 or the session's -errno. */
-int why_write_waits(struct why *w, struct session *s, int64_t sample_id,
+int why_write_waits(struct why *w, const struct sink *s, int64_t sample_id,
 		      const struct snapshot *snap, const struct watch_tree *tree);
 
 /* Store the signals and OOM kills of tree processes held in w that are at
  * least WHY_SETTLE_S old at now (every one when final), in the
  * transaction the caller opened; drop those of other processes older than
  * WHY_KEEP_S. Returns 0 or the session's -errno. */
-int why_store(struct why *w, struct session *s, double now, bool final,
+int why_store(struct why *w, const struct sink *s, double now, bool final,
 		const struct watch_tree *tree);
 
 /* Counts since open, for the recorder's summary and tests. */

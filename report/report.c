@@ -67,7 +67,7 @@ char *report_column_name(const char *path)
 
 const char *report_target(const struct session_data *d)
 {
-	const char *t = session_meta(d, "target");
+	const char *t = session_meta(d, SINK_META_TARGET);
 	if (t && *t)
 		return t;
 	for (size_t i = 0; i < d->nprocs; i++)

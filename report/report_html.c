@@ -264,16 +264,16 @@ static void summary(FILE *f, const struct report_input *in)
 	char when[40], dur[24], line[128];
 	fputs("<table class=\"meta\">\n", f);
 	meta_row(f, "target", report_target(d));
-	meta_row(f, "root pid", session_meta(d, "root_pid"));
+	meta_row(f, "root pid", session_meta(d, SINK_META_ROOT_PID));
 	snprintf(line, sizeof(line), "%s for %s, %zu samples every %gs",
 		 report_utc(in->a->start_time, when, sizeof(when)),
 		 report_duration(in->a->end_time - in->a->start_time, dur, sizeof(dur)),
 		 d->nsamples, in->a->interval_s);
 	meta_row(f, "recorded", line);
-	meta_row(f, "host", session_meta(d, "hostname"));
-	meta_row(f, "kernel", session_meta(d, "kernel"));
-	meta_row(f, "recorder", session_meta(d, "command"));
-	meta_row(f, "cowprof", session_meta(d, "cowprof_version"));
+	meta_row(f, "host", session_meta(d, SINK_META_HOSTNAME));
+	meta_row(f, "kernel", session_meta(d, SINK_META_KERNEL));
+	meta_row(f, "recorder", session_meta(d, SINK_META_COMMAND));
+	meta_row(f, "cowprof", session_meta(d, SINK_META_COWPROF_VERSION));
 	fputs("</table>\n", f);
 }
 

@@ -365,7 +365,7 @@ static void oom_obj(struct json *j, const struct session_oom *o)
 static void why(struct json *j, const struct report_input *in)
 {
 	const struct session_data *d = in->d;
-	const char *sig = session_meta(d, "signals"), *oom = session_meta(d, "oom_kills");
+	const char *sig = session_meta(d, SINK_META_SIGNALS), *oom = session_meta(d, SINK_META_OOM_KILLS);
 	json_key(j, "why");
 	json_object_begin(j);
 	json_kv_double(j, "hung_after_s", in->a->hung_after_s, 3);

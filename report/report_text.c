@@ -326,7 +326,7 @@ static void callsites(FILE *f, const struct report_input *in)
 
 static bool has_why_data(const struct session_data *d)
 {
-	if (d->nsignals || d->nooms || session_meta(d, "signals"))
+	if (d->nsignals || d->nooms || session_meta(d, SINK_META_SIGNALS))
 		return true;
 	for (size_t i = 0; i < d->nprocs; i++)
 		if (d->procs[i].nwaits)
@@ -414,7 +414,7 @@ static void why_signals(FILE *f, const struct report_input *in)
 	size_t chld = 0;
 	for (size_t k = 0; k < d->nsignals; k++)
 		chld += d->signals[k].signal == SIGCHLD;
-	const char *src = session_meta(d, "signals");
+	const char *src = session_meta(d, SINK_META_SIGNALS);
 	fprintf(f, "  signals sent to the tree (%s):", src ? src : "not recorded");
 	if (d->nsignals == chld)
 		fputs(" none", f);
@@ -429,7 +429,7 @@ static void why_signals(FILE *f, const struct report_input *in)
 static void why_ooms(FILE *f, const struct report_input *in)
 {
 	const struct session_data *d = in->d;
-	const char *src = session_meta(d, "oom_kills");
+	const char *src = session_meta(d, SINK_META_OOM_KILLS);
 	char b[3][SZ];
 	fprintf(f, "  OOM kills (%s):%s\n", src ? src : "not recorded",
 		d->nooms ? "" : " none");

@@ -291,7 +291,7 @@ int session_end_sample(struct session *s)
 	return exec_sql(s->db, "COMMIT");
 }
 
-int session_add_process(struct session *s, const struct session_proc_info *p,
+int session_add_process(struct session *s, const struct sink_proc *p,
 			int64_t *id)
 {
 	sqlite3_stmt *f = s->st[ST_PROC_FIND];
@@ -409,7 +409,7 @@ static int find_id(struct session *s, enum stmt i, int64_t *id)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static void bind_frame(sqlite3_stmt *st, const struct session_frame_info *f)
+static void bind_frame(sqlite3_stmt *st, const struct sink_frame *f)
 {
 	sqlite3_bind_int(st, 1, f->python);
 	bind_text(st, 2, f->function ? f->function : "");
@@ -419,7 +419,7 @@ static void bind_frame(sqlite3_stmt *st, const struct session_frame_info *f)
 	sqlite3_bind_int(st, 6, f->line);
 }
 
-int session_add_frame(struct session *s, const struct session_frame_info *f,
+int session_add_frame(struct session *s, const struct sink_frame *f,
 		      int64_t *id)
 {
 	bind_frame(s->st[ST_FRAME_ADD], f);
@@ -480,7 +480,7 @@ int session_set_fault_source(struct session *s, int64_t process_id,
 }
 
 int session_add_wait(struct session *s, int64_t sample_id, int64_t process_id,
-		     const struct session_wait_info *w)
+		     const struct sink_wait *w)
 {
 	sqlite3_stmt *st = s->st[ST_WAIT];
 	char state[2] = { w->state ? w->state : '?', 0 };
@@ -495,7 +495,7 @@ int session_add_wait(struct session *s, int64_t sample_id, int64_t process_id,
 	return step(s, ST_WAIT);
 }
 
-int session_add_signal(struct session *s, const struct session_signal_info *g)
+int session_add_signal(struct session *s, const struct sink_signal *g)
 {
 	sqlite3_stmt *st = s->st[ST_SIGNAL];
 	sqlite3_bind_double(st, 1, g->t);
@@ -511,7 +511,7 @@ int session_add_signal(struct session *s, const struct session_signal_info *g)
 	return step(s, ST_SIGNAL);
 }
 
-int session_add_oom(struct session *s, const struct session_oom_info *o)
+int session_add_oom(struct session *s, const struct sink_oom *o)
 {
 	sqlite3_stmt *st = s->st[ST_OOM];
 	sqlite3_bind_double(st, 1, o->t);
@@ -1027,6 +1027,142 @@ static int check_integrity(struct loader *l, const char *path, char *err,
 			     "corrupted or truncated (%s)", path,
 			     sqlite3_errmsg(l->db));
 }
+
+/* ---- the session as a sink (measure/sink.h) ---- */
+
+static int sk_set_meta(void *c, const char *key, const char *value)
+{
+	return session_set_meta(c, key, value);
+}
+
+static int sk_begin_sample(void *c, double t, double duration_s,
+			   const struct cow_tree_figures *tree, size_t nprocs,
+			   int64_t *sample_id)
+{
+	return session_begin_sample(c, t, duration_s, tree, nprocs, sample_id);
+}
+
+static int sk_begin(void *c)
+{
+	return session_begin(c);
+}
+
+static int sk_end_sample(void *c)
+{
+	return session_end_sample(c);
+}
+
+static int sk_add_process(void *c, const struct sink_proc *p, int64_t *id)
+{
+	return session_add_process(c, p, id);
+}
+
+static int sk_add_proc_sample(void *c, int64_t sample_id, int64_t process_id,
+			      char state, const struct cow_figures *f)
+{
+	return session_add_proc_sample(c, sample_id, process_id, state, f);
+}
+
+static int sk_add_region(void *c, int64_t process_id, uint64_t start,
+			 uint64_t end, const char *perms, const char *kind,
+			 const char *path, int64_t *id)
+{
+	return session_add_region(c, process_id, start, end, perms, kind, path, id);
+}
+
+static int sk_add_region_sample(void *c, int64_t sample_id, int64_t region_id,
+				const struct cow_figures *f)
+{
+	return session_add_region_sample(c, sample_id, region_id, f);
+}
+
+static int sk_set_exit(void *c, int64_t process_id, double t, int exit_code,
+		       int signal)
+{
+	return session_set_exit(c, process_id, t, exit_code, signal);
+}
+
+static int sk_add_event(void *c, double t, int64_t process_id, int pid,
+			const char *kind, const char *detail)
+{
+	return session_add_event(c, t, process_id, pid, kind, detail);
+}
+
+static int sk_add_frame(void *c, const struct sink_frame *f, int64_t *id)
+{
+	return session_add_frame(c, f, id);
+}
+
+static int sk_add_stack(void *c, const int64_t *frame_ids, size_t n,
+			int64_t *id)
+{
+	return session_add_stack(c, frame_ids, n, id);
+}
+
+static int sk_add_fault(void *c, int64_t process_id, double t, int tid,
+			uint64_t addr, int64_t region_id, int64_t native_stack_id,
+			int64_t python_stack_id, uint64_t weight)
+{
+	return session_add_fault(c, process_id, t, tid, addr, region_id,
+				 native_stack_id, python_stack_id, weight);
+}
+
+static int sk_set_fault_source(void *c, int64_t process_id, const char *method,
+			       uint64_t events, uint64_t dropped,
+			       const char *python_status)
+{
+	return session_set_fault_source(c, process_id, method, events, dropped,
+					python_status);
+}
+
+static int sk_add_wait(void *c, int64_t sample_id, int64_t process_id,
+		       const struct sink_wait *w)
+{
+	return session_add_wait(c, sample_id, process_id, w);
+}
+
+static int sk_add_signal(void *c, const struct sink_signal *g)
+{
+	return session_add_signal(c, g);
+}
+
+static int sk_add_oom(void *c, const struct sink_oom *o)
+{
+	return session_add_oom(c, o);
+}
+
+static uint64_t sk_size_bytes(void *c)
+{
+	return session_file_size(c);
+}
+
+static const struct sink_ops session_sink_ops = {
+	.set_meta = sk_set_meta,
+	.begin_sample = sk_begin_sample,
+	.begin = sk_begin,
+	.end_sample = sk_end_sample,
+	.add_process = sk_add_process,
+	.add_proc_sample = sk_add_proc_sample,
+	.add_region = sk_add_region,
+	.add_region_sample = sk_add_region_sample,
+	.set_exit = sk_set_exit,
+	.add_event = sk_add_event,
+	.add_frame = sk_add_frame,
+	.add_stack = sk_add_stack,
+	.add_fault = sk_add_fault,
+	.set_fault_source = sk_set_fault_source,
+	.add_wait = sk_add_wait,
+	.add_signal = sk_add_signal,
+	.add_oom = sk_add_oom,
+	.size_bytes = sk_size_bytes,
+};
+
+void session_sink(struct session *s, struct sink *out)
+{
+	out->ops = &session_sink_ops;
+	out->ctx = s;
+}
+
 
 int session_load(const char *path, struct session_data *d, char *err,
 		 size_t errlen)

@@ -13,12 +13,13 @@
 #include <stdint.h>
 
 #include "measure/cow.h"
+#include "measure/sink.h"
 
 #define SESSION_SCHEMA_VERSION 3
 
 struct session;  /* an open session file */
 
-/* ---- writing (the recorder) ---- */
+/* ---- writing (the recorder, through the session's sink) ---- */
 
 /* Create a new session file at path (it must not exist). Returns 0 and
  * *out, or -errno with a one-line reason in err (-EEXIST, -EACCES, ...). */
@@ -28,7 +29,12 @@ int session_create(const char *path, struct session **out, char *err,
 /* Close a session opened by session_create or session_open; NULL is fine. */
 void session_close(struct session *s);
 
-/* Set a metadata value (command, interval_s, kernel, ...). */
+/* Point out at s: the sink (measure/sink.h) whose rows go to this session
+ * file, each function below behind its operation of the same name. Valid
+ * while s is open. */
+void session_sink(struct session *s, struct sink *out);
+
+/* Set a metadata value (SINK_META_* keys). */
 int session_set_meta(struct session *s, const char *key, const char *value);
 
 /* Start a sample taken at t (seconds since the epoch); the rows that follow
@@ -42,16 +48,8 @@ int session_end_sample(struct session *s);
  * sample); session_end_sample commits it. */
 int session_begin(struct session *s);
 
-struct session_proc_info {
-	int pid, ppid;
-	int64_t parent_id;       /* session id of the parent process, 0 if none */
-	uint64_t start_ticks;    /* /proc/PID/stat starttime: tells reused pids apart */
-	double fork_time;        /* seconds since the epoch */
-	const char *cmd;
-};
-
 /* The session id of a process, adding it if it is new. */
-int session_add_process(struct session *s, const struct session_proc_info *p,
+int session_add_process(struct session *s, const struct sink_proc *p,
 			int64_t *id);
 
 /* The figures of one process in the current sample. */
@@ -80,21 +78,8 @@ int session_add_event(struct session *s, double t, int64_t process_id, int pid,
 
 /* ---- fault attribution (schema 2) ---- */
 
-/* One symbolized frame. Native: function (NULL when unknown), module (the
- * mapped file), offset (ip minus the function's start, or the file offset
- * when the function is unknown), source and line where debug info says.
- * Python: function (qualified name), module (file name), line. */
-struct session_frame_info {
-	bool python;
-	const char *function;
-	const char *module;
-	uint64_t offset;
-	const char *source;
-	int line;
-};
-
 /* The id of a frame, adding it if new. */
-int session_add_frame(struct session *s, const struct session_frame_info *f,
+int session_add_frame(struct session *s, const struct sink_frame *f,
 		      int64_t *id);
 
 /* The id of the stack made of frame ids (innermost first), adding it if
@@ -120,46 +105,12 @@ int session_set_fault_source(struct session *s, int64_t process_id,
 
 /* ---- wait states, signals, OOM kills (schema 2) ---- */
 
-/* What a process was doing at a sample (the caller writes a row when it
- * changed since the process's previous one): state, CPU seconds used since it
- * started, kernel wait channel ("" when running), the system call it is
- * blocked in ("" if none) and what that call waits on (one line, ""). */
-struct session_wait_info {
-	char state;
-	double cpu_s;
-	const char *wchan, *syscall, *blocked_on;
-	/* the main thread's innermost Python frames, "post_fork
-	 * (conf.py:31) < on_starting (...)"; "" or NULL when none */
-	const char *python;
-};
 int session_add_wait(struct session *s, int64_t sample_id, int64_t process_id,
-		     const struct session_wait_info *w);
+		     const struct sink_wait *w);
 
-/* A signal sent to process_id (pid) at t by sender_pid ("kernel" senders
- * have pid 0); sender_process_id is the sender's row when it is in the
- * tree, 0 otherwise; result is the kernel's delivery result in words. */
-struct session_signal_info {
-	double t;
-	int64_t process_id;
-	int pid, signal, code;
-	int sender_pid;
-	const char *sender_cmd;
-	int64_t sender_process_id;
-	bool sender_exiting;
-	const char *result;
-};
-int session_add_signal(struct session *s, const struct session_signal_info *g);
+int session_add_signal(struct session *s, const struct sink_signal *g);
 
-/* An OOM kill of process_id (pid) at t, its memory then, and the memory
- * cgroup whose limit was hit ("" when unknown). */
-struct session_oom_info {
-	double t;
-	int64_t process_id;
-	int pid;
-	uint64_t total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb;
-	const char *cgroup;
-};
-int session_add_oom(struct session *s, const struct session_oom_info *o);
+int session_add_oom(struct session *s, const struct sink_oom *o);
 
 /* Bytes the file and its WAL take now. */
 uint64_t session_file_size(const struct session *s);

@@ -257,9 +257,9 @@ static char *format_age(double s, char *buf, size_t len)
 
 static const char *target_of(const struct session_data *d)
 {
-	const char *t = session_meta(d, "target");
+	const char *t = session_meta(d, SINK_META_TARGET);
 	if (!t)
-		t = session_meta(d, "command");
+		t = session_meta(d, SINK_META_COMMAND);
 	return t ? t : "";
 }
 

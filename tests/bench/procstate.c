@@ -1,4 +1,4 @@
-/* procstate_cost.c - the cost of reading what every process of a tree waits
+/* procstate.c - the cost of reading what every process of a tree waits
  * on, against one snapshot of the same tree
  *
  *   bench_procstate ROOTPID [RUNS]

@@ -50,7 +50,7 @@ static void write_session(const char *path, int nsamples, int nprocs,
 	int64_t *pid = calloc((size_t)nprocs, sizeof(*pid));
 	int64_t *rid = calloc((size_t)nprocs * (size_t)nregions, sizeof(*rid));
 	for (int p = 0; p < nprocs; p++) {
-		struct session_proc_info info = {
+		struct sink_proc info = {
 			1000 + p, p ? 1000 : 1, p ? pid[0] : 0, 100u + (unsigned)p,
 			t0 + (p ? 1 : 0), p ? "worker" : "master" };
 		check(session_add_process(s, &info, &pid[p]), "process", "");

@@ -1,6 +1,6 @@
-/* watch_cost.c - what the recorder's wait states add to a sample
+/* why.c - what the recorder's wait states add to a sample
  *
- *   bench_watch ROOTPID [RUNS]
+ *   bench_why ROOTPID [RUNS]
  *
  * Per run, as the recorder does each sample: snapshot_take of the tree with
  * regions (the walk), then in one session transaction the process rows
@@ -54,7 +54,7 @@ static int64_t id_at(void *ctx, int pid, double t)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_watch ROOTPID [RUNS]\n");
+		fprintf(stderr, "usage: bench_why ROOTPID [RUNS]\n");
 		return 2;
 	}
 	int root = atoi(argv[1]);
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	snprintf(db, sizeof(db), "%s/w.db", path);
 	struct session *s;
 	if (session_create(db, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "bench_watch: %s\n", err);
+		fprintf(stderr, "bench_why: %s\n", err);
 		return 1;
 	}
 	struct why *w;
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		struct snapshot snap;
 		double t0 = now_ms();
 		if (snapshot_take(root, &so, &snap, err, sizeof(err)) < 0) {
-			fprintf(stderr, "bench_watch: %s\n", err);
+			fprintf(stderr, "bench_why: %s\n", err);
 			return 1;
 		}
 		double t1 = now_ms();
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 			rows.pids = calloc(snap.n, sizeof(int));
 			rows.ids = calloc(snap.n, sizeof(int64_t));
 			for (size_t i = 0; i < snap.n; i++) {
-				struct session_proc_info pi = { snap.procs[i].pid, snap.procs[i].ppid,
+				struct sink_proc pi = { snap.procs[i].pid, snap.procs[i].ppid,
 								0, snap.procs[i].start_ticks, 0,
 								snap.procs[i].cmd };
 				rows.pids[i] = snap.procs[i].pid;
@@ -100,11 +100,13 @@ int main(int argc, char **argv)
 		double t2 = now_ms();
 		session_begin_sample(s, snap.time, snap.duration_s, &snap.tree, snap.n,
 				     &sample_id);
-		int e = why_write_waits(w, s, sample_id, &snap, &tree);
+		struct sink out;
+		session_sink(s, &out);
+		int e = why_write_waits(w, &out, sample_id, &snap, &tree);
 		session_end_sample(s);
 		double t3 = now_ms();
 		if (e < 0) {
-			fprintf(stderr, "bench_watch: writing waits: %d\n", e);
+			fprintf(stderr, "bench_why: writing waits: %d\n", e);
 			return 1;
 		}
 		snap_ms[r] = t1 - t0;

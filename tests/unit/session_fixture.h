@@ -24,6 +24,7 @@
 
 struct sfx {
 	struct session *s;
+	struct sink out;         /* s as the recorder's sink */
 	char *dir, *path;
 	int64_t proc_id[SFX_MAX_PROCS];
 	int64_t region_id[SFX_MAX_PROCS][SFX_MAX_REGIONS];
@@ -50,6 +51,7 @@ static inline void sfx_open(struct sfx *x)
 		sfx_check(-1, "asprintf");
 	char err[256];
 	sfx_check(session_create(x->path, &x->s, err, sizeof(err)), err);
+	session_sink(x->s, &x->out);
 }
 
 /* Close the writer; the file stays for session_load. */
@@ -86,7 +88,7 @@ static inline void sfx_meta(struct sfx *x, const char *key, const char *value)
 static inline void sfx_proc(struct sfx *x, int idx, int pid, int ppid,
 			    int parent, double fork_s, const char *cmd)
 {
-	struct session_proc_info info = {
+	struct sink_proc info = {
 		pid, ppid, parent >= 0 ? x->proc_id[parent] : 0,
 		(uint64_t)pid * 100, fork_s == 0 ? 0 : SFX_T0 + fork_s, cmd };
 	sfx_check(session_add_process(x->s, &info, &x->proc_id[idx]), "add_process");
@@ -406,7 +408,7 @@ static inline void sfx_golden_sample(struct sfx *x, int k)
 static inline int64_t sfx_frame(struct sfx *x, bool python, const char *fn,
 				const char *module, uint64_t offset, int line)
 {
-	struct session_frame_info f = { .python = python, .function = fn,
+	struct sink_frame f = { .python = python, .function = fn,
 					.module = module, .offset = offset,
 					.line = line };
 	int64_t id;
@@ -470,16 +472,16 @@ static inline void sfx_golden_why(struct sfx *x)
 	sfx_meta(x, "signals", "perf");
 	sfx_meta(x, "oom_kills", "perf+kmsg");
 	sfx_meta(x, "hung_after_s", "10");
-	struct session_signal_info kill = {
+	struct sink_signal kill = {
 		SFX_T0 + 8.49, x->proc_id[2], 1002, 9, 0x80, 1002, "python3",
 		x->proc_id[2], false, "delivered" };
-	struct session_signal_info chld = {
+	struct sink_signal chld = {
 		SFX_T0 + 8.5, x->proc_id[0], 1000, 17, 2, 1002, "python3",
 		x->proc_id[2], true, "delivered" };
-	struct session_signal_info term = {
+	struct sink_signal term = {
 		SFX_T0 + 14.4, x->proc_id[3], 1003, 15, 0, 4242, "bash", 0, false,
 		"delivered" };
-	struct session_oom_info oom = {
+	struct sink_oom oom = {
 		SFX_T0 + 8.49, x->proc_id[2], 1002, 180224, 36864, 8192, 0,
 		"/system.slice/app.service" };
 	sfx_check(session_add_signal(x->s, &kill), "add_signal");

@@ -631,7 +631,7 @@ static void test_analysis_median_odd_even_empty(void **state)
 static void sfx_wait(struct sfx *x, int idx, char state, double cpu_s,
 		     const char *wchan, const char *syscall, const char *on)
 {
-	struct session_wait_info w = { state, cpu_s, wchan, syscall, on,
+	struct sink_wait w = { state, cpu_s, wchan, syscall, on,
 				       "f (app.py:3) < main (app.py:9)" };
 	sfx_check(session_add_wait(x->s, x->sample_id, x->proc_id[idx], &w), "add_wait");
 }
@@ -808,7 +808,7 @@ static void test_analysis_exit_causes(void **state)
 	sfx_exit(&x, 3, 2.1, 0, -1);
 	sfx_exit(&x, 4, 3, -1, 9);
 	sfx_exit(&x, 5, 3, 3, -1);
-	struct session_signal_info g[] = {
+	struct sink_signal g[] = {
 		{ SFX_T0 + 1.5, x.proc_id[2], 12, 15, 0, 99, "bash", 0, false, "delivered" },
 		{ SFX_T0 + 1.99, x.proc_id[2], 12, 15, 0, 13, "gunicorn", x.proc_id[3],
 		  true, "delivered" },
@@ -818,7 +818,7 @@ static void test_analysis_exit_causes(void **state)
 	};
 	for (size_t k = 0; k < 4; k++)
 		sfx_check(session_add_signal(x.s, &g[k]), "add_signal");
-	struct session_oom_info o = { SFX_T0 + 1.99, x.proc_id[1], 11, 200000, 62464,
+	struct sink_oom o = { SFX_T0 + 1.99, x.proc_id[1], 11, 200000, 62464,
 				      1024, 0, "/x" };
 	sfx_check(session_add_oom(x.s, &o), "add_oom");
 	sfx_close(&x);
@@ -874,7 +874,7 @@ static void test_analysis_signal_from_itself_and_kernel(void **state)
 	sfx_end_sample(&x);
 	sfx_exit(&x, 1, 2, -1, 6);
 	sfx_exit(&x, 2, 2, -1, 9);
-	struct session_signal_info g[] = {
+	struct sink_signal g[] = {
 		{ SFX_T0 + 1.9, x.proc_id[1], 11, 6, -6, 11, "python3", x.proc_id[1],
 		  false, "delivered" },
 		{ SFX_T0 + 1.9, x.proc_id[2], 12, 9, 0x80, 10, "master", x.proc_id[0],

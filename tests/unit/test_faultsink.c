@@ -124,7 +124,7 @@ static int drain(struct fx *f, struct faultsink *fs)
 	struct faultsink_lookup l = { f, lk_process_id, lk_region_id,
 				      lk_parent_pid, lk_exited, NULL };
 	sfx_check(session_begin(f->x.s), "begin");
-	int e = faultsink_drain(fs, f->x.s, &l);
+	int e = faultsink_drain(fs, &f->x.out, &l);
 	sfx_check(session_end_sample(f->x.s), "commit");
 	return e;
 }
@@ -209,7 +209,7 @@ static void test_faultsink_repeated_stacks(void **state)
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
 		struct faultring_event ev = event_at(evs[i].pid, evs[i].line);
 		int64_t id = f->x.proc_id[evs[i].pid == getpid() ? 0 : 1];
-		assert_int_equal(faultsink_write_event(fs, f->x.s, &ev, id, &nm, &l), 0);
+		assert_int_equal(faultsink_write_event(fs, &f->x.out, &ev, id, &nm, &l), 0);
 	}
 	/* one frame deeper: the outer frames are the previous event's */
 	struct faultring_event deeper = event_at(getpid(), 44);
@@ -217,7 +217,7 @@ static void test_faultsink_repeated_stacks(void **state)
 	deeper.native[0] = (uint64_t)(uintptr_t)faultsink_test_writer + 6;
 	deeper.native[1] = (uint64_t)(uintptr_t)faultsink_test_writer + 4;  /* a return address now */
 	deeper.native[2] = (uint64_t)(uintptr_t)main + 10;
-	assert_int_equal(faultsink_write_event(fs, f->x.s, &deeper, f->x.proc_id[0], &nm,
+	assert_int_equal(faultsink_write_event(fs, &f->x.out, &deeper, f->x.proc_id[0], &nm,
 					       &l), 0);
 	sfx_check(session_end_sample(f->x.s), "commit");
 	faultsink_free(fs);
@@ -283,7 +283,7 @@ static const char *module_at(struct fx *f, struct faultsink *fs, uint64_t ip, do
 	ev.nnative = 1;
 	ev.native[0] = ip;
 	sfx_check(session_begin(f->x.s), "begin");
-	assert_int_equal(faultsink_write_event(fs, f->x.s, &ev, f->x.proc_id[0], &nm, &l), 0);
+	assert_int_equal(faultsink_write_event(fs, &f->x.out, &ev, f->x.proc_id[0], &nm, &l), 0);
 	sfx_check(session_end_sample(f->x.s), "commit");
 	session_data_release(d);
 	sfx_load(&f->x, d);

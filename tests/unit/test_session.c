@@ -126,9 +126,9 @@ static void test_session_add_process_finds_the_same_process(void **state)
 	(void)state;
 	struct sfx x;
 	sfx_open(&x);
-	struct session_proc_info a = { 200, 1, 0, 5000, SFX_T0, "a" };
-	struct session_proc_info again = { 200, 1, 0, 5000, SFX_T0, "a" };
-	struct session_proc_info reused = { 200, 1, 0, 9000, SFX_T0 + 9, "b" };
+	struct sink_proc a = { 200, 1, 0, 5000, SFX_T0, "a" };
+	struct sink_proc again = { 200, 1, 0, 5000, SFX_T0, "a" };
+	struct sink_proc reused = { 200, 1, 0, 9000, SFX_T0 + 9, "b" };
 	int64_t ia, iagain, ireused;
 	assert_int_equal(session_add_process(x.s, &a, &ia), 0);
 	assert_int_equal(session_add_process(x.s, &again, &iagain), 0);
@@ -293,7 +293,7 @@ static void test_session_load_refuses_truncated_files(void **state)
 static int64_t frame(struct sfx *x, bool python, const char *fn, const char *mod,
 		     uint64_t off, int line)
 {
-	struct session_frame_info f = { .python = python, .function = fn,
+	struct sink_frame f = { .python = python, .function = fn,
 					.module = mod, .offset = off, .line = line };
 	int64_t id;
 	sfx_check(session_add_frame(x->s, &f, &id), "add_frame");
@@ -379,7 +379,7 @@ static void test_session_sampled_faults_weigh_their_period(void **state)
 	write_small(&x);
 	write_faults(&x);
 	int64_t stack = 0, f = 0;
-	struct session_frame_info fi = { .function = "sampled", .module = "/bin/w" };
+	struct sink_frame fi = { .function = "sampled", .module = "/bin/w" };
 	sfx_check(session_add_frame(x.s, &fi, &f), "frame");
 	sfx_check(session_add_stack(x.s, &f, 1, &stack), "stack");
 	sfx_check(session_add_fault(x.s, x.proc_id[1], SFX_T0 + 3, 103, 0x9000, 0, stack,
@@ -406,12 +406,12 @@ static void test_session_waits_signals_ooms_round_trip(void **state)
 	sfx_open(&x);
 	write_small(&x);
 	sfx_sample(&x, 3, 2, 1000, 600);
-	struct session_wait_info w = { .state = 'S', .cpu_s = 1.25,
+	struct sink_wait w = { .state = 'S', .cpu_s = 1.25,
 				       .wchan = "unix_stream_read_generic",
 				       .syscall = "read(fd 7)",
 				       .blocked_on = "unix socket, peer 100" };
 	sfx_check(session_add_wait(x.s, x.sample_id, x.proc_id[1], &w), "wait");
-	struct session_signal_info g = { .t = SFX_T0 + 2.4, .process_id = x.proc_id[1],
+	struct sink_signal g = { .t = SFX_T0 + 2.4, .process_id = x.proc_id[1],
 					 .pid = 101, .signal = 15, .sender_pid = 100,
 					 .sender_cmd = "master",
 					 .sender_process_id = x.proc_id[0],
@@ -422,7 +422,7 @@ static void test_session_waits_signals_ooms_round_trip(void **state)
 	g.pid = 4242;
 	g.sender_process_id = 0;
 	sfx_check(session_add_signal(x.s, &g), "signal");
-	struct session_oom_info o = { .t = SFX_T0 + 2.5, .process_id = x.proc_id[1],
+	struct sink_oom o = { .t = SFX_T0 + 2.5, .process_id = x.proc_id[1],
 				      .pid = 101, .anon_rss_kb = 61000,
 				      .cgroup = "/x" };
 	sfx_check(session_add_oom(x.s, &o), "oom");

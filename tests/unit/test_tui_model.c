@@ -496,10 +496,10 @@ static void test_wait_text_state_then_hung(void **state)
 	for (int k = 0; k < 12; k++) {
 		sfx_sample(&x, k, 1, 100, 100);
 		sfx_point_cow(&x, 0, 0, 0, 100);
-		struct session_wait_info w = { 'S', 0.25, "anon_pipe_read", "read(fd 3)",
+		struct sink_wait w = { 'S', 0.25, "anon_pipe_read", "read(fd 3)",
 					       "read(fd 3) on pipe, write end held by 500 (itself)",
 					       "" };
-		struct session_wait_info run = { 'R', 0.1, "", "", "running", NULL };
+		struct sink_wait run = { 'R', 0.1, "", "", "running", NULL };
 		sfx_check(session_add_wait(x.s, x.sample_id, x.proc_id[0],
 					   k ? &w : &run), "add_wait");
 		sfx_end_sample(&x);
