@@ -47,6 +47,11 @@ LIB_SRCS = \
 	collectors/pagemap.c \
 	collectors/kpage.c \
 	collectors/pagescan.c \
+	collectors/textscan.c \
+	collectors/syscall.c \
+	collectors/fdlink.c \
+	collectors/netsock.c \
+	collectors/sockdiag.c \
 	collectors/procstate.c \
 	collectors/symbols.c \
 	collectors/unwind.c \
@@ -81,14 +86,17 @@ LIB_SRCS = \
 	report/report_openmetrics.c \
 	report/report_compare.c \
 	tui/model.c \
-	tui/view.c
+	tui/view.c \
+	tui/run.c
 
 # The commands: main and one file per command, kept out of the library.
 CLI_SRCS = \
 	cli/main.c \
 	cli/cmd_common.c \
 	cli/cmd_snapshot.c \
+	cli/recording.c \
 	cli/cmd_record.c \
+	cli/cmd_run.c \
 	cli/cmd_report.c \
 	cli/cmd_compare.c \
 	cli/cmd_view.c \
@@ -97,7 +105,7 @@ CLI_SRCS = \
 # What runs inside the target: libcowprof_preload.so.
 PRELOAD_SRCS = \
 	preload/preload.c \
-	preload/record.c \
+	preload/handler.c \
 	preload/wrappers.c \
 	preload/mapline.c \
 	collectors/faultring.c \
@@ -115,6 +123,10 @@ UNIT_TESTS = \
 	test_pagemap \
 	test_kpage \
 	test_pagescan \
+	test_syscall \
+	test_fdlink \
+	test_netsock \
+	test_sockdiag \
 	test_procstate \
 	test_symbols \
 	test_unwind \
@@ -185,7 +197,7 @@ ASAN_CFLAGS = $(BASE_CFLAGS) -O1 -g $(ASAN) -MMD -MP
 # A program of tests/tools or tests/bench linked with the library.
 LINK_TOOL = $(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< build/libcowprof.a $(LIBS)
 
-.PHONY: all deps deps-test check check-unit check-asan check-fuzz \
+.PHONY: all deps deps-test check check-layers check-unit check-asan check-fuzz \
         check-integration demo bench install clean
 
 all: build/cowprof $(PRELOAD_TOOLS) $(SAMPLES) $(TOOLS)
@@ -323,7 +335,12 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/libcollectors.a | deps-test
 	  -o $@ $< build/fuzz/libcollectors.a $(LIBS)
 
 check: deps-test
-	$(MAKE) --no-print-directory check-unit check-asan check-fuzz check-integration
+	$(MAKE) --no-print-directory check-layers check-unit check-asan check-fuzz \
+	  check-integration
+
+# No folder includes a folder later in the flow (docs/architecture.md).
+check-layers:
+	@$(PYTHON) tests/check_layers.py
 
 check-unit: $(UNIT_TESTS:%=build/tests/%)
 	@tests/run-unit.sh build/tests $(UNIT_TESTS)

@@ -1,5 +1,6 @@
 /* analysis.c - figures computed from a recorded session, for every report */
 #include "analysis/analysis.h"
+#include "common/format.h"
 #include "common/util.h"
 
 #include <math.h>
@@ -19,6 +20,17 @@ static double meta_number(const struct session_data *d, const char *key)
 		return NAN;
 	double x = strtod(v, &end);
 	return *end || !isfinite(x) ? NAN : x;
+}
+
+const char *analysis_target(const struct session_data *d)
+{
+	const char *t = session_meta(d, SINK_META_TARGET);
+	if (t && *t)
+		return t;
+	for (size_t i = 0; i < d->nprocs; i++)
+		if (d->procs[i].parent < 0)
+			return d->procs[i].cmd;
+	return "";
 }
 
 double analysis_start_time(const struct session_data *d)
@@ -240,14 +252,9 @@ double analysis_shared_pct_at_age(const struct session_data *d, size_t i,
 
 static void signal_desc(int sig, char *desc)
 {
-	const char *abbrev = sigabbrev_np(sig);
-	if (!abbrev && sig >= SIGRTMIN && sig <= SIGRTMAX)
-		snprintf(desc, ANALYSIS_EXIT_DESC_LEN, "killed by SIGRTMIN+%d",
-			 sig - SIGRTMIN);
-	else if (abbrev)
-		snprintf(desc, ANALYSIS_EXIT_DESC_LEN, "killed by SIG%s", abbrev);
-	else
-		snprintf(desc, ANALYSIS_EXIT_DESC_LEN, "killed by signal %d", sig);
+	char name[32];
+	snprintf(desc, ANALYSIS_EXIT_DESC_LEN, "killed by %s",
+		 format_signal_name(sig, name, sizeof(name)));
 }
 
 enum analysis_exit analysis_exit_of(const struct session_data *d, size_t i,
@@ -269,18 +276,6 @@ enum analysis_exit analysis_exit_of(const struct session_data *d, size_t i,
 	snprintf(out, ANALYSIS_EXIT_DESC_LEN, "%s",
 		 e == ANALYSIS_RUNNING ? "running" : "vanished");
 	return e;
-}
-
-const char *analysis_signal_name(int sig, char *buf, size_t len)
-{
-	const char *abbrev = sigabbrev_np(sig);
-	if (!abbrev && sig >= SIGRTMIN && sig <= SIGRTMAX)
-		snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
-	else if (abbrev)
-		snprintf(buf, len, "SIG%s", abbrev);
-	else
-		snprintf(buf, len, "signal %d", sig);
-	return buf;
 }
 
 /* The OOM kill of process i, -1 if none. */
@@ -312,7 +307,7 @@ static void signal_cause(const struct session_data *d, size_t i,
 			 const struct session_signal *g, char *buf, size_t len)
 {
 	char name[24];
-	analysis_signal_name(g->signal, name, sizeof(name));
+	format_signal_name(g->signal, name, sizeof(name));
 	if (g->code == SI_CODE_KERNEL || g->sender_pid == 0)
 		snprintf(buf, len, "%s from the kernel", name);
 	else if (g->sender_pid == d->procs[i].pid)
@@ -361,6 +356,19 @@ double analysis_hung_after_s(const struct session_data *d)
 	char *end;
 	double s = v ? strtod(v, &end) : 0;
 	return v && end != v && s > 0 ? s : ANALYSIS_HUNG_AFTER_S;
+}
+
+size_t analysis_sample_after(const struct session_data *d, double t)
+{
+	size_t lo = 0, hi = d->nsamples;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->samples[mid].t < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->nsamples ? lo : d->nsamples ? d->nsamples - 1 : 0;
 }
 
 const struct session_wait *analysis_wait_at(const struct session_data *d,

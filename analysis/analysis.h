@@ -11,8 +11,8 @@
  *   inherited   shared_with_parent_kb at the process's first sample;
  *   copied      is 0 at fork by definition, so rates count from the fork.
  */
-#ifndef COWPROF_ANALYSIS_H
-#define COWPROF_ANALYSIS_H
+#ifndef COWPROF_ANALYSIS_ANALYSIS_H
+#define COWPROF_ANALYSIS_ANALYSIS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -143,6 +143,11 @@ void analysis_release(struct analysis *a);
 
 /* ---- the recording ---- */
 
+/* What was recorded, for titles: meta "target" (the root's command line
+ * when recording started), else the root process's command, else "".
+ * Borrowed from d. The reports and the screens title a session by it. */
+const char *analysis_target(const struct session_data *d);
+
 /* Start of the recording: meta "started", or the first sample if earlier
  * or if "started" is missing; 0 for an empty session. */
 double analysis_start_time(const struct session_data *d);
@@ -232,13 +237,14 @@ double analysis_hung_after_s(const struct session_data *d);
 bool analysis_hang_of(const struct session_data *d, size_t i,
 		      double hung_after_s, struct analysis_hang *out);
 
+/* The first sample taken at or after t, the last sample if none is, 0 in
+ * a session without samples. By bisection: samples are in time order. */
+size_t analysis_sample_after(const struct session_data *d, double t);
+
 /* The wait state of process i at sample k (its latest at or before k), or
  * NULL if it has none there. */
 const struct session_wait *analysis_wait_at(const struct session_data *d,
 					    size_t i, size_t k);
-
-/* A signal's name: "SIGTERM", "signal 77", into buf (>= 16). */
-const char *analysis_signal_name(int sig, char *buf, size_t len);
 
 /* Respawns: out[i] is the index of the sibling (same parent) that process
  * i replaced, or -1. A process replaces the sibling that exited during

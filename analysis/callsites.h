@@ -6,8 +6,8 @@
  * (merged by function and file, all offsets in it together); a Python call
  * site is the innermost Python frame (function, file and line).
  */
-#ifndef COWPROF_CALLSITES_H
-#define COWPROF_CALLSITES_H
+#ifndef COWPROF_ANALYSIS_CALLSITES_H
+#define COWPROF_ANALYSIS_CALLSITES_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,9 +1,9 @@
 /* cmd_compare.c - `cowprof compare`: strategies side by side */
 #include "analysis/analysis.h"
 #include "cli/commands.h"
+#include "common/util.h"
 #include "report/report.h"
 #include "store/session.h"
-#include "common/util.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -11,21 +11,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: cowprof compare [--json] FILE FILE...\n"
-	"\n"
-	"Compare recorded sessions side by side, one column each (for example\n"
-	"a gunicorn app without preload_app, with it, and with gc.freeze()):\n"
-	"workers, memory each worker inherited, how much of it is still shared\n"
-	"10 s and 60 s after fork and at the end, what the workers copied and\n"
-	"how fast, the tree's real memory against its sum of RSS, and what\n"
-	"each session saves against the first.\n"
-	"\n"
-	"  --json       print one JSON object (sizes in kB)\n"
-	"  -h, --help   show this help\n"
-	"      --version\n"
-	"\n"
-	"docs/reports.md describes every row.\n";
+const struct cli_command cli_compare = {
+	.name = "compare",
+	.fn = cmd_compare,
+	.synopsis = "[--json] FILE FILE...",
+	.summary = "sessions side by side",
+	.help =
+		"Compare recorded sessions side by side, one column each (for example\n"
+		"a gunicorn app without preload_app, with it, and with gc.freeze()):\n"
+		"workers, memory each worker inherited, how much of it is still shared\n"
+		"10 s and 60 s after fork and at the end, what the workers copied and\n"
+		"how fast, the tree's real memory against its sum of RSS, and what\n"
+		"each session saves against the first.\n"
+		"\n"
+		"  --json       print one JSON object (sizes in kB)\n"
+		"  -h, --help   show this help\n"
+		"      --version\n"
+		"\n"
+		"docs/reports.md describes every row.\n",
+};
 
 /* Parse the options; returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, bool *json)
@@ -41,7 +45,7 @@ static int parse_args(int argc, char **argv, bool *json)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': *json = true; break;
-		default: return cmd_other_option("compare", usage, c, argv);
+		default: return cmd_other_option(&cli_compare, c, argv);
 		}
 	}
 	if (argc - optind < 2) {

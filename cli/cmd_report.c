@@ -1,31 +1,35 @@
 /* cmd_report.c - `cowprof report`: a recorded session in one format */
 #include "analysis/analysis.h"
+#include "analysis/callsites.h"
 #include "cli/commands.h"
 #include "report/report.h"
-#include "analysis/callsites.h"
 #include "store/session.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: cowprof report [--format FORMAT] FILE\n"
-	"\n"
-	"Report a session recorded by 'cowprof record' or 'cowprof run': per\n"
-	"process (as a tree) its lifetime, memory at fork, what it still shares\n"
-	"with its parent, what it copied and how fast, its peak and its exit;\n"
-	"the tree's sum of RSS against its real memory over time; the regions\n"
-	"copied most; forks, exits and respawns.\n"
-	"\n"
-	"  -f, --format FORMAT  text (default), json, csv (one row per process\n"
-	"                       per sample), html (one self-contained page with\n"
-	"                       charts), openmetrics (the last sample as gauges),\n"
-	"                       folded (stacks weighted by copied pages)\n"
-	"  -h, --help           show this help\n"
-	"      --version\n"
-	"\n"
-	"docs/reports.md describes every format and column.\n";
+const struct cli_command cli_report = {
+	.name = "report",
+	.fn = cmd_report,
+	.synopsis = "[--format FORMAT] FILE",
+	.summary = "a recorded session as text, json, csv, html, openmetrics or folded",
+	.help =
+		"Report a session recorded by 'cowprof record' or 'cowprof run': per\n"
+		"process (as a tree) its lifetime, memory at fork, what it still shares\n"
+		"with its parent, what it copied and how fast, its peak and its exit;\n"
+		"the tree's sum of RSS against its real memory over time; the regions\n"
+		"copied most; forks, exits and respawns.\n"
+		"\n"
+		"  -f, --format FORMAT  text (default), json, csv (one row per process\n"
+		"                       per sample), html (one self-contained page with\n"
+		"                       charts), openmetrics (the last sample as gauges),\n"
+		"                       folded (stacks weighted by copied pages)\n"
+		"  -h, --help           show this help\n"
+		"      --version\n"
+		"\n"
+		"docs/reports.md describes every format and column.\n",
+};
 
 /* Parse the options; returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, enum report_format *fmt)
@@ -47,7 +51,7 @@ static int parse_args(int argc, char **argv, enum report_format *fmt)
 				return EXIT_USAGE;
 			}
 			break;
-		default: return cmd_other_option("report", usage, c, argv);
+		default: return cmd_other_option(&cli_report, c, argv);
 		}
 	}
 	if (optind != argc - 1) {

@@ -1,9 +1,9 @@
 /* cmd_snapshot.c - `cowprof snapshot`: one measurement of a tree */
 #include "cli/commands.h"
 #include "common/format.h"
+#include "measure/snapshot.h"
 #include "report/json.h"
 #include "report/report.h"
-#include "measure/snapshot.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -14,18 +14,22 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: cowprof snapshot [--json] [--regions] [--threads N] PID\n"
-	"\n"
-	"Measure the process PID and all its descendants once: for each, RSS,\n"
-	"PSS, USS, swap, anonymous memory, and what it still shares with its\n"
-	"parent, what it copied, and what is new since fork.\n"
-	"\n"
-	"  --json       print one JSON object (sizes in kB)\n"
-	"  --regions    also list every memory region's figures\n"
-	"  --threads N  walk pagemaps on N threads (default: one per CPU, at most 4)\n"
-	"  -h, --help   show this help\n"
-	"      --version\n";
+const struct cli_command cli_snapshot = {
+	.name = "snapshot",
+	.fn = cmd_snapshot,
+	.synopsis = "[--json] [--regions] [--threads N] PID",
+	.summary = "one measurement of the tree under PID",
+	.help =
+		"Measure the process PID and all its descendants once: for each, RSS,\n"
+		"PSS, USS, swap, anonymous memory, and what it still shares with its\n"
+		"parent, what it copied, and what is new since fork.\n"
+		"\n"
+		"  --json       print one JSON object (sizes in kB)\n"
+		"  --regions    also list every memory region's figures\n"
+		"  --threads N  walk pagemaps on N threads (default: one per CPU, at most 4)\n"
+		"  -h, --help   show this help\n"
+		"      --version\n",
+};
 
 static void json_regions(struct json *j, const struct snapshot_proc *p)
 {
@@ -89,7 +93,6 @@ static void print_json(const struct snapshot *s, bool regions)
 	fputc('\n', stdout);
 }
 
-#define SZ 16
 #define TABLE_LEFT 106  /* columns before COMMAND */
 
 /* Columns the command may use: the terminal's width when printing to
@@ -116,14 +119,14 @@ static void print_command(const struct snapshot_proc *p, int width)
 
 static void print_row(const struct snapshot_proc *p, int width)
 {
-	char b[9][SZ];
+	char b[9][FORMAT_KB_LEN];
 	const struct cow_figures *f = &p->fig;
 	printf("%7d %10s %10s %10s %10s %10s %10s %10s %10s", p->pid,
-	       format_kb(f->rss_kb, b[0], SZ), format_kb(f->pss_kb, b[1], SZ),
-	       format_kb(f->uss_kb, b[2], SZ), format_kb(f->swap_kb, b[3], SZ),
-	       format_kb(f->anon_kb, b[4], SZ),
-	       format_kb(f->shared_with_parent_kb, b[5], SZ),
-	       format_kb(f->copied_kb, b[6], SZ), format_kb(f->new_kb, b[7], SZ));
+	       format_kb(f->rss_kb, b[0], FORMAT_KB_LEN), format_kb(f->pss_kb, b[1], FORMAT_KB_LEN),
+	       format_kb(f->uss_kb, b[2], FORMAT_KB_LEN), format_kb(f->swap_kb, b[3], FORMAT_KB_LEN),
+	       format_kb(f->anon_kb, b[4], FORMAT_KB_LEN),
+	       format_kb(f->shared_with_parent_kb, b[5], FORMAT_KB_LEN),
+	       format_kb(f->copied_kb, b[6], FORMAT_KB_LEN), format_kb(f->new_kb, b[7], FORMAT_KB_LEN));
 	double pct = snapshot_shared_pct(f);
 	if (p->parent < 0 || pct < 0)
 		printf(" %7s  ", "-");
@@ -136,30 +139,30 @@ static void print_regions(const struct snapshot_proc *p)
 {
 	for (size_t k = 0; k < p->nregions; k++) {
 		const struct snapshot_region *r = &p->regions[k];
-		char b[4][SZ];
+		char b[4][FORMAT_KB_LEN];
 		if (!r->fig.rss_kb)
 			continue;
 		printf("        %012llx-%012llx %s %-11s rss %s shared %s copied %s new %s %s\n",
 		       (unsigned long long)r->start, (unsigned long long)r->end,
 		       r->perms, maps_kind_name(r->kind),
-		       format_kb(r->fig.rss_kb, b[0], SZ),
-		       format_kb(r->fig.shared_with_parent_kb, b[1], SZ),
-		       format_kb(r->fig.copied_kb, b[2], SZ),
-		       format_kb(r->fig.new_kb, b[3], SZ), r->path);
+		       format_kb(r->fig.rss_kb, b[0], FORMAT_KB_LEN),
+		       format_kb(r->fig.shared_with_parent_kb, b[1], FORMAT_KB_LEN),
+		       format_kb(r->fig.copied_kb, b[2], FORMAT_KB_LEN),
+		       format_kb(r->fig.new_kb, b[3], FORMAT_KB_LEN), r->path);
 	}
 }
 
 static void print_totals(const struct snapshot *s)
 {
-	char b[4][SZ];
+	char b[4][FORMAT_KB_LEN];
 	const struct cow_tree_figures *t = &s->tree;
 	uint64_t saved = t->rss_kb > t->unique_kb ? t->rss_kb - t->unique_kb : 0;
 	printf("\ntree: %zu process%s, sum of RSS %s, sum of PSS %s, real memory "
 	       "(each page once) %s\n", s->n, s->n == 1 ? "" : "es",
-	       format_kb(t->rss_kb, b[0], SZ), format_kb(t->pss_kb, b[1], SZ),
-	       format_kb(t->unique_kb, b[2], SZ));
+	       format_kb(t->rss_kb, b[0], FORMAT_KB_LEN), format_kb(t->pss_kb, b[1], FORMAT_KB_LEN),
+	       format_kb(t->unique_kb, b[2], FORMAT_KB_LEN));
 	printf("sharing saves %s (%.0f%% of the sum of RSS); measured in %.0f ms\n",
-	       format_kb(saved, b[3], SZ),
+	       format_kb(saved, b[3], FORMAT_KB_LEN),
 	       t->rss_kb ? 100.0 * (double)saved / (double)t->rss_kb : 0.0,
 	       s->duration_s * 1000);
 }
@@ -206,7 +209,7 @@ int cmd_snapshot(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		default: return cmd_other_option("snapshot", usage, c, argv);
+		default: return cmd_other_option(&cli_snapshot, c, argv);
 		}
 	}
 	if (optind != argc - 1) {

@@ -11,9 +11,10 @@
  */
 #include "cli/commands.h"
 #include "common/format.h"
+#include "common/util.h"
 #include "record/recorder.h"
 #include "store/session.h"
-#include "common/util.h"
+#include "tui/run.h"
 #include "tui/view.h"
 
 #include <errno.h>
@@ -28,32 +29,35 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] =
-	"usage: cowprof top [-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N|auto]]\n"
-	"                   [--hung-after SEC] PID\n"
-	"\n"
-	"Watch the running tree under PID live in the terminal (no restart, no\n"
-	"change to it): the screens of 'cowprof view' on a recording made while\n"
-	"you watch, kept at the newest sample. The recording is thrown away on\n"
-	"exit unless -o names a file to keep it in. When the root exits, the\n"
-	"screen stays, showing the end. q, Ctrl-C or SIGTERM quit.\n"
-	"Needs a terminal of at least 80x24. Press ? for the keys.\n"
-	"\n"
-	"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
-	"  -d, --duration SEC  stop recording after SEC seconds (the screen stays)\n"
-	"  -o, --output FILE   also keep the session in FILE (as 'record' writes)\n"
-	"      --faults        also record who copies pages (perf, root): the\n"
-	"                      call-sites screen (c) fills as the tree runs\n"
-	"      --fault-period N  with --faults, sample every Nth first write (each\n"
-	"                      sample then stands for N pages)\n"
-	"      --fault-period auto  every first write, but one in 32 while a\n"
-	"                      process makes more than 5,000 a second\n"
-	"      --hung-after SEC  call a process hung when it stays blocked in one\n"
-	"                      place, using no CPU and no memory, this long (10)\n"
-	"  -h, --help          show this help\n"
-	"      --version\n"
-	"\n"
-	"docs/tui.md describes the screens and keys.\n";
+const struct cli_command cli_top = {
+	.name = "top",
+	.fn = cmd_top,
+	.synopsis = "[-i SEC] [-d SEC] [-o FILE] [--faults [--fault-period N|auto]]\n[--hung-after SEC] PID",
+	.summary = "watch the tree under PID live in the terminal",
+	.help =
+		"Watch the running tree under PID live in the terminal (no restart, no\n"
+		"change to it): the screens of 'cowprof view' on a recording made while\n"
+		"you watch, kept at the newest sample. The recording is thrown away on\n"
+		"exit unless -o names a file to keep it in. When the root exits, the\n"
+		"screen stays, showing the end. q, Ctrl-C or SIGTERM quit.\n"
+		"Needs a terminal of at least 80x24. Press ? for the keys.\n"
+		"\n"
+		"  -i, --interval SEC  seconds between samples (default 1, at least 0.05)\n"
+		"  -d, --duration SEC  stop recording after SEC seconds (the screen stays)\n"
+		"  -o, --output FILE   also keep the session in FILE (as 'record' writes)\n"
+		"      --faults        also record who copies pages (perf, root): the\n"
+		"                      call-sites screen (c) fills as the tree runs\n"
+		"      --fault-period N  with --faults, sample every Nth first write (each\n"
+		"                      sample then stands for N pages)\n"
+		"      --fault-period auto  every first write, but one in 32 while a\n"
+		"                      process makes more than 5,000 a second\n"
+		"      --hung-after SEC  call a process hung when it stays blocked in one\n"
+		"                      place, using no CPU and no memory, this long (10)\n"
+		"  -h, --help          show this help\n"
+		"      --version\n"
+		"\n"
+		"docs/tui.md describes the screens and keys.\n",
+};
 
 /* The longest interval + may set. */
 #define TOP_MAX_INTERVAL_S 60.0
@@ -227,14 +231,14 @@ static void finish_file(struct top_file *f, bool keep)
 static void wait_first_sample(const struct top *t)
 {
 	struct timespec ts = { 0, FIRST_SAMPLE_POLL_NS };
-	while (!atomic_load(&t->sampled) && !atomic_load(&t->done) && !view_signal())
+	while (!atomic_load(&t->sampled) && !atomic_load(&t->done) && !tui_run_signal())
 		nanosleep(&ts, NULL);
 }
 
 int cmd_top(int argc, char **argv)
 {
 	struct rec_args a;
-	int pid = 0, r = record_parse_args("top", usage, argc, argv, &a);
+	int pid = 0, r = record_parse_args(&cli_top, argc, argv, &a);
 	if (r < 0)
 		r = record_parse_pid("top", argc, argv, a.first_arg, &pid);
 	double interval_s = a.interval_s;
@@ -259,7 +263,7 @@ int cmd_top(int argc, char **argv)
 		cmd_error("%s", t.err);
 		return EXIT_RUNTIME;
 	}
-	view_catch_signals();
+	tui_run_catch_signals();
 	if (session_create(f.path, &t.s, t.err, sizeof(t.err)) < 0) {
 		cmd_error("%s", t.err);
 		finish_file(&f, true);  /* it was not ours to remove */
@@ -297,7 +301,7 @@ int cmd_top(int argc, char **argv)
 	char *title = NULL, verr[1024] = "";
 	if (asprintf(&title, "top %d", pid) < 0)
 		abort();
-	struct view_opts o = {
+	struct tui_run_opts o = {
 		.title = title,
 		.check_s = interval_s < TOP_CHECK_MAX_S ? interval_s : TOP_CHECK_MAX_S,
 		.status = status_of,
@@ -305,8 +309,8 @@ int cmd_top(int argc, char **argv)
 		.ctx = &t,
 	};
 	int vr = 0;
-	if (atomic_load(&t.sampled) && !view_signal())
-		vr = view_run((const char *const *)&f.path, 1, v, &o, verr,
+	if (atomic_load(&t.sampled) && !tui_run_signal())
+		vr = tui_run((const char *const *)&f.path, 1, v, &o, verr,
 			      sizeof(verr));
 	free(title);
 

@@ -1,6 +1,6 @@
 /* commands.h - the cowprof commands, one function each */
-#ifndef COWPROF_COMMANDS_H
-#define COWPROF_COMMANDS_H
+#ifndef COWPROF_CLI_COMMANDS_H
+#define COWPROF_CLI_COMMANDS_H
 
 #include <stddef.h>
 #include <stdbool.h>
@@ -14,8 +14,21 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
-/* Each takes the arguments after the command name (argv[0] is the command
- * name) and returns the process exit status. */
+/* A command: its entry, in the command's own file, is the one place its
+ * usage is written; `cowprof --help` and `cowprof NAME --help` print it. */
+struct cli_command {
+	const char *name;
+	/* Takes the arguments after the command name (argv[0] is the name)
+	 * and returns the process exit status. */
+	int (*fn)(int argc, char **argv);
+	const char *synopsis;    /* options and arguments; '\n' where it breaks */
+	const char *summary;     /* one line: what it does */
+	const char *help;        /* the rest of `cowprof NAME --help` */
+};
+
+extern const struct cli_command cli_snapshot, cli_record, cli_run, cli_top,
+	cli_view, cli_report, cli_compare;
+
 int cmd_snapshot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
@@ -23,6 +36,12 @@ int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_view(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+
+/* Print "usage: cowprof NAME SYNOPSIS" and the command's help to f. */
+void cmd_print_usage(FILE *f, const struct cli_command *cmd);
+
+/* Print the synopsis, its continuation lines indented by indent columns. */
+void cmd_print_synopsis(FILE *f, const char *synopsis, int indent);
 
 /* Print "cowprof: " and the message to stderr, with a newline. */
 void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -34,12 +53,12 @@ void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The end of every command's option switch (getopt_long with a leading ':'
  * in its short options): --help prints usage, --version the version, a
  * missing value or an unknown option one line. Returns the exit status. */
-int cmd_other_option(const char *cmd, const char *usage, int c, char **argv);
+int cmd_other_option(const struct cli_command *cmd, int c, char **argv);
 
 /* Report an unknown option of a command; returns EXIT_USAGE. */
 int cmd_bad_option(const char *command, const char *arg);
 
-/* ---- shared by record, run and top (cmd_record.c) ---- */
+/* ---- shared by record, run and top (cli/recording.c) ---- */
 
 struct session;
 struct recorder_summary;
@@ -57,7 +76,7 @@ struct rec_args {
 
 /* Parse -i, -d, -o (and --help, --version) for record, run and top.
  * Returns -1 to go on, or an exit status. */
-int record_parse_args(const char *cmd, const char *usage, int argc, char **argv,
+int record_parse_args(const struct cli_command *cmd, int argc, char **argv,
 		      struct rec_args *a);
 
 /* With a->faults: open the perf attach path on root's tree and say on
@@ -99,40 +118,24 @@ void record_write_end_meta(struct session *s, const struct recorder_summary *sum
 /* Run the calling thread at the recorder's lower priority (nice 10). */
 void record_lower_priority(void);
 
+/* The session file a recording of pid goes to by default:
+ * cowprof-PID-YYYYmmdd-HHMMSS.db in the current folder (caller frees). */
+char *record_default_output(int pid);
+
+/* Catch SIGINT, SIGTERM and SIGHUP: they stop the recording, or, while
+ * record_set_child names run's CMD (0: none), are passed on to it. */
+void record_install_handlers(void);
+void record_set_child(int pid);
+
+/* Create the session at path, record root's tree into it until root_done
+ * (NULL: the root's exit), -d or a caught signal, finish it, and print the
+ * summary. spool: run's preload spool folder, or NULL. Returns the exit
+ * status (after a one-line message when it is not EXIT_OK). */
+int record_into(const char *path, int argc, char **argv, int root,
+		const struct rec_args *a, bool (*root_done)(void *),
+		const char *spool);
+
 /* "cowprof: recorded N samples of M processes over S s into PATH (SIZE)". */
 void record_print_summary(const char *path, const struct recorder_summary *sum);
-
-/* ---- shared by view and top (cmd_view.c) ---- */
-
-struct tui_view;
-
-struct view_opts {
-	const char *title;       /* the header after "cowprof ": "view FILE" */
-	double check_s;          /* how often the file is checked for growth */
-	/* Called every frame: the status the header shows at its right (NULL:
-	 * none). May be NULL. */
-	const char *(*status)(void *ctx);
-	/* Live mode: called with p, + and - (TUI_KEY_PAUSE, _INTERVAL_UP,
-	 * _INTERVAL_DOWN); returns true while following is paused. NULL in
-	 * replay, where those keys do nothing. */
-	bool (*live_key)(void *ctx, int key);
-	void *ctx;
-};
-
-/* Catch SIGINT, SIGTERM and SIGHUP (before curses starts, so that it does
- * not install its own handlers); view_signal() is the last one caught, 0
- * if none. */
-void view_catch_signals(void);
-int view_signal(void);
-
-/* Load the sessions at paths[0..n) (n >= 1) and run the TUI on them,
- * following each file as it grows, until q or a caught signal; with
- * several, it opens on the compare screen. With v NULL, the terminal is
- * taken after the sessions loaded and restored before returning; else v
- * is used and left open. Returns 0 after q, the signal's number after a
- * signal, or -1 with a one-line message in err (a path is not a readable
- * session, or the terminal cannot be used) with the terminal untouched. */
-int view_run(const char *const *paths, size_t n, struct tui_view *v,
-	     const struct view_opts *o, char *err, size_t errlen);
 
 #endif

@@ -436,7 +436,7 @@ uint64_t faultring_kernel_writes(const struct faultring *r)
 	return __atomic_load_n(&r->h->kernel_writes, __ATOMIC_RELAXED);
 }
 
-void faultring_free(struct faultring *r)
+void faultring_close(struct faultring *r)
 {
 	if (!r)
 		return;

@@ -6,8 +6,8 @@
  * the reader treats it as untrusted. The layout is below and in
  * docs/faults.md; FAULTRING_VERSION changes with it.
  */
-#ifndef COWPROF_FAULTRING_H
-#define COWPROF_FAULTRING_H
+#ifndef COWPROF_COLLECTORS_FAULTRING_H
+#define COWPROF_COLLECTORS_FAULTRING_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -160,7 +160,7 @@ uint64_t faultring_skip_stalled(struct faultring *r);
 
 /* Name and file of a Python code object seen in this ring (copied into the
  * ring by the handler the first time it saw that code object). The strings
- * belong to r and stay valid until faultring_free. Returns 0 or -ENOENT
+ * belong to r and stay valid until faultring_close. Returns 0 or -ENOENT
  * (-ENOMEM when out of memory). */
 int faultring_code_names(struct faultring *r, uint64_t code, const char **name,
 			 const char **file);
@@ -190,6 +190,6 @@ uint64_t faultring_self_faults(const struct faultring *r);
 uint64_t faultring_kernel_writes(const struct faultring *r);
 
 /* Unmap and free; NULL does nothing. */
-void faultring_free(struct faultring *r);
+void faultring_close(struct faultring *r);
 
 #endif

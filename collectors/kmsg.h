@@ -13,8 +13,8 @@
  * (each one line; "Out of memory: Killed process" for a system-wide OOM).
  * Callers join the two records by pid.
  */
-#ifndef COWPROF_KMSG_H
-#define COWPROF_KMSG_H
+#ifndef COWPROF_COLLECTORS_KMSG_H
+#define COWPROF_COLLECTORS_KMSG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,8 +5,8 @@
  * read ~56 ns per PFN, so PFNs close together are read in one window and
  * isolated ones one by one.
  */
-#ifndef COWPROF_KPAGE_H
-#define COWPROF_KPAGE_H
+#ifndef COWPROF_COLLECTORS_KPAGE_H
+#define COWPROF_COLLECTORS_KPAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>

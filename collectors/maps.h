@@ -1,6 +1,6 @@
 /* maps.h - parse /proc/PID/maps lines and classify each region */
-#ifndef COWPROF_MAPS_H
-#define COWPROF_MAPS_H
+#ifndef COWPROF_COLLECTORS_MAPS_H
+#define COWPROF_COLLECTORS_MAPS_H
 
 #include <stdbool.h>
 #include <stddef.h>

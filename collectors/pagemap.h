@@ -6,15 +6,15 @@
  *              (0-4) and offset (5-54) when swapped
  *   bit 55     soft-dirty (only with CONFIG_MEM_SOFT_DIRTY)
  *   bit 56     page exclusively mapped (mapcount 1; wrong for the parent's
- *              side of a PMD-mapped THP, see KERNEL-FACTS.md)
+ *              side of a PMD-mapped THP, see docs/kernel.md)
  *   bit 57     write-protected by userfaultfd
  *   bit 58     guard region (6.14+)
  *   bit 61     file page or shared anonymous page
  *   bit 62     swapped
  *   bit 63     present
  */
-#ifndef COWPROF_PAGEMAP_H
-#define COWPROF_PAGEMAP_H
+#ifndef COWPROF_COLLECTORS_PAGEMAP_H
+#define COWPROF_COLLECTORS_PAGEMAP_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * /proc/PID/maps, the pagemap entries of its resident or swapped pages
  * (absent pages are not kept, so memory follows RSS, not address space).
  */
-#ifndef COWPROF_PAGESCAN_H
-#define COWPROF_PAGESCAN_H
+#ifndef COWPROF_COLLECTORS_PAGESCAN_H
+#define COWPROF_COLLECTORS_PAGESCAN_H
 
 #include <stddef.h>
 #include <stdint.h>

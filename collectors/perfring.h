@@ -6,8 +6,8 @@
  * ring's end: it is then copied whole into a scratch buffer. Shared by
  * the tracepoint readers (sigtrace.c, pftrace.c).
  */
-#ifndef COWPROF_PERFRING_H
-#define COWPROF_PERFRING_H
+#ifndef COWPROF_COLLECTORS_PERFRING_H
+#define COWPROF_COLLECTORS_PERFRING_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -361,14 +361,6 @@ static int open_ring(struct pftrace *pf, struct ring *r, int cpu, size_t pages,
 	return 0;
 }
 
-static int64_t realtime_minus_monotonic(void)
-{
-	struct timespec r, m;
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
-}
-
 /* Can the tracepoint be stamped with clockid? (CLOCK_REALTIME is refused
  * for the tracepoint PMU on 6.18: it may sample in NMI context.) */
 static bool clock_accepted(int id, int clockid)
@@ -395,7 +387,7 @@ static int open_rings(struct pftrace *pf, char *err, size_t errlen)
 	if (!clock_accepted(pf->layout.id, CLOCK_REALTIME)) {
 		pf->clockid = clock_accepted(pf->layout.id, CLOCK_MONOTONIC)
 			      ? CLOCK_MONOTONIC : -1;
-		pf->layout.time_offset_ns = realtime_minus_monotonic();
+		pf->layout.time_offset_ns = util_realtime_offset_ns();
 	}
 	int *cpus;
 	int n = online_cpus(&cpus);
@@ -467,7 +459,7 @@ int pftrace_open(const struct pftrace_opts *o, struct pftrace **out,
 		e = pf->epfd < 0 ? -errno : open_rings(pf, err, errlen);
 	}
 	if (e < 0) {
-		pftrace_free(pf);
+		pftrace_close(pf);
 		return e;
 	}
 	*out = pf;
@@ -485,7 +477,7 @@ static void release_attached(struct attached *a)
 	free(a->tids);
 }
 
-void pftrace_free(struct pftrace *pf)
+void pftrace_close(struct pftrace *pf)
 {
 	if (!pf)
 		return;

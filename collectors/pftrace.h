@@ -15,8 +15,8 @@
  * CAP_PERFMON and tracefs access). Field offsets come from the tracepoint's
  * tracefs format, never from constants.
  */
-#ifndef COWPROF_PFTRACE_H
-#define COWPROF_PFTRACE_H
+#ifndef COWPROF_COLLECTORS_PFTRACE_H
+#define COWPROF_COLLECTORS_PFTRACE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -139,7 +139,7 @@ int pftrace_open(const struct pftrace_opts *o, struct pftrace **out,
 		   char *err, size_t errlen);
 
 /* Close every event, unmap the rings, free pf. NULL does nothing. */
-void pftrace_free(struct pftrace *pf);
+void pftrace_close(struct pftrace *pf);
 
 /* Trace process pid: open the event on each of its threads (listed in
  * proc_root/PID/task; NULL: /proc) on each CPU, with inherit=1, writing

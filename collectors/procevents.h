@@ -5,8 +5,8 @@
  * they watch. It needs CAP_NET_ADMIN; multicast can drop events under load
  * (ENOBUFS), after which callers rescan /proc.
  */
-#ifndef COWPROF_PROCEVENTS_H
-#define COWPROF_PROCEVENTS_H
+#ifndef COWPROF_COLLECTORS_PROCEVENTS_H
+#define COWPROF_COLLECTORS_PROCEVENTS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* procfs.h - open and read files of /proc/PID relative to a proc root */
-#ifndef COWPROF_PROCFS_H
-#define COWPROF_PROCFS_H
+#ifndef COWPROF_COLLECTORS_PROCFS_H
+#define COWPROF_COLLECTORS_PROCFS_H
 
 #include <stddef.h>
 

@@ -1,175 +1,22 @@
-/* procstate.h - what a process is doing: state, wchan, system call, and what
- * the file descriptor it is blocked on leads to */
-#ifndef COWPROF_PROCSTATE_H
-#define COWPROF_PROCSTATE_H
+/* procstate.h - what a process waits on: state, system call, fd and peer */
+#ifndef COWPROF_COLLECTORS_PROCSTATE_H
+#define COWPROF_COLLECTORS_PROCSTATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collectors/fdlink.h"
+#include "collectors/netsock.h"
 #include "collectors/proctree.h"
-
-/* ---- /proc/PID/wchan and /proc/PID/syscall ------------------------------ */
-
-/* Parse /proc/PID/wchan: a kernel symbol, or "0" when the process is not
- * sleeping in the kernel. Returns a new string the caller frees, or NULL
- * for "0", an empty file or anything that is not a symbol name. */
-char *procstate_wchan_parse(const char *text, size_t len);
-
-enum procstate_sc_kind {
-	PROCSTATE_SC_RUNNING,    /* "running": on a CPU, no registers to show */
-	PROCSTATE_SC_NONE,       /* "-1 sp pc": blocked, but not in a system call */
-	PROCSTATE_SC_IN,         /* "NR a0 .. a5 sp pc": in system call nr */
-};
-
-struct procstate_syscall {
-	enum procstate_sc_kind kind;
-	long nr;                 /* -1 unless kind is PROCSTATE_SC_IN; in
-				  * struct procstate, -2 when the file could
-				  * not be read (no ptrace access, zombie) */
-	uint64_t args[6];
-	uint64_t sp, pc;
-};
-
-/* Parse /proc/PID/syscall (Documentation/filesystems/proc.rst). Only the main
- * thread's is shown there. Returns 0 or -EINVAL. */
-int procstate_syscall_parse(const char *text, size_t len,
-			    struct procstate_syscall *sc);
-
-/* What a blocking system call waits for (x86_64 numbers, <sys/syscall.h>). */
-enum procstate_wait {
-	PROCSTATE_WAIT_OTHER,    /* a call not listed below */
-	PROCSTATE_WAIT_FD,       /* read, write, recvfrom, accept, connect ...: on args[fd_arg] */
-	PROCSTATE_WAIT_POLL,     /* poll, ppoll (args[1] fds), select, pselect6 (fds < args[0]) */
-	PROCSTATE_WAIT_EPOLL,    /* epoll_wait, epoll_pwait(2): on the epoll fd args[0] */
-	PROCSTATE_WAIT_CHILD,    /* wait4, waitid */
-	PROCSTATE_WAIT_FUTEX,    /* futex: a lock or a condition */
-	PROCSTATE_WAIT_SLEEP,    /* nanosleep, clock_nanosleep */
-	PROCSTATE_WAIT_SIGNAL,   /* pause, rt_sigsuspend, rt_sigtimedwait */
-};
-
-/* The name of system call nr ("read"), or NULL for one cowprof does not
- * know; *wait its class and *fd_arg the index of its fd argument (-1 when it
- * has none). */
-const char *procstate_syscall_name(long nr, enum procstate_wait *wait,
-				   int *fd_arg);
-
-/* ---- what a file descriptor is: readlink of /proc/PID/fd/N -------------- */
-
-enum procstate_fd_kind {
-	PROCSTATE_FD_UNKNOWN,    /* not read, or unreadable */
-	PROCSTATE_FD_PATH,       /* a path: file, device, tty, directory */
-	PROCSTATE_FD_PIPE,       /* "pipe:[ino]" */
-	PROCSTATE_FD_SOCKET,     /* "socket:[ino]" */
-	PROCSTATE_FD_ANON,       /* "anon_inode:[eventfd]", "anon_inode:inotify" */
-	PROCSTATE_FD_OTHER,      /* another "type:[ino]" ("net:[...]", "pidfd:[...]") */
-};
-
-struct procstate_fdlink {
-	enum procstate_fd_kind kind;
-	uint64_t inode;          /* pipe, socket and other "type:[ino]" links */
-	char *name;              /* owned: the path, the anon inode's name
-				  * ("eventpoll"), the other link's type ("net");
-				  * "" for pipes and sockets */
-};
-
-/* Parse the target of a /proc/PID/fd/N link. Returns 0 or -EINVAL (empty).
- * Release with procstate_fdlink_release. */
-int procstate_fdlink_parse(const char *text, size_t len,
-			   struct procstate_fdlink *l);
-void procstate_fdlink_release(struct procstate_fdlink *l);
-
-/* ---- sockets: /proc/PID/net/{unix,tcp,tcp6,udp,udp6} -------------------- */
-
-struct procstate_unix_sock {
-	uint64_t inode;          /* 0 for a connection not yet accepted */
-	unsigned flags;          /* __SO_ACCEPTCON (0x10000): listening */
-	int type;                /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
-	int state;               /* SS_UNCONNECTED 1, SS_CONNECTING 2, SS_CONNECTED 3 ... */
-	char *path;              /* owned; "" if unbound; abstract names start with '@' */
-};
-
-#define PROCSTATE_UNIX_LISTENING 0x10000u
-
-/* Parse /proc/net/unix into a new array (*out, free with
- * procstate_unix_socks_free) of *n sockets. Returns 0 or -EINVAL. */
-int procstate_net_unix_parse(const char *text, size_t len,
-			     struct procstate_unix_sock **out, size_t *n);
-void procstate_unix_socks_free(struct procstate_unix_sock *s, size_t n);
-
-enum procstate_proto { PROCSTATE_TCP, PROCSTATE_UDP };
-
-struct procstate_inet_sock {
-	uint64_t inode;
-	int family;              /* AF_INET or AF_INET6 */
-	enum procstate_proto proto;
-	uint8_t local[16], remote[16];  /* network byte order; 4 bytes for AF_INET */
-	uint16_t local_port, remote_port;
-	int state;               /* the kernel's TCP_* (1 ESTABLISHED, 10 LISTEN, 7 CLOSE) */
-};
-
-/* Parse /proc/net/tcp (family AF_INET, proto PROCSTATE_TCP), tcp6, udp or
- * udp6 into a new array the caller frees. Returns 0 or -EINVAL. */
-int procstate_net_inet_parse(const char *text, size_t len, int family,
-			     enum procstate_proto proto,
-			     struct procstate_inet_sock **out, size_t *n);
-
-/* "127.0.0.1:8000", "[::1]:8000" into a new string the caller frees. */
-char *procstate_inet_addr(int family, const uint8_t *addr, uint16_t port);
-
-/* Name of a TCP state: "ESTABLISHED", "LISTEN", ... ("?" when unknown). */
-const char *procstate_tcp_state_name(int state);
-
-/* ---- NETLINK_SOCK_DIAG for unix sockets (what `ss -xp` uses) ------------ */
-
-struct procstate_unix_diag {
-	uint64_t inode;
-	int type;                /* SOCK_STREAM ... */
-	int state;               /* TCP_ESTABLISHED 1, TCP_LISTEN 10, TCP_CLOSE 7 */
-	bool has_peer;           /* the reply carried UNIX_DIAG_PEER */
-	uint64_t peer_inode;     /* 0: no peer, or a connection not yet accepted */
-	uint32_t *icons;         /* owned: the client inodes of the connections
-				  * queued on a listener, not yet accepted */
-	size_t nicons;
-	char *name;              /* owned: bound name, "" if none, '@' for abstract */
-	bool has_rqlen;
-	uint32_t rqueue, wqueue; /* listeners: queued connections and backlog */
-};
-
-struct procstate_unix_diag_list {
-	struct procstate_unix_diag *items;
-	size_t n, cap;
-};
-
-/* Parse one datagram of SOCK_DIAG_BY_FAMILY replies for AF_UNIX, appending
- * each socket to list (which the caller zeroes first and releases with
- * procstate_unix_diag_list_release). *done is set when the datagram holds
- * NLMSG_DONE or an error. Returns 0, the negative errno of an NLMSG_ERROR
- * reply (-ENOENT: no socket has that inode), or -EINVAL if malformed. */
-int procstate_unix_diag_parse(const void *buf, size_t len,
-			      struct procstate_unix_diag_list *list, bool *done);
-void procstate_unix_diag_list_release(struct procstate_unix_diag_list *list);
-void procstate_unix_diag_release(struct procstate_unix_diag *d);
-
-/* Ask the kernel about the unix socket with this inode, in cowprof's network
- * namespace, with its name, peer, queued connections and queue lengths.
- * Fills *out (release with procstate_unix_diag_release). Returns 0, -ENOENT
- * if there is no such socket, or -errno (-EPROTONOSUPPORT without
- * CONFIG_UNIX_DIAG). */
-int procstate_unix_diag_query(uint64_t inode, struct procstate_unix_diag *out);
-
-/* Dump every unix socket whose state bit (1 << TCP_*) is in states_mask,
- * with the same attributes, into list (zeroed by the caller). Returns 0 or
- * -errno. */
-int procstate_unix_diag_dump(uint32_t states_mask,
-			     struct procstate_unix_diag_list *list);
+#include "collectors/syscall.h"
 
 /* ---- which processes hold a pipe or socket ------------------------------ */
 
 struct procstate_fdref {
 	int pid;
 	int fd;
-	enum procstate_fd_kind kind; /* PROCSTATE_FD_PIPE or PROCSTATE_FD_SOCKET */
+	enum fdlink_kind kind;   /* FDLINK_PIPE or FDLINK_SOCKET */
 	uint64_t inode;
 };
 
@@ -226,15 +73,16 @@ struct procstate {
 	unsigned flags;          /* PF_* */
 	uint64_t cpu_ticks;      /* utime + stime, in clock ticks (sysconf(_SC_CLK_TCK)) */
 	char *wchan;             /* owned; NULL when not sleeping in the kernel */
-	struct procstate_syscall sc;
+	struct syscall_info sc;  /* sc.nr is -2 when the file could not be read
+				  * (no ptrace access, zombie) */
 	const char *sc_name;     /* static; NULL when unknown or not in a call */
-	enum procstate_wait wait;
+	enum syscall_wait wait;
 	int fd;                  /* the fd argument of the call, -1 if none */
-	struct procstate_fdlink link;  /* what fd is (kind UNKNOWN if fd < 0) */
+	struct fdlink link;      /* what fd is (kind FDLINK_UNKNOWN if fd < 0) */
 	bool fd_write_side;      /* the call writes to fd (write, sendto ...) */
 	enum procstate_sock sock;
-	struct procstate_unix_sock ux;   /* sock == PROCSTATE_SOCK_UNIX (path owned) */
-	struct procstate_inet_sock inet; /* sock == PROCSTATE_SOCK_INET */
+	struct netsock_unix ux;  /* sock == PROCSTATE_SOCK_UNIX (path owned) */
+	struct netsock_inet inet; /* sock == PROCSTATE_SOCK_INET */
 	int64_t nfds;            /* poll: nfds; select: highest fd + 1; epoll:
 				  * fds registered (-1 unknown) */
 	/* filled by procstate_resolve_peer */

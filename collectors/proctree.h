@@ -1,6 +1,6 @@
 /* proctree.h - find every descendant of a process, with its stat facts */
-#ifndef COWPROF_PROCTREE_H
-#define COWPROF_PROCTREE_H
+#ifndef COWPROF_COLLECTORS_PROCTREE_H
+#define COWPROF_COLLECTORS_PROCTREE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,8 +7,8 @@
  * once, outside any handler; walking is async-signal-safe: no allocation, no
  * locks, no stdio.
  */
-#ifndef COWPROF_PYFRAME_H
-#define COWPROF_PYFRAME_H
+#ifndef COWPROF_COLLECTORS_PYFRAME_H
+#define COWPROF_COLLECTORS_PYFRAME_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -356,7 +356,7 @@ static void close_ring(struct ring *r)
 		close(r->sig_fd);
 }
 
-void sigtrace_free(struct sigtrace *st)
+void sigtrace_close(struct sigtrace *st)
 {
 	if (!st)
 		return;
@@ -460,14 +460,6 @@ static bool clock_accepted(int id, int clockid)
 	return fd >= 0;
 }
 
-static int64_t realtime_minus_monotonic(void)
-{
-	struct timespec r, m;
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
-}
-
 static int open_all(struct sigtrace *st, const struct sigtrace_opts *o,
 		    char *err, size_t errlen)
 {
@@ -485,7 +477,7 @@ static int open_all(struct sigtrace *st, const struct sigtrace_opts *o,
 	if (!clock_accepted(st->layout.signal_id, CLOCK_REALTIME)) {
 		st->clockid = clock_accepted(st->layout.signal_id, CLOCK_MONOTONIC)
 			      ? CLOCK_MONOTONIC : -1;
-		st->layout.time_offset_ns = realtime_minus_monotonic();
+		st->layout.time_offset_ns = util_realtime_offset_ns();
 	}
 	int *cpus;
 	int n = online_cpus(&cpus);
@@ -538,7 +530,7 @@ int sigtrace_open(const struct sigtrace_opts *o, struct sigtrace **out,
 		r = st->epfd < 0 ? -errno : open_all(st, o, err, errlen);
 	}
 	if (r < 0) {
-		sigtrace_free(st);
+		sigtrace_close(st);
 		return r;
 	}
 	*out = st;

@@ -9,8 +9,8 @@
  * their tree. Field offsets come from the tracepoints' tracefs format files
  * (collectors/tracefs.h), never from constants.
  */
-#ifndef COWPROF_SIGTRACE_H
-#define COWPROF_SIGTRACE_H
+#ifndef COWPROF_COLLECTORS_SIGTRACE_H
+#define COWPROF_COLLECTORS_SIGTRACE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -156,10 +156,10 @@ int sigtrace_open(const struct sigtrace_opts *o, struct sigtrace **out,
 		  char *err, size_t errlen);
 
 /* Close every event, unmap the rings and free st. NULL does nothing. */
-void sigtrace_free(struct sigtrace *st);
+void sigtrace_close(struct sigtrace *st);
 
 /* One fd (an epoll set of the per-CPU rings) that polls readable when a
- * ring passed its wakeup mark. Valid until sigtrace_free(). Readiness is
+ * ring passed its wakeup mark. Valid until sigtrace_close(). Readiness is
  * edge-like: after it fires, read until sigtrace_read() returns < max. */
 int sigtrace_fd(const struct sigtrace *st);
 

@@ -1,6 +1,6 @@
 /* smaps.h - parse /proc/PID/smaps and /proc/PID/smaps_rollup */
-#ifndef COWPROF_SMAPS_H
-#define COWPROF_SMAPS_H
+#ifndef COWPROF_COLLECTORS_SMAPS_H
+#define COWPROF_COLLECTORS_SMAPS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,8 +12,8 @@
  * Only x86_64 processes of this kernel are expected: [vdso] is resolved from
  * this process's own vDSO, which is the same image.
  */
-#ifndef COWPROF_SYMBOLS_H
-#define COWPROF_SYMBOLS_H
+#ifndef COWPROF_COLLECTORS_SYMBOLS_H
+#define COWPROF_COLLECTORS_SYMBOLS_H
 
 #include <stddef.h>
 #include <stdint.h>

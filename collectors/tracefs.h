@@ -9,8 +9,8 @@
  * for the time of the read, then unmounted and the directory removed. No
  * tracing setting is ever written.
  */
-#ifndef COWPROF_TRACEFS_H
-#define COWPROF_TRACEFS_H
+#ifndef COWPROF_COLLECTORS_TRACEFS_H
+#define COWPROF_COLLECTORS_TRACEFS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -13,8 +13,8 @@
  * at one place) is answered from a memo of that unwind, exactly.
  * x86_64 only. Not for signal handlers: it allocates and opens files.
  */
-#ifndef COWPROF_UNWIND_H
-#define COWPROF_UNWIND_H
+#ifndef COWPROF_COLLECTORS_UNWIND_H
+#define COWPROF_COLLECTORS_UNWIND_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,12 +1,15 @@
-/* format.h - human-readable sizes and small text helpers for reports */
-#ifndef COWPROF_FORMAT_H
-#define COWPROF_FORMAT_H
+/* format.h - human-readable sizes, signal names and small text helpers */
+#ifndef COWPROF_COMMON_FORMAT_H
+#define COWPROF_COMMON_FORMAT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Write kb as "812 KiB", "12.3 MiB", "1.50 GiB" into buf (at least 16
- * bytes). Returns buf. */
+/* The size of a buffer format_kb's longest text fits in. */
+#define FORMAT_KB_LEN 16
+
+/* Write kb as "812 KiB", "12.3 MiB", "1.50 GiB" into buf (at least
+ * FORMAT_KB_LEN bytes). Returns buf. */
 char *format_kb(uint64_t kb, char *buf, size_t len);
 
 /* Parse a pid (or any positive count) argument: decimal digits only,
@@ -17,6 +20,10 @@ int format_parse_pid(const char *s);
  * overlong forms, surrogates and code points past U+10FFFF are invalid
  * (RFC 3629). Stops at a NUL. */
 int format_utf8_len(const unsigned char *s);
+
+/* The name of signal sig into buf: "SIGTERM", "SIGRTMIN+3" for a
+ * real-time signal, "signal N" for any other number. Returns buf. */
+const char *format_signal_name(int sig, char *buf, size_t len);
 
 /* Write a one-line reason into err (errlen bytes; err may be NULL) and
  * return r: for functions that return -errno with a message. */

@@ -1,7 +1,6 @@
 /* attach.c - fault attribution for a tree cowprof did not start (attach) */
 #include "faults/attach.h"
-#include "faults/burst.h"
-#include "faults/idmap.h"
+#include "collectors/faultring.h"
 #include "collectors/maps.h"
 #include "collectors/pftrace.h"
 #include "collectors/procfs.h"
@@ -10,6 +9,8 @@
 #include "collectors/symbols.h"
 #include "collectors/unwind.h"
 #include "common/util.h"
+#include "faults/burst.h"
+#include "faults/idmap.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -23,8 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NAME_LEN 160
-#define FILE_LEN 336
 
 struct pycode {
 	uint64_t code;
@@ -65,7 +64,7 @@ struct pproc {
 	size_t nmaps;
 	uint64_t layout;            /* unwind_layout of maps */
 	int python;                 /* 1 frames read, -1 none, 0 not looked yet */
-	char status[160];
+	char status[FAULTRING_STATUS_MAX];
 	struct pyframe_layout pl;
 	struct pythread *threads;
 	size_t nthreads, capthreads;
@@ -127,20 +126,6 @@ struct attach {
 };
 
 #define UNKNOWN_PID_WAIT_S 10.0
-
-static double now_realtime(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- per process ---- */
 
@@ -299,7 +284,7 @@ static void name_code(struct attach *fp, struct pproc *p, uint64_t code)
 {
 	if (have_code(p, code))
 		return;
-	char name[NAME_LEN], file[FILE_LEN];
+	char name[FAULTRING_NAME_MAX], file[FAULTRING_FILE_MAX];
 	if (pyframe_code_names(&p->pl, pyframe_read_cached, fp->cache, code, name,
 			       sizeof(name), file, sizeof(file)) < 0)
 		return;
@@ -513,7 +498,7 @@ static bool chains_to(struct attach *fp, struct pproc *p, uint64_t frame,
 /* Now on perf's clock (the samples' t_ns). */
 static uint64_t perf_now(const struct attach *fp)
 {
-	return now_ns() + (uint64_t)pftrace_layout(fp->pf)->time_offset_ns;
+	return util_clock_ns(CLOCK_MONOTONIC) + (uint64_t)pftrace_layout(fp->pf)->time_offset_ns;
 }
 
 static void use_cache(struct attach *fp, struct pproc *p, uint64_t t_ns)
@@ -785,10 +770,10 @@ static void take_sample(struct attach *fp, const struct pftrace_record *r,
 	/* Python first: the thread moves on while we work; one sample in 16
 	 * timed (a clock read costs what the rest of a repeat does) */
 	bool timed = !(fp->rst.samples & 15);
-	uint64_t t0 = timed ? now_ns() : 0;
+	uint64_t t0 = timed ? util_clock_ns(CLOCK_MONOTONIC) : 0;
 	if (r->abi)
 		python_frames(fp, p, r, regs, &ev);
-	uint64_t t1 = timed ? now_ns() : 0;
+	uint64_t t1 = timed ? util_clock_ns(CLOCK_MONOTONIC) : 0;
 	if (r->abi && r->nregs) {
 		int n = unwind_snapshot_in(fp->uw, p->layout, r->pid, p->maps, p->nmaps,
 					   regs, r->stack, r->stack_len, ev.native, NULL,
@@ -799,7 +784,7 @@ static void take_sample(struct attach *fp, const struct pftrace_record *r,
 		ev.native[0] = r->ip;
 		ev.nnative = 1;
 	}
-	uint64_t t2 = timed ? now_ns() : 0;
+	uint64_t t2 = timed ? util_clock_ns(CLOCK_MONOTONIC) : 0;
 	pthread_mutex_lock(&fp->lock);
 	fp->rst.python_ns += t1 - t0;
 	fp->rst.unwind_ns += t2 - t1;
@@ -905,7 +890,7 @@ static void *reader(void *arg)
 		 * quiet for a second: a settled tree then costs ~10 wake-ups
 		 * a second, not 100 */
 		bool quiet = fp->o.burst_period &&
-			     now_ns() - fp->last_record_ns >= 1000000000ULL;
+			     util_clock_ns(CLOCK_MONOTONIC) - fp->last_record_ns >= 1000000000ULL;
 		poll(pfd, 2, quiet ? 100 : 10);
 		bool asked = pfd[1].revents;
 		if (asked) {
@@ -924,7 +909,7 @@ static void *reader(void *arg)
 		uint64_t lost = fp->lost_now;
 		size_t got = pftrace_read(fp->pf, on_record, fp);
 		if (got)
-			fp->last_record_ns = now_ns();
+			fp->last_record_ns = util_clock_ns(CLOCK_MONOTONIC);
 		if (pftrace_may_have_lost(fp->pf) || asked || stop)
 			lost = pftrace_lost(fp->pf);
 		if (fp->o.burst_period)
@@ -1041,7 +1026,7 @@ void attach_free(struct attach *fp)
 			(void)0;
 		pthread_join(fp->thread, NULL);
 	}
-	pftrace_free(fp->pf);
+	pftrace_close(fp->pf);
 	unwinder_free(fp->uw);
 	for (size_t i = 0; i < fp->nprocs; i++) {
 		struct pproc *p = fp->procs[i];
@@ -1210,7 +1195,7 @@ int attach_drain(struct attach *fp, struct faultsink *fs, const struct sink *s,
 	pthread_mutex_unlock(&fp->lock);
 	struct evqueue later = fp->later;
 	memset(&fp->later, 0, sizeof(fp->later));
-	struct drain_ctx c = { fp, fs, s, l, 0, 0, now_realtime(), 0 };
+	struct drain_ctx c = { fp, fs, s, l, 0, 0, util_clock_s(CLOCK_REALTIME), 0 };
 	write_queue(&c, &later);   /* older: first */
 	write_queue(&c, &q);
 	free(later.buf);

@@ -37,8 +37,8 @@
  * its native stack only ("stale"). A cframe outside the stack copy:
  * "unchecked" (the live frames, still subject to the bytecode check).
  */
-#ifndef COWPROF_ATTACH_H
-#define COWPROF_ATTACH_H
+#ifndef COWPROF_FAULTS_ATTACH_H
+#define COWPROF_FAULTS_ATTACH_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,8 +12,8 @@
  * kernel), except for the end of a burst (no samples: the reader's clock
  * in the same time base). Pure: unit-tested.
  */
-#ifndef COWPROF_BURST_H
-#define COWPROF_BURST_H
+#ifndef COWPROF_FAULTS_BURST_H
+#define COWPROF_FAULTS_BURST_H
 
 #include <stdbool.h>
 #include <stdint.h>

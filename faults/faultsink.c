@@ -1,11 +1,11 @@
 /* faultsink.c - move first-write events from the preload rings into a session */
 #include "faults/faultsink.h"
-#include "faults/idmap.h"
 #include "collectors/faultring.h"
 #include "collectors/maps.h"
 #include "collectors/procfs.h"
 #include "collectors/symbols.h"
 #include "common/util.h"
+#include "faults/idmap.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -86,7 +86,7 @@ void faultsink_free(struct faultsink *fs)
 	if (!fs)
 		return;
 	for (size_t i = 0; i < fs->nrings; i++) {
-		faultring_free(fs->rings[i].r);
+		faultring_close(fs->rings[i].r);
 		free(fs->rings[i].path);
 	}
 	for (size_t i = 0; i < fs->nmaps; i++)
@@ -189,9 +189,7 @@ static const struct pmaps *maps_of(struct faultsink *fs, int pid, bool reload)
 	if (maps_parse(text, len, &m->r, &m->n) < 0)
 		m->n = 0;
 	free(text);
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	m->read_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	m->read_at = util_clock_s(CLOCK_REALTIME);
 	return m;
 }
 
@@ -454,7 +452,7 @@ static int drain_ring(struct faultsink *fs, const struct sink *s, struct ring *r
 static void close_ring(struct faultsink *fs, size_t i)
 {
 	struct ring *rg = &fs->rings[i];
-	faultring_free(rg->r);
+	faultring_close(rg->r);
 	rg->r = NULL;
 	unlink(rg->path);
 	/* keep the entry: a pid's ring is read once (its events counted) */

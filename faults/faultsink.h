@@ -8,14 +8,14 @@
  * distinct address of a process) and its Python frames named, frames and
  * stacks stored once.
  */
-#ifndef COWPROF_FAULTSINK_H
-#define COWPROF_FAULTSINK_H
+#ifndef COWPROF_FAULTS_FAULTSINK_H
+#define COWPROF_FAULTS_FAULTSINK_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "measure/sink.h"
 #include "collectors/faultring.h"
+#include "measure/sink.h"
 
 struct faultsink;
 

@@ -4,8 +4,8 @@
  * session id of its frame, a list of frame ids to the id of the stack, so
  * that each distinct thing is symbolized and stored once.
  */
-#ifndef COWPROF_IDMAP_H
-#define COWPROF_IDMAP_H
+#ifndef COWPROF_FAULTS_IDMAP_H
+#define COWPROF_FAULTS_IDMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* preload.c - set up fault attribution for `cowprof run` */
+/* preloadenv.c - set up fault attribution for `cowprof run` */
 #include "faults/preloadenv.h"
 #include "common/format.h"
 #include "common/util.h"

@@ -1,12 +1,12 @@
-/* preload.h - set up fault attribution for `cowprof run`
+/* preloadenv.h - set up fault attribution for `cowprof run`
  *
  * run starts its command with libcowprof_preload.so in LD_PRELOAD and
  * COWPROF_SPOOL naming a private spool folder, where the library writes
  * each forked process's first writes (collectors/faultring.h) and the
  * recorder reads them (faults/faultsink.h).
  */
-#ifndef COWPROF_PRELOADENV_H
-#define COWPROF_PRELOADENV_H
+#ifndef COWPROF_FAULTS_PRELOADENV_H
+#define COWPROF_FAULTS_PRELOADENV_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 /* cow.c - what each process of a tree shares with its parent, and costs */
 #include "measure/cow.h"
-#include "measure/pfntab.h"
 #include "common/util.h"
+#include "measure/pfntab.h"
 
 #include <errno.h>
 #include <pthread.h>

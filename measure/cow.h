@@ -15,8 +15,8 @@
  * tree's own pagemaps; /proc/kpagecount is read only for pages that are
  * also mapped outside the tree (file pages, non-exclusive pages seen once).
  */
-#ifndef COWPROF_COW_H
-#define COWPROF_COW_H
+#ifndef COWPROF_MEASURE_COW_H
+#define COWPROF_MEASURE_COW_H
 
 #include <stddef.h>
 #include <stdint.h>

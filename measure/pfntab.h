@@ -4,8 +4,8 @@
  * per-page facts in plain arrays indexed by it and remember the index of a
  * page instead of hashing its PFN again.
  */
-#ifndef COWPROF_PFNTAB_H
-#define COWPROF_PFNTAB_H
+#ifndef COWPROF_MEASURE_PFNTAB_H
+#define COWPROF_MEASURE_PFNTAB_H
 
 #include <stddef.h>
 #include <stdint.h>

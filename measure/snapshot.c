@@ -1,10 +1,10 @@
 /* snapshot.c - one measurement of a whole process tree */
 #include "measure/snapshot.h"
-#include "common/format.h"
 #include "collectors/kpage.h"
 #include "collectors/pagemap.h"
 #include "collectors/pagescan.h"
 #include "collectors/proctree.h"
+#include "common/format.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -16,13 +16,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The kernel's mapcounts, less cowprof's own mappings: cowprof maps libc
  * and ld.so like its target, and a page it maps would otherwise count as
@@ -273,8 +266,8 @@ int snapshot_take(int root_pid, const struct snapshot_opts *o,
 	memset(s, 0, sizeof(*s));
 	s->root = root_pid;
 	s->page_size = sysconf(_SC_PAGESIZE);
-	s->time = now_s(CLOCK_REALTIME);
-	double t0 = now_s(CLOCK_MONOTONIC);
+	s->time = util_clock_s(CLOCK_REALTIME);
+	double t0 = util_clock_s(CLOCK_MONOTONIC);
 	if (s->page_size != 4096)
 		return format_error(err, errlen, -ENOTSUP, "page size %ld is not supported "
 			    "(only 4096)", s->page_size);
@@ -294,7 +287,7 @@ int snapshot_take(int root_pid, const struct snapshot_opts *o,
 		kpage_close(&kp);
 	}
 	proctree_release(&t);
-	s->duration_s = now_s(CLOCK_MONOTONIC) - t0;
+	s->duration_s = util_clock_s(CLOCK_MONOTONIC) - t0;
 	if (r < 0)
 		snapshot_release(s);
 	return r;

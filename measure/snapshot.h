@@ -1,14 +1,14 @@
 /* snapshot.h - one measurement of a whole process tree */
-#ifndef COWPROF_SNAPSHOT_H
-#define COWPROF_SNAPSHOT_H
+#ifndef COWPROF_MEASURE_SNAPSHOT_H
+#define COWPROF_MEASURE_SNAPSHOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "measure/cow.h"
 #include "collectors/maps.h"
 #include "collectors/proctree.h"
+#include "measure/cow.h"
 
 struct snapshot_region {
 	uint64_t start, end;

@@ -3,8 +3,8 @@
  * For the preload library, which must not allocate: the fields point into
  * the text. collectors/maps.c is the full parser for cowprof itself.
  */
-#ifndef COWPROF_MAPLINE_H
-#define COWPROF_MAPLINE_H
+#ifndef COWPROF_PRELOAD_MAPLINE_H
+#define COWPROF_PRELOAD_MAPLINE_H
 
 #include <stdbool.h>
 #include <stddef.h>

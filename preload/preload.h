@@ -1,11 +1,11 @@
 /* preload.h - what the files of libcowprof_preload.so share (internal)
  *
- * preload.c: state, start-up, fork handlers, arming; record.c: recording
+ * preload.c: state, start-up, fork handlers, arming; handler.c: recording
  * and the fault handler; wrappers.c: the libc functions the library
  * replaces. Everything here is hidden: only the wrappers are exported.
  */
-#ifndef COWPROF_PRELOAD_H
-#define COWPROF_PRELOAD_H
+#ifndef COWPROF_PRELOAD_PRELOAD_H
+#define COWPROF_PRELOAD_PRELOAD_H
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -141,7 +141,7 @@ void **preload_resolved(void **slot, const char *name);
 #define REAL(fn) (*(__typeof__(real_##fn) *)preload_resolved((void **)&real_##fn, #fn))
 pid_t preload_my_tid(void);
 
-/* record.c */
+/* handler.c */
 struct range *preload_range_of(uint64_t addr);
 void preload_set_bit(uint64_t *map, uint64_t b, bool on);
 bool preload_take_page(const struct range *r, uint64_t addr);

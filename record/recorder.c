@@ -1,11 +1,11 @@
 /* recorder.c - sample a process tree at a fixed interval into a session */
 #include "record/recorder.h"
-#include "faults/faultsink.h"
+#include "collectors/procevents.h"
 #include "common/format.h"
+#include "common/util.h"
+#include "faults/faultsink.h"
 #include "measure/snapshot.h"
 #include "record/why.h"
-#include "collectors/procevents.h"
-#include "common/util.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -62,13 +62,6 @@ struct rec {
 	struct why *w;         /* wait states, signals, OOM kills */
 	struct watch_tree wt;
 };
-
-static double clock_s(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct track *find_track(struct rec *r, int pid, uint64_t start_ticks)
 {
@@ -155,7 +148,7 @@ static int drain_faults(struct rec *r);
 static void drain_faults_between(struct rec *r)
 {
 	if (!r->faults || r->drain_err ||
-	    clock_s(CLOCK_MONOTONIC) - r->last_drain < FAULT_DRAIN_S)
+	    util_clock_s(CLOCK_MONOTONIC) - r->last_drain < FAULT_DRAIN_S)
 		return;
 	int e = sink_begin(r->s);
 	if (e == 0)
@@ -172,7 +165,7 @@ static bool wait_until(struct rec *r, double deadline)
 		if (should_stop(r))
 			return false;
 		drain_faults_between(r);
-		double left = deadline - clock_s(CLOCK_MONOTONIC);
+		double left = deadline - util_clock_s(CLOCK_MONOTONIC);
 		if (left <= 0)
 			return true;
 		int ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
@@ -192,16 +185,6 @@ static bool wait_until(struct rec *r, double deadline)
 }
 
 /* ---- writing samples ---- */
-
-static const char *signal_name(int sig, char *buf, size_t len)
-{
-	const char *abbrev = sigabbrev_np(sig);
-	if (abbrev)
-		snprintf(buf, len, "SIG%s", abbrev);
-	else
-		snprintf(buf, len, "signal %d", sig);
-	return buf;
-}
 
 /* The connector's exit note of pid. The kernel sends it just after the
  * process turns zombie, so a walk can see the zombie (or the process gone)
@@ -229,7 +212,7 @@ static int record_exit(struct rec *r, struct track *t, double fallback_t)
 	char detail[64], sig[32];
 	if (nt.signal > 0)
 		snprintf(detail, sizeof(detail), "killed by %s",
-			 signal_name(nt.signal, sig, sizeof(sig)));
+			 format_signal_name(nt.signal, sig, sizeof(sig)));
 	else if (nt.code >= 0)
 		snprintf(detail, sizeof(detail), "exit %d", nt.code);
 	else
@@ -446,7 +429,7 @@ static int drain_faults(struct rec *r)
 {
 	if (!r->faults)
 		return 0;
-	r->last_drain = clock_s(CLOCK_MONOTONIC);
+	r->last_drain = util_clock_s(CLOCK_MONOTONIC);
 	if (r->drain_err)
 		return r->drain_err;
 	struct faultsink_lookup l = { r, fault_process_id, fault_region_id,
@@ -487,7 +470,7 @@ static int write_sample(struct rec *r, const struct snapshot *snap)
 
 static void progress(struct rec *r, double elapsed)
 {
-	char sz[16];
+	char sz[FORMAT_KB_LEN];
 	size_t alive = 0;
 	for (size_t i = 0; i < r->ntr; i++)
 		alive += r->tr[i].alive;
@@ -522,7 +505,7 @@ static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
 	int e = snapshot_take(r->root, &so, &snap, err, errlen);
 	if (e == -ESRCH && r->sum->samples > 0) {
 		*done = true;
-		e = finish_root(r, clock_s(CLOCK_REALTIME));
+		e = finish_root(r, util_clock_s(CLOCK_REALTIME));
 		return e ? format_error(err, errlen, e, "writing the session failed") : 0;
 	}
 	if (e < 0)
@@ -577,23 +560,23 @@ static int close_watch(struct rec *r)
 	why_drain(r->w);
 	int e = sink_begin(r->s);
 	if (e == 0)
-		e = why_store(r->w, r->s, clock_s(CLOCK_REALTIME), true, &r->wt);
+		e = why_store(r->w, r->s, util_clock_s(CLOCK_REALTIME), true, &r->wt);
 	int c = sink_end_sample(r->s);
-	why_free(r->w);
+	why_close(r->w);
 	return e ? e : c;
 }
 
 static void init_clocks(struct rec *r)
 {
-	double real = clock_s(CLOCK_REALTIME);
-	r->boot_epoch = real - clock_s(CLOCK_BOOTTIME);
-	r->mono_epoch = real - clock_s(CLOCK_MONOTONIC);
+	double real = util_clock_s(CLOCK_REALTIME);
+	r->boot_epoch = real - util_clock_s(CLOCK_BOOTTIME);
+	r->mono_epoch = real - util_clock_s(CLOCK_MONOTONIC);
 	r->hz = sysconf(_SC_CLK_TCK);
 }
 
 static int loop(struct rec *r, char *err, size_t errlen)
 {
-	double t0 = clock_s(CLOCK_MONOTONIC), next = t0;
+	double t0 = util_clock_s(CLOCK_MONOTONIC), next = t0;
 	bool done = false, first = true;
 	int e = 0;
 	while (e == 0 && !done) {
@@ -606,7 +589,7 @@ static int loop(struct rec *r, char *err, size_t errlen)
 			 * the first burst */
 			faultsink_preload(r->faults, r->root);
 		first = false;
-		double elapsed = clock_s(CLOCK_MONOTONIC) - t0;
+		double elapsed = util_clock_s(CLOCK_MONOTONIC) - t0;
 		r->sum->seconds = elapsed;
 		if (r->o->progress)
 			progress(r, elapsed);
@@ -668,7 +651,7 @@ int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 	}
 	faultsink_free(r.faults);
 	if (e == 0)
-		e = sink_add_event(s, clock_s(CLOCK_REALTIME), 0, root, "end",
+		e = sink_add_event(s, util_clock_s(CLOCK_REALTIME), 0, root, "end",
 				      sum->root_exited ? "root exited" : "recording ended");
 	sum->file_bytes = sink_size_bytes(s);
 	procev_close(r.evfd);

@@ -6,8 +6,8 @@
  * it (no CAP_NET_ADMIN), processes that vanish between samples are recorded
  * as exited with an unknown status.
  */
-#ifndef COWPROF_RECORDER_H
-#define COWPROF_RECORDER_H
+#ifndef COWPROF_RECORD_RECORDER_H
+#define COWPROF_RECORD_RECORDER_H
 
 #include <signal.h>
 #include <stdbool.h>

@@ -1,8 +1,10 @@
-/* watch.c - wait states each sample; signals and OOM kills between samples */
+/* why.c - wait states each sample; signals and OOM kills between samples */
 #include "record/why.h"
+#include "collectors/fdlink.h"
 #include "collectors/kmsg.h"
 #include "collectors/pyframe.h"
 #include "collectors/sigtrace.h"
+#include "collectors/syscall.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -79,13 +81,6 @@ struct why {
 	size_t npy, cappy;
 };
 
-static double clock_s(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static bool env_set(const char *name)
 {
 	const char *v = getenv(name);
@@ -116,7 +111,7 @@ int why_open(const struct why_opts *o, struct why **out, char *notice,
 	char reason[CAP_LEN], kreason[CAP_LEN] = "";
 	w->o = *o;
 	w->hz = sysconf(_SC_CLK_TCK);
-	w->mono_epoch = clock_s(CLOCK_REALTIME) - clock_s(CLOCK_MONOTONIC);
+	w->mono_epoch = util_clock_s(CLOCK_REALTIME) - util_clock_s(CLOCK_MONOTONIC);
 	open_perf(w, reason, sizeof(reason));
 	w->kfd = -1;
 	if (!w->o.no_kmsg && !env_set("COWPROF_NO_KMSG")) {
@@ -147,11 +142,11 @@ int why_open(const struct why_opts *o, struct why **out, char *notice,
 	return 0;
 }
 
-void why_free(struct why *w)
+void why_close(struct why *w)
 {
 	if (!w)
 		return;
-	sigtrace_free(w->st);
+	sigtrace_close(w->st);
 	if (w->kfd >= 0)
 		close(w->kfd);
 	for (size_t i = 0; i < w->nctx; i++)
@@ -260,7 +255,7 @@ void why_drain(struct why *w)
 
 char *why_syscall_text(const struct procstate *ps, char *buf, size_t len)
 {
-	if (ps->sc.kind != PROCSTATE_SC_IN)
+	if (ps->sc.kind != SYSCALL_IN)
 		snprintf(buf, len, "%s", "");
 	else if (ps->sc_name && ps->fd >= 0)
 		snprintf(buf, len, "%s(fd %d)", ps->sc_name, ps->fd);
@@ -276,11 +271,11 @@ char *why_syscall_text(const struct procstate *ps, char *buf, size_t len)
  * the fdinfo of every holder: readers x holders reads otherwise). */
 static bool same_pipe_as_earlier(struct procstate *ps, size_t i)
 {
-	if (ps[i].link.kind != PROCSTATE_FD_PIPE)
+	if (ps[i].link.kind != FDLINK_PIPE)
 		return false;
 	for (size_t k = 0; k < i; k++) {
 		const struct procstate *e = &ps[k];
-		if (e->link.kind != PROCSTATE_FD_PIPE || e->peer != PROCSTATE_PEER_PIPE ||
+		if (e->link.kind != FDLINK_PIPE || e->peer != PROCSTATE_PEER_PIPE ||
 		    e->link.inode != ps[i].link.inode ||
 		    e->fd_write_side != ps[i].fd_write_side)
 			continue;

@@ -1,8 +1,8 @@
-/* watch.h - why the recorded processes wait or die: each sample, what every
+/* why.h - why the recorded processes wait or die: each sample, what every
  * process is blocked on; between samples, the signals sent to the tree and
  * the OOM kills of its processes
  *
- * The recorder's part of issue 10. Wait states come from collectors/
+ * Described in docs/recorder.md. Wait states come from collectors/
  * procstate.h (the fd table of the tree is scanned only in samples where
  * some process waits on a pipe or socket). Signals and OOM kills come from
  * the signal_generate, mark_victim and sched_process_exit tracepoints
@@ -15,17 +15,17 @@
  * sender's exit, if it follows, is known ("SIGTERM from 6976, exiting"), and
  * so that a target forked between two samples has its row by then.
  */
-#ifndef COWPROF_WHY_H
-#define COWPROF_WHY_H
+#ifndef COWPROF_RECORD_WHY_H
+#define COWPROF_RECORD_WHY_H
 
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collectors/procstate.h"
 #include "measure/sink.h"
 #include "measure/snapshot.h"
-#include "collectors/procstate.h"
 
 /* A sender that exits within this many seconds after sending is "exiting". */
 #define WHY_SETTLE_S 1.0
@@ -61,7 +61,7 @@ int why_open(const struct why_opts *o, struct why **out, char *notice,
 	       size_t noticelen);
 
 /* Close every source and free w. NULL does nothing. */
-void why_free(struct why *w);
+void why_close(struct why *w);
 
 /* What the session's meta records: signals "perf" or "absent: REASON";
  * OOM kills "perf+kmsg", "perf", "kmsg" or "absent: REASON". Borrowed

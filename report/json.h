@@ -1,6 +1,6 @@
 /* json.h - a small streaming JSON writer */
-#ifndef COWPROF_JSON_H
-#define COWPROF_JSON_H
+#ifndef COWPROF_REPORT_JSON_H
+#define COWPROF_REPORT_JSON_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -65,17 +65,6 @@ char *report_column_name(const char *path)
 	return name;
 }
 
-const char *report_target(const struct session_data *d)
-{
-	const char *t = session_meta(d, SINK_META_TARGET);
-	if (t && *t)
-		return t;
-	for (size_t i = 0; i < d->nprocs; i++)
-		if (d->procs[i].parent < 0)
-			return d->procs[i].cmd;
-	return "";
-}
-
 void report_put_text(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)

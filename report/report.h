@@ -7,8 +7,8 @@
  * format: report_text.c, report_json.c, report_csv.c, report_html.c,
  * report_openmetrics.c, report_compare.c; shared helpers in report.c.
  */
-#ifndef COWPROF_REPORT_H
-#define COWPROF_REPORT_H
+#ifndef COWPROF_REPORT_REPORT_H
+#define COWPROF_REPORT_REPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -118,10 +118,6 @@ void report_compare_json(FILE *f, const struct report_column *cols, size_t n);
 char *report_column_name(const char *path);
 
 /* ---- helpers shared by the formatters ---- */
-
-/* The target's command line: meta "target", else the root's command, else
- * "". Borrowed from d. */
-const char *report_target(const struct session_data *d);
 
 /* Write s for a terminal: control characters become '?'. */
 void report_put_text(FILE *f, const char *s);

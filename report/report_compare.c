@@ -1,8 +1,8 @@
 /* report_compare.c - sessions side by side, one column each, as text or JSON */
-#include "report/report.h"
 #include "common/format.h"
-#include "report/json.h"
 #include "common/util.h"
+#include "report/json.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -215,7 +215,7 @@ void report_column_init(struct report_column *col, const char *path,
 {
 	col->path = path;
 	col->name = report_column_name(path);
-	col->target = xstrdup(report_target(d));
+	col->target = xstrdup(analysis_target(d));
 	analysis_strategy(d, &col->s);
 }
 

@@ -1,6 +1,6 @@
 /* report_csv.c - a recorded session as CSV: one row per process per sample */
-#include "report/report.h"
 #include "common/util.h"
+#include "report/report.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -4,16 +4,15 @@
  * page is also well-formed XML (XHTML syntax: closed void elements, every
  * string escaped), so XML tools can check and read it.
  */
-#include "report/report.h"
 #include "common/format.h"
 #include "common/util.h"
+#include "report/report.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SZ 16
 /* More points than this in one curve are thinned to it. */
 #define CHART_MAX_POINTS 1500
 
@@ -235,8 +234,8 @@ static void td(FILE *f, const char *cls, const char *text)
 
 static void td_kb(FILE *f, uint64_t kb)
 {
-	char b[SZ];
-	td(f, NULL, format_kb(kb, b, SZ));
+	char b[FORMAT_KB_LEN];
+	td(f, NULL, format_kb(kb, b, FORMAT_KB_LEN));
 }
 
 static void meta_row(FILE *f, const char *key, const char *value)
@@ -263,7 +262,7 @@ static void summary(FILE *f, const struct report_input *in)
 	const struct session_data *d = in->d;
 	char when[40], dur[24], line[128];
 	fputs("<table class=\"meta\">\n", f);
-	meta_row(f, "target", report_target(d));
+	meta_row(f, "target", analysis_target(d));
 	meta_row(f, "root pid", session_meta(d, SINK_META_ROOT_PID));
 	snprintf(line, sizeof(line), "%s for %s, %zu samples every %gs",
 		 report_utc(in->a->start_time, when, sizeof(when)),
@@ -335,14 +334,14 @@ static void tree_table(FILE *f, const struct report_input *in)
 
 static void td_shared(FILE *f, const struct analysis_proc *p)
 {
-	char b[2][SZ];
+	char b[2][FORMAT_KB_LEN];
 	if (p->role == ANALYSIS_MASTER || !p->sampled || p->shared_pct_first < 0) {
 		fputs("<td>-</td><td>-</td>", f);
 		return;
 	}
 	fprintf(f, "<td>%s (%.0f%%)</td><td>%s (%.0f%%)</td>",
-		format_kb(p->first.shared_with_parent_kb, b[0], SZ), p->shared_pct_first,
-		format_kb(p->last.shared_with_parent_kb, b[1], SZ),
+		format_kb(p->first.shared_with_parent_kb, b[0], FORMAT_KB_LEN), p->shared_pct_first,
+		format_kb(p->last.shared_with_parent_kb, b[1], FORMAT_KB_LEN),
 		p->shared_pct_last < 0 ? 0 : p->shared_pct_last);
 }
 

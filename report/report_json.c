@@ -1,8 +1,9 @@
 /* report_json.c - a recorded session as one JSON object (sizes in kB,
  * times in seconds since the epoch, durations and ages in seconds) */
-#include "report/report.h"
 #include "analysis/callsites.h"
+#include "common/format.h"
 #include "report/json.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static void recording(struct json *j, const struct report_input *in)
 	const struct analysis *a = in->a;
 	json_key(j, "recording");
 	json_object_begin(j);
-	json_kv_string(j, "target", report_target(in->d));
+	json_kv_string(j, "target", analysis_target(in->d));
 	json_kv_double(j, "start", a->start_time, 3);
 	json_kv_double(j, "end", a->end_time, 3);
 	json_kv_double(j, "duration_s", a->end_time - a->start_time, 3);
@@ -332,7 +333,7 @@ static void signal_obj(struct json *j, const struct report_input *in,
 	json_kv_double(j, "t", g->t, 3);
 	json_kv_int(j, "pid", g->pid);
 	json_kv_int(j, "signal", g->signal);
-	json_kv_string(j, "name", analysis_signal_name(g->signal, name, sizeof(name)));
+	json_kv_string(j, "name", format_signal_name(g->signal, name, sizeof(name)));
 	json_kv_int(j, "code", g->code);
 	json_kv_int(j, "sender_pid", g->sender_pid);
 	json_kv_string(j, "sender_cmd", g->sender_cmd);

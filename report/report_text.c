@@ -1,8 +1,8 @@
 /* report_text.c - a recorded session as text for a terminal */
-#include "report/report.h"
 #include "analysis/callsites.h"
 #include "common/format.h"
 #include "common/util.h"
+#include "report/report.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SZ 16   /* format_kb buffers */
 
 /* ---- the header ---- */
 
@@ -30,7 +29,7 @@ static void header_recording(FILE *f, const struct report_input *in)
 		fputs("no samples\n", f);
 		return;
 	}
-	char dur[SZ + 8];
+	char dur[FORMAT_KB_LEN + 8];
 	fprintf(f, "%s for %s", report_utc(a->start_time, when, sizeof(when)),
 		report_duration(a->end_time - a->start_time, dur, sizeof(dur)));
 	fprintf(f, ", %zu sample%s", in->d->nsamples, in->d->nsamples == 1 ? "" : "s");
@@ -44,11 +43,11 @@ static void header_tree_end(FILE *f, const struct analysis *a)
 	if (!a->ntree)
 		return;
 	const struct analysis_tree_point *t = &a->tree[a->ntree - 1];
-	char b[3][SZ];
+	char b[3][FORMAT_KB_LEN];
 	fprintf(f, "at the end %zu process%s: sum of RSS %s, real memory %s; "
 		"sharing saves %s (%.0f%%)\n", t->nprocs, t->nprocs == 1 ? "" : "es",
-		format_kb(t->rss_kb, b[0], SZ), format_kb(t->unique_kb, b[1], SZ),
-		format_kb(t->saving_kb, b[2], SZ), t->saving_pct);
+		format_kb(t->rss_kb, b[0], FORMAT_KB_LEN), format_kb(t->unique_kb, b[1], FORMAT_KB_LEN),
+		format_kb(t->saving_kb, b[2], FORMAT_KB_LEN), t->saving_pct);
 }
 
 static void header(FILE *f, const struct report_input *in)
@@ -57,7 +56,7 @@ static void header(FILE *f, const struct report_input *in)
 	fputs("cowprof report: ", f);
 	report_put_text(f, in->name);
 	fputs("\ntarget     ", f);
-	report_put_text(f, report_target(d));
+	report_put_text(f, analysis_target(d));
 	fputs("  (root pid ", f);
 	report_put_text(f, meta_or(d, "root_pid", "?"));
 	fputs(")\n", f);
@@ -112,22 +111,22 @@ static void put_pid(FILE *f, const struct report_input *in, size_t i, int width)
 
 static void put_kb(FILE *f, uint64_t kb, int width)
 {
-	char b[SZ];
-	fprintf(f, " %*s", width, format_kb(kb, b, SZ));
+	char b[FORMAT_KB_LEN];
+	fprintf(f, " %*s", width, format_kb(kb, b, FORMAT_KB_LEN));
 }
 
 /* "31.0 MiB 97% -> 10.8 MiB 34%", or "-" for the master. */
 static void put_shared(FILE *f, const struct analysis_proc *p)
 {
-	char b[2][SZ], cell[64];
+	char b[2][FORMAT_KB_LEN], cell[64];
 	if (p->role == ANALYSIS_MASTER || !p->sampled || p->shared_pct_first < 0) {
 		fprintf(f, "  %-34s", "-");
 		return;
 	}
 	snprintf(cell, sizeof(cell), "%s %.0f%% -> %s %.0f%%",
-		 format_kb(p->first.shared_with_parent_kb, b[0], SZ),
+		 format_kb(p->first.shared_with_parent_kb, b[0], FORMAT_KB_LEN),
 		 p->shared_pct_first,
-		 format_kb(p->last.shared_with_parent_kb, b[1], SZ),
+		 format_kb(p->last.shared_with_parent_kb, b[1], FORMAT_KB_LEN),
 		 p->shared_pct_last < 0 ? 0 : p->shared_pct_last);
 	fprintf(f, "  %-34s", cell);
 }
@@ -142,7 +141,7 @@ static void put_rate(FILE *f, const struct analysis_proc *p)
 
 static void put_half(FILE *f, const struct analysis_proc *p)
 {
-	char b[SZ + 8];
+	char b[FORMAT_KB_LEN + 8];
 	fprintf(f, " %7s", p->half_shared_s < 0 ? "-" :
 		report_duration(p->half_shared_s, b, sizeof(b)));
 }
@@ -153,7 +152,7 @@ static void process_row(FILE *f, const struct report_input *in, size_t i,
 	const struct analysis_proc *p = &in->a->procs[i];
 	put_pid(f, in, i, width);
 	fprintf(f, "  %-6s ", analysis_role_name(p->role));
-	char life[SZ + 8];
+	char life[FORMAT_KB_LEN + 8];
 	fprintf(f, "%8s", report_duration(p->lifetime_s, life, sizeof(life)));
 	if (p->sampled) {
 		put_kb(f, p->first.rss_kb, 9);
@@ -204,11 +203,11 @@ static void tree_rows(FILE *f, const struct report_input *in)
 		"REAL", "SAVING", "SAVING%");
 	for (size_t r = 0; r < n; r++) {
 		const struct analysis_tree_point *t = &a->tree[rows[r]];
-		char b[3][SZ];
+		char b[3][FORMAT_KB_LEN];
 		fprintf(f, "%+8.1fs %6zu %11s %11s %11s %6.0f%%\n",
 			t->t - a->start_time, t->nprocs,
-			format_kb(t->rss_kb, b[0], SZ), format_kb(t->unique_kb, b[1], SZ),
-			format_kb(t->saving_kb, b[2], SZ), t->saving_pct);
+			format_kb(t->rss_kb, b[0], FORMAT_KB_LEN), format_kb(t->unique_kb, b[1], FORMAT_KB_LEN),
+			format_kb(t->saving_kb, b[2], FORMAT_KB_LEN), t->saving_pct);
 	}
 }
 
@@ -337,7 +336,7 @@ static bool has_why_data(const struct session_data *d)
 static void why_hung(FILE *f, const struct report_input *in)
 {
 	const struct analysis *a = in->a;
-	char b[2][SZ + 8];
+	char b[2][FORMAT_KB_LEN + 8];
 	fprintf(f, "  hung (blocked in one place, no CPU used, no memory change, "
 		"for %s or more): ", report_duration(a->hung_after_s, b[0], sizeof(b[0])));
 	if (!a->hung) {
@@ -394,7 +393,7 @@ static void why_signal(FILE *f, const struct report_input *in,
 {
 	char name[24];
 	fprintf(f, "    %+8.1fs  %-8s to %d from ", g->t - in->a->start_time,
-		analysis_signal_name(g->signal, name, sizeof(name)), g->pid);
+		format_signal_name(g->signal, name, sizeof(name)), g->pid);
 	if (g->code == 0x80 || g->sender_pid == 0) {
 		fputs("the kernel", f);
 	} else {
@@ -430,7 +429,7 @@ static void why_ooms(FILE *f, const struct report_input *in)
 {
 	const struct session_data *d = in->d;
 	const char *src = session_meta(d, SINK_META_OOM_KILLS);
-	char b[3][SZ];
+	char b[3][FORMAT_KB_LEN];
 	fprintf(f, "  OOM kills (%s):%s\n", src ? src : "not recorded",
 		d->nooms ? "" : " none");
 	for (size_t k = 0; k < d->nooms; k++) {
@@ -444,8 +443,8 @@ static void why_ooms(FILE *f, const struct report_input *in)
 		fputs(" in cgroup ", f);
 		report_put_text(f, o->cgroup && *o->cgroup ? o->cgroup : "(unknown)");
 		fprintf(f, ": anon %s, file %s, total vm %s\n",
-			format_kb(o->anon_rss_kb, b[0], SZ), format_kb(o->file_rss_kb, b[1], SZ),
-			format_kb(o->total_vm_kb, b[2], SZ));
+			format_kb(o->anon_rss_kb, b[0], FORMAT_KB_LEN), format_kb(o->file_rss_kb, b[1], FORMAT_KB_LEN),
+			format_kb(o->total_vm_kb, b[2], FORMAT_KB_LEN));
 	}
 }
 

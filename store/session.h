@@ -5,8 +5,8 @@
  * WAL mode, so a recorder killed with SIGKILL loses at most the sample it
  * was writing. All SQL of cowprof lives in session.c.
  */
-#ifndef COWPROF_SESSION_H
-#define COWPROF_SESSION_H
+#ifndef COWPROF_STORE_SESSION_H
+#define COWPROF_STORE_SESSION_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,20 +84,6 @@ char *tui_model_wait_text(const struct tui_model *m, const struct tui_row *r,
 	return buf;
 }
 
-/* The first sample at or after t (the last one if none). */
-static size_t sample_after(const struct session_data *d, double t)
-{
-	size_t lo = 0, hi = d->nsamples;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->samples[mid].t < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < d->nsamples ? lo : d->nsamples - 1;
-}
-
 static int mark_rank(char c)
 {
 	return c == 'O' ? 4 : c == 'K' ? 3 : c == 'T' ? 2 : c == 'S' ? 1 : 0;
@@ -105,7 +92,7 @@ static int mark_rank(char c)
 static void put_mark(const struct session_data *d, int w, double t, char c,
 		     char *marks)
 {
-	int col = tui_sample_column(d->nsamples, w, sample_after(d, t));
+	int col = tui_sample_column(d->nsamples, w, analysis_sample_after(d, t));
 	if (mark_rank(c) > mark_rank(marks[col]))
 		marks[col] = c;
 }
@@ -122,7 +109,7 @@ size_t tui_model_signal_marks(const struct tui_model *m, int proc, int w,
 		return 0;
 	for (size_t k = 0; k < d->nsignals; k++) {
 		const struct session_signal *g = &d->signals[k];
-		if (g->signal == 17 /* SIGCHLD */ || g->process < 0 ||
+		if (g->signal == SIGCHLD || g->process < 0 ||
 		    (proc >= 0 && g->process != proc))
 			continue;
 		put_mark(d, w, g->t, g->signal == 9 ? 'K' : g->signal == 15 ? 'T' : 'S',

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/util.h"
 #include "common/format.h"
+#include "common/util.h"
 
 enum {
 	PAIR_SHARED = 1,
@@ -255,14 +255,6 @@ static char *format_age(double s, char *buf, size_t len)
 	return buf;
 }
 
-static const char *target_of(const struct session_data *d)
-{
-	const char *t = session_meta(d, SINK_META_TARGET);
-	if (!t)
-		t = session_meta(d, SINK_META_COMMAND);
-	return t ? t : "";
-}
-
 /* ---- header and footer ---- */
 
 static void draw_head(struct tui_view *v, const struct tui_model *m,
@@ -279,7 +271,7 @@ static void draw_head(struct tui_view *v, const struct tui_model *m,
 					sizeof(buf), COLS));
 	else
 		put(0, 0, bar, " cowprof %s  target: %s", title,
-		    ascii(target_of(d), buf, sizeof(buf), COLS));
+		    ascii(analysis_target(d), buf, sizeof(buf), COLS));
 
 	double span = a->end_time > a->start_time ? a->end_time - a->start_time : 0;
 	put(1, 0, A_BOLD, "time +%.1fs of %.1fs", tui_model_offset_s(m), span);
@@ -513,15 +505,6 @@ static void draw_chart_column(struct tui_view *v, int x, int ybottom, int h,
 	attrset(A_NORMAL);
 }
 
-/* The first sample at or after t (events show where they were seen). */
-static size_t sample_at(const struct session_data *d, double t)
-{
-	for (size_t k = 0; k < d->nsamples; k++)
-		if (d->samples[k].t >= t)
-			return k;
-	return d->nsamples ? d->nsamples - 1 : 0;
-}
-
 /* Events of the process sel (and forks and exits of its children), or
  * all of them for the tree, as letters under the chart. */
 static void draw_events(const struct tui_model *m, int sel, bool tree, int y,
@@ -536,7 +519,7 @@ static void draw_events(const struct tui_model *m, int sel, bool tree, int y,
 			continue;
 		if (!tree && ev->proc != sel && m->d->procs[ev->proc].parent != sel)
 			continue;
-		size_t k = sample_at(m->d, ev->t);
+		size_t k = analysis_sample_after(m->d, ev->t);
 		int c = tui_sample_column(m->d->nsamples, w, k);
 		put(y, x0 + c, mark == 'X' ? A_BOLD : A_NORMAL, "%c", mark);
 	}
@@ -715,7 +698,7 @@ static int draw_site_table(struct tui_view *v, struct tui_model *m, int y,
 	put(y++, 0, head, "%8s %8s %5s  %s", "PAGES", "SIZE", "PROCS",
 	    python ? "PYTHON LINE (innermost Python frame)"
 		   : "NATIVE FUNCTION (innermost frame)");
-	char size[16], label[512];
+	char size[FORMAT_KB_LEN], label[512];
 	uint64_t page_kb = callsites_page_kb(m->d);
 	for (size_t i = 0; i < n; i++) {
 		tui_format_size(top[i].pages * page_kb, size, sizeof(size));

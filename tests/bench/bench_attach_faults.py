@@ -24,7 +24,7 @@ the same run:
 
 Best and median of ROUNDS (BENCH_ROUNDS, default 9), and the median of
 each round's own ratio (the modes in a shuffled order each round). Prints figures; no assertion.
-Targets (issue 7): <= 10% fewer requests while first writes happen, <= 1%
+Targets: <= 10% fewer requests while first writes happen, <= 1%
 once settled."""
 import os
 import random

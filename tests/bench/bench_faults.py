@@ -4,7 +4,7 @@ plain (nothing armed); the raw mechanisms (mprotect + SIGSEGV, userfaultfd
 WP + SIGBUS, nothing recorded); libcowprof_preload.so with no stacks, with
 native stacks, and, in a /usr/bin/python3 child, with native + Python
 stacks. Rounds alternate the setups; the best round of each is shown.
-Prints figures and ratios; no assertion. Targets (issue 6): <= 5 us added
+Prints figures and ratios; no assertion. Targets: <= 5 us added
 without stacks, <= 25 us with native + Python stacks."""
 import os
 import re

@@ -2,7 +2,7 @@
 """procstate benchmark: the cost of reading what each process of a tree of
 50 (the forktree root and 49 sleeping children) waits on, against one
 snapshot of the same tree (build/bench_procstate does both in one process).
-Issue 10's target: <= 10% of a sample's time. No assertion: figures only."""
+Target: <= 10% of a sample's time. No assertion: figures only."""
 import json
 import os
 import signal

@@ -7,9 +7,9 @@ and a SIGCHLD signal_generate: the worst case for these events) and gunicorn
 requests per second under wrk; and the cost of one event, from a loop of
 kill(self, SIGWINCH) (ignored: one signal_generate each, nothing else).
 The machine is shared and noisy: each line gives the best run of each
-setup (best-of, as in KERNEL-FACTS) and the median ratio of adjacent
+setup (best-of, as in docs/kernel.md) and the median ratio of adjacent
 closed/open pairs. Prints figures and ratios; no assertion.
-Target (issue 10): no measurable difference."""
+Target: no measurable difference."""
 import json
 import os
 import shutil

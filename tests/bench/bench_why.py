@@ -5,7 +5,7 @@ children, each blocked reading a pipe the parent holds the write end of,
 so that every sample also scans the tree's fd table and resolves the
 pipe's writers (the costly case; sleepers cost less). build/bench_why
 times the walk and the wait states alone, as the recorder does them.
-Issue 10's target: <= 10% of a sample's time. Figures only."""
+Target: <= 10% of a sample's time. Figures only."""
 import os
 import signal
 import subprocess

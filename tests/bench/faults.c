@@ -1,4 +1,4 @@
-/* bench_faults.c - cost of a fork child's first write to an inherited page
+/* faults.c - cost of a fork child's first write to an inherited page
  *
  *   bench_faults MODE PAGES [scattered]
  *

@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 		double t2 = now_ms();
 		for (size_t i = 0; i < t.n; i++)
 			if (procstate_read(NULL, pids[i], &ps[i]) == 0 &&
-			    ps[i].wait == PROCSTATE_WAIT_FD)
+			    ps[i].wait == SYSCALL_WAIT_FD)
 				fd_calls++;
 		double t3 = now_ms();
 		for (size_t i = 0; i < t.n; i++)

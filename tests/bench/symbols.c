@@ -1,4 +1,4 @@
-/* bench_symbols.c - cost of the symbol cache: loading libpython3.11's and
+/* symbols.c - cost of the symbol cache: loading libpython3.11's and
  * the interpreter's symbols, and lookups per second over the executable
  * mappings of a running /usr/bin/python3; and of unwinding that python3's
  * stack from a ptrace snapshot (registers + 16 KiB of stack). Prints

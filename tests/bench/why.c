@@ -8,16 +8,16 @@
  * process from the stat the walk read, the fd table of the tree and peer
  * resolution when some process waits on a pipe or socket, the describe
  * line, one proc_waits row each. Prints the best and the median of RUNS
- * (default 20) of each and the ratio (issue 10's target: <= 10%). */
+ * (default 20) of each and the ratio (target: <= 10%). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "store/session.h"
 #include "measure/snapshot.h"
 #include "record/why.h"
+#include "store/session.h"
 
 static double now_ms(void)
 {
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 	       "wait states (procstate, fd table, rows)", best_wait, med_wait);
 	printf("  added cost: %.1f%% of the walk (best), %.1f%% (median); target <= 10%%\n",
 	       100 * best_wait / best_snap, 100 * med_wait / med_snap);
-	why_free(w);
+	why_close(w);
 	session_close(s);
 	char rm[128];
 	snprintf(rm, sizeof(rm), "%s/w.db", path);

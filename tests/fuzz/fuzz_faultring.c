@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strlen(faultring_python_status(r)) >= FAULTRING_STATUS_MAX)
 			__builtin_trap();
 		free(ev);
-		faultring_free(r);
+		faultring_close(r);
 	}
 	close(fd);
 	return 0;

@@ -5,19 +5,19 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "collectors/procstate.h"
+#include "collectors/fdlink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct procstate_fdlink l;
-	if (procstate_fdlink_parse((const char *)data, size, &l) == 0) {
+	struct fdlink l;
+	if (fdlink_parse((const char *)data, size, &l) == 0) {
 		if (!l.name || strlen(l.name) > size)
 			__builtin_trap();
-		if ((l.kind == PROCSTATE_FD_PIPE || l.kind == PROCSTATE_FD_SOCKET) && l.name[0])
+		if ((l.kind == FDLINK_PIPE || l.kind == FDLINK_SOCKET) && l.name[0])
 			__builtin_trap();
-		procstate_fdlink_release(&l);
+		fdlink_release(&l);
 	}
 	return 0;
 }

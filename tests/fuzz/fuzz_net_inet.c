@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#include "collectors/procstate.h"
+#include "collectors/netsock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -16,16 +16,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	for (int f = 0; f < 2; f++) {
-		struct procstate_inet_sock *v;
+		struct netsock_inet *v;
 		size_t n;
-		if (procstate_net_inet_parse((const char *)data, size, families[f],
-					     PROCSTATE_TCP, &v, &n) < 0)
+		if (netsock_inet_parse((const char *)data, size, families[f],
+				       NETSOCK_TCP, &v, &n) < 0)
 			continue;
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].family != families[f])
 				__builtin_trap();
-			free(procstate_inet_addr(v[i].family, v[i].remote, v[i].remote_port));
-			procstate_tcp_state_name(v[i].state);
+			free(netsock_inet_addr(v[i].family, v[i].remote, v[i].remote_port));
+			netsock_tcp_state_name(v[i].state);
 		}
 		free(v);
 	}

@@ -5,19 +5,19 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "collectors/procstate.h"
+#include "collectors/netsock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct procstate_unix_sock *v;
+	struct netsock_unix *v;
 	size_t n;
-	if (procstate_net_unix_parse((const char *)data, size, &v, &n) == 0) {
+	if (netsock_unix_parse((const char *)data, size, &v, &n) == 0) {
 		for (size_t i = 0; i < n; i++)
 			if (!v[i].path || strlen(v[i].path) > size)
 				__builtin_trap();
-		procstate_unix_socks_free(v, n);
+		netsock_unix_free(v, n);
 	}
 	return 0;
 }

@@ -7,22 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/procstate.h"
+#include "collectors/syscall.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
-	struct procstate_syscall sc;
-	if (procstate_syscall_parse(text, size, &sc) == 0) {
-		if (sc.kind == PROCSTATE_SC_IN && sc.nr < 0)
+	struct syscall_info sc;
+	if (syscall_parse(text, size, &sc) == 0) {
+		if (sc.kind == SYSCALL_IN && sc.nr < 0)
 			__builtin_trap();
-		if (sc.kind != PROCSTATE_SC_IN && sc.nr != -1)
+		if (sc.kind != SYSCALL_IN && sc.nr != -1)
 			__builtin_trap();
-		procstate_syscall_name(sc.nr, NULL, NULL);
+		syscall_name(sc.nr, NULL, NULL);
 	}
-	char *w = procstate_wchan_parse(text, size);
+	char *w = syscall_wchan_parse(text, size);
 	if (w && (strlen(w) == 0 || strlen(w) > size))
 		__builtin_trap();
 	free(w);

@@ -7,21 +7,21 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "collectors/procstate.h"
+#include "collectors/sockdiag.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct procstate_unix_diag_list l = { 0 };
+	struct sockdiag_unix_list l = { 0 };
 	bool done;
-	procstate_unix_diag_parse(data, size, &l, &done);
+	sockdiag_unix_parse(data, size, &l, &done);
 	for (size_t i = 0; i < l.n; i++) {
 		if (!l.items[i].name || strlen(l.items[i].name) > size)
 			__builtin_trap();
 		if (l.items[i].nicons * 4 > size)
 			__builtin_trap();
 	}
-	procstate_unix_diag_list_release(&l);
+	sockdiag_unix_list_release(&l);
 	return 0;
 }

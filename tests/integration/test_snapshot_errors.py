@@ -48,6 +48,32 @@ def test_help_and_version():
         assert run(*args).stdout.startswith("cowprof ")
 
 
+def test_each_command_has_one_synopsis_in_both_helps():
+    """cowprof --help lists each command's synopsis as its own --help does
+    (record's and top's once lacked --fault-period auto in the list)."""
+    lines = run("--help").stdout.splitlines()
+    i = lines.index("commands:") + 1
+    listed = {}
+    while i < len(lines) and lines[i].startswith("  "):
+        name, rest = lines[i].split(None, 1)
+        syn = [rest]
+        i += 1
+        while i + 1 < len(lines) and lines[i + 1].startswith("            "):
+            syn.append(lines[i].strip())  # a continuation, then the summary
+            i += 1
+        listed[name] = " ".join(syn)
+        i += 1  # the summary line
+    assert sorted(listed) == sorted(["snapshot", "record", "run", "top", "view",
+                                     "report", "compare"]), listed
+    assert "--fault-period N|auto" in listed["record"], listed["record"]
+    for name, syn in listed.items():
+        help_lines = run(name, "--help").stdout.split("\n\n")[0].splitlines()
+        head = "usage: cowprof %s " % name
+        assert help_lines[0].startswith(head), help_lines
+        own = " ".join([help_lines[0][len(head):]] + [l.strip() for l in help_lines[1:]])
+        assert own == syn, (name, own, syn)
+
+
 def test_unprivileged_user_gets_a_permission_message():
     with Forktree("-a", "4", "-n", "1", "-w", "1") as ft:
         r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

@@ -1,4 +1,4 @@
-"""Why a process hung or died, as a recorded session tells it (issue 10):
+"""Why a process hung or died, as a recorded session tells it:
 real processes under `cowprof run`, then the session's tables, `report`
 (text and JSON) and the TUI. Three stories: the gunicorn + Manager hang
 (a killed worker's atexit SIGTERMs the Manager's data process; the

@@ -75,6 +75,6 @@ int main(int argc, char **argv)
 	       n, faultring_dropped(r), faultring_self_faults(r),
 	       faultring_kernel_writes(r));
 	free(ev);
-	faultring_free(r);
+	faultring_close(r);
 	return rc < 0 ? 1 : 0;
 }

@@ -151,6 +151,6 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < nper; k++)
 		printf("%s\"%d\":%lu", k ? "," : "", per[k].pid, per[k].n);
 	printf("}}}\n");
-	pftrace_free(pf);
+	pftrace_close(pf);
 	return 0;
 }

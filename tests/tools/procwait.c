@@ -23,7 +23,7 @@
 #include "common/util.h"
 #include "report/json.h"
 
-static const char *fd_kind_name(enum procstate_fd_kind k)
+static const char *fd_kind_name(enum fdlink_kind k)
 {
 	static const char *const n[] = { "unknown", "path", "pipe", "socket", "anon", "other" };
 	return n[k];
@@ -41,7 +41,7 @@ static const char *sock_name(const struct procstate *ps)
 	switch (ps->sock) {
 	case PROCSTATE_SOCK_UNIX: return "unix";
 	case PROCSTATE_SOCK_INET:
-		return ps->inet.proto == PROCSTATE_TCP
+		return ps->inet.proto == NETSOCK_TCP
 		       ? (ps->inet.family == 10 ? "tcp6" : "tcp")
 		       : (ps->inet.family == 10 ? "udp6" : "udp");
 	case PROCSTATE_SOCK_OTHER: return "other";
@@ -68,7 +68,7 @@ static void print_one(const struct procstate *ps)
 	else
 		json_null(&j);
 	json_key(&j, "syscall");
-	if (ps->sc.kind == PROCSTATE_SC_IN)
+	if (ps->sc.kind == SYSCALL_IN)
 		json_int(&j, ps->sc.nr);
 	else
 		json_null(&j);

@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 	drain(st, kfd);
 	printf("{\"end\":true,\"records\":%lu,\"kept\":%lu,\"lost\":%llu}\n", records,
 	       kept_count, (unsigned long long)(st ? sigtrace_lost(st) : 0));
-	sigtrace_free(st);
+	sigtrace_close(st);
 	if (kfd >= 0)
 		close(kfd);
 	free(pids);

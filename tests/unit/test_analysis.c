@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "analysis/analysis.h"
+#include "common/format.h"
 #include "session_fixture.h"
 
 /* Proc indexes of the golden session (session_fixture.h). */
@@ -889,9 +890,36 @@ static void test_analysis_signal_from_itself_and_kernel(void **state)
 	assert_string_equal(buf, "SIGABRT from itself");
 	analysis_exit_cause(&d, 2, buf, sizeof(buf), NULL, NULL);
 	assert_string_equal(buf, "SIGKILL from the kernel");
-	assert_string_equal(analysis_signal_name(15, name, sizeof(name)), "SIGTERM");
-	assert_string_equal(analysis_signal_name(SIGRTMIN + 2, name, sizeof(name)),
+	assert_string_equal(format_signal_name(15, name, sizeof(name)), "SIGTERM");
+	assert_string_equal(format_signal_name(SIGRTMIN + 2, name, sizeof(name)),
 			    "SIGRTMIN+2");
+	session_data_release(&d);
+	sfx_remove(&x);
+}
+
+/* A session is titled by its target, else by its root's command, never by
+ * the cowprof command that recorded it (the TUI once fell back to that). */
+static void test_analysis_target_falls_back_to_the_root_command(void **state)
+{
+	(void)state;
+	struct sfx x;
+	struct session_data d;
+	sfx_open(&x);
+	sfx_meta(&x, SINK_META_COMMAND, "cowprof record 100");
+	sfx_proc(&x, 0, 100, 1, -1, 0, "gunicorn: master [app:app]");
+	sfx_proc(&x, 1, 101, 100, 0, 1, "gunicorn: worker [app:app]");
+	sfx_close(&x);
+	sfx_load(&x, &d);
+	assert_string_equal(analysis_target(&d), "gunicorn: master [app:app]");
+	session_data_release(&d);
+	sfx_remove(&x);
+	sfx_open(&x);
+	sfx_meta(&x, SINK_META_COMMAND, "cowprof record 100");
+	sfx_meta(&x, SINK_META_TARGET, "python3 app.py");
+	sfx_proc(&x, 0, 100, 1, -1, 0, "renamed by setproctitle");
+	sfx_close(&x);
+	sfx_load(&x, &d);
+	assert_string_equal(analysis_target(&d), "python3 app.py");
 	session_data_release(&d);
 	sfx_remove(&x);
 }
@@ -921,6 +949,7 @@ int main(void)
 		GOLDEN(test_analysis_strategy_medians_over_workers),
 		cmocka_unit_test(test_analysis_span_from_samples_without_meta),
 		cmocka_unit_test(test_analysis_empty_session),
+		cmocka_unit_test(test_analysis_target_falls_back_to_the_root_command),
 		cmocka_unit_test(test_analysis_shared_pct),
 		cmocka_unit_test(test_analysis_copy_rate_without_fork_time_from_first_sample),
 		cmocka_unit_test(test_analysis_half_shared_exactly_half_counts),

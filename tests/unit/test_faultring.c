@@ -38,7 +38,7 @@ static struct fixture *make(uint32_t nslots, uint32_t ncodes)
 
 static void destroy(struct fixture *f)
 {
-	faultring_free(f->r);
+	faultring_close(f->r);
 	faultring_writer_close(&f->w);
 	unlink(f->path);
 	rmdir(f->dir);

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "session_fixture.h"
 #include "collectors/faultring.h"
 #include "faults/faultsink.h"
+#include "session_fixture.h"
 
 __attribute__((noinline)) void faultsink_test_writer(void);
 static volatile int sink;

@@ -1,5 +1,6 @@
 /* test_format.c - human-readable sizes and pid arguments */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -113,6 +114,22 @@ static void test_format_parse_pid_rejects_past_int_max(void **state)
 	assert_int_equal(format_parse_pid("99999999999999999999999"), -1);
 }
 
+/* One name per signal everywhere: the recorder's exit events once said
+ * "signal 36" where the reports said "SIGRTMIN+2". */
+static void test_format_signal_name_names_standard_realtime_and_unknown(void **state)
+{
+	(void)state;
+	char name[32];
+	assert_string_equal(format_signal_name(SIGKILL, name, sizeof(name)), "SIGKILL");
+	assert_string_equal(format_signal_name(SIGTERM, name, sizeof(name)), "SIGTERM");
+	assert_string_equal(format_signal_name(SIGRTMIN, name, sizeof(name)), "SIGRTMIN+0");
+	assert_string_equal(format_signal_name(SIGRTMIN + 2, name, sizeof(name)),
+			    "SIGRTMIN+2");
+	assert_string_equal(format_signal_name(SIGRTMAX + 1, name, sizeof(name)),
+			    "signal 65");
+	assert_string_equal(format_signal_name(0, name, sizeof(name)), "signal 0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_format_parse_pid_rejects_non_digits),
 		cmocka_unit_test(test_format_parse_pid_rejects_empty_and_null),
 		cmocka_unit_test(test_format_parse_pid_rejects_past_int_max),
+		cmocka_unit_test(test_format_signal_name_names_standard_realtime_and_unknown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

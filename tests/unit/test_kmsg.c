@@ -6,8 +6,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "fixture.h"
 #include "collectors/kmsg.h"
+#include "fixture.h"
 
 static int parse_fixture(const char *name, struct kmsg_oom *o)
 {

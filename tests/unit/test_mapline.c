@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "collectors/maps.h"
-#include "preload/mapline.h"
 #include "fixture.h"
+#include "preload/mapline.h"
 
 /* Every line of the fixture parses to the same start, end, permissions,
  * inode and path as maps_parse gives (the path up to " (deleted)", which

@@ -641,7 +641,7 @@ static void test_pagemap_fixture_thp_split_and_shared_huge_page(void **state)
 			assert_false(pagemap_exclusive(kid.e[i]));
 		}
 		/* the root's bit 56 is 1 on its split huge page although the
-		 * child shares 16-31 (KERNEL-FACTS.md), 0 on the shared PMD */
+		 * child shares 16-31 (docs/kernel.md), 0 on the shared PMD */
 		assert_int_equal(pagemap_exclusive(root.e[i]), i < 32);
 	}
 	assert_int_equal(kid.va[32], 0x7f269ea00000ULL);

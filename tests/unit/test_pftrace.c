@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixture.h"
 #include "collectors/pftrace.h"
 #include "collectors/unwind.h"
+#include "fixture.h"
 
 #define ROOT FIXTURE_DIR "/tracefs"
 

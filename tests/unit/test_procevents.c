@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fixture.h"
 #include "collectors/procevents.h"
+#include "fixture.h"
 
 static int parse_fixture(const char *name, struct procev *ev)
 {

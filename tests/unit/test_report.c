@@ -20,10 +20,10 @@
 
 #include <cmocka.h>
 
-#include "report/report.h"
-#include "common/format.h"
-#include "session_fixture.h"
 #include "analysis/callsites.h"
+#include "common/format.h"
+#include "report/report.h"
+#include "session_fixture.h"
 
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "tests/golden"
@@ -214,7 +214,7 @@ static void compare_columns(struct report_column cols[2], struct sfx *x)
 	for (int c = 0; c < 2; c++) {
 		sfx_load(&x[c], &d);
 		cols[c] = (struct report_column){ .path = x[c].path, .name = names[c] };
-		cols[c].target = xstrdup(report_target(&d));
+		cols[c].target = xstrdup(analysis_target(&d));
 		analysis_strategy(&d, &cols[c].s);
 		session_data_release(&d);
 	}

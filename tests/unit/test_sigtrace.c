@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fixture.h"
 #include "collectors/sigtrace.h"
+#include "fixture.h"
 
 #define ROOT FIXTURE_DIR "/tracefs"
 
@@ -229,7 +229,7 @@ static void test_sigtrace_live_kill(void **state)
 	assert_true(ev[0].signal.t_ns + 1000000000ULL > t0);
 	assert_true(ev[0].signal.t_ns < t0 + 1000000000ULL);
 	assert_int_equal(sigtrace_lost(st), 0);
-	sigtrace_free(st);
+	sigtrace_close(st);
 }
 
 /* A kernel-side filter: only SIGUSR1 reaches the ring. */
@@ -263,7 +263,7 @@ static void test_sigtrace_live_signal_filter(void **state)
 	}
 	assert_int_equal(got, 1);
 	assert_int_equal(ev[0].signal.sig, SIGUSR1);
-	sigtrace_free(st);
+	sigtrace_close(st);
 	struct sigtrace_opts bad = { .signal_filter = "sig ==" };
 	assert_int_equal(sigtrace_open(&bad, &st, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "filter"));
@@ -308,7 +308,7 @@ static void test_sigtrace_live_small_ring_wraps(void **state)
 	waitpid(child, NULL, 0);
 	assert_int_equal(sigtrace_lost(st), 0);
 	assert_int_equal(total, 300);
-	sigtrace_free(st);
+	sigtrace_close(st);
 }
 
 int main(void)

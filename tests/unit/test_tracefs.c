@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "fixture.h"
 #include "collectors/tracefs.h"
+#include "fixture.h"
 
 #define ROOT FIXTURE_DIR "/tracefs"
 

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "tui/model.h"
 #include "session_fixture.h"
+#include "tui/model.h"
 
 struct golden {
 	struct sfx x;

@@ -1,4 +1,4 @@
-/* record.c - the fault handler of libcowprof_preload.so: which faults are
+/* handler.c - the fault handler of libcowprof_preload.so: which faults are
  * ours, what an event records, and what is handed on to the program */
 #include "preload/preload.h"
 
