@@ -2,8 +2,8 @@
 #
 #   make            build build/cowprof (and the samples)
 #   make deps       install missing Debian packages (apt-get; needs root)
-#   make check      unit tests (plain and ASan+UBSan), fuzz smoke runs,
-#                   integration tests on real process trees
+#   make check      the layering check, unit tests (plain and ASan+UBSan),
+#                   fuzz smoke runs, integration tests on real process trees
 #   make demo       snapshot the bundled sample fork tree
 #   make bench      benchmarks (figures and ratios, no assertions)
 #   make install PREFIX=/usr/local
@@ -68,7 +68,7 @@ LIB_SRCS = \
 	measure/cow.c \
 	measure/snapshot.c \
 	faults/idmap.c \
-	faults/faultsink.c \
+	faults/faultlog.c \
 	faults/burst.c \
 	faults/attach.c \
 	faults/preloadenv.c \
@@ -87,7 +87,7 @@ LIB_SRCS = \
 	report/report_compare.c \
 	tui/model.c \
 	tui/view.c \
-	tui/run.c
+	tui/loop.c
 
 # The commands: main and one file per command, kept out of the library.
 CLI_SRCS = \
@@ -142,7 +142,7 @@ UNIT_TESTS = \
 	test_pfntab \
 	test_cow \
 	test_idmap \
-	test_faultsink \
+	test_faultlog \
 	test_burst \
 	test_session \
 	test_analysis \
@@ -195,7 +195,7 @@ BASE_CFLAGS = $(WARN) $(CPPFLAGS_ALL) $(LIB_CFLAGS) -pthread
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ASAN_CFLAGS = $(BASE_CFLAGS) -O1 -g $(ASAN) -MMD -MP
 # A program of tests/tools or tests/bench linked with the library.
-LINK_TOOL = $(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< build/libcowprof.a $(LIBS)
+LINK_TOOL = $(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $< build/libcowprof.a $(LIBS)
 
 .PHONY: all deps deps-test check check-layers check-unit check-asan check-fuzz \
         check-integration demo bench install clean
@@ -235,7 +235,9 @@ build/libcowprof-asan.a: $(ASAN_OBJS)
 build/cowprof: $(CLI_OBJS) build/libcowprof.a
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
 
-# The preload library: position-independent, only its hooks exported.
+# The preload library: position-independent, only its hooks exported. No
+# SANITIZER here: it is loaded into programs cowprof did not build, and a
+# sanitizer runtime must come first in a program's libraries.
 build/libcowprof_preload.so: $(PRELOAD_SRCS) preload/preload.h collectors/faultring.h \
 		collectors/pyframe.h | deps
 	@mkdir -p build
@@ -245,11 +247,11 @@ build/libcowprof_preload.so: $(PRELOAD_SRCS) preload/preload.h collectors/faultr
 
 build/forktree: samples/forktree.c | deps
 	@mkdir -p build
-	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $<
 
 build/cowwriters: samples/cowwriters.c | deps
 	@mkdir -p build
-	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $<
 
 # Test tools: small programs the integration tests and benchmarks run.
 build/pystack build/procwait build/sigwatch build/faultwatch build/faultring_dump: \
@@ -258,8 +260,10 @@ build/%: tests/tools/%.c build/libcowprof.a
 
 build/preload_cases: tests/tools/preload_cases.c | deps
 	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -pthread -o $@ $<
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $<
 
+# Loaded into Python by the benchmarks: no SANITIZER, as for the preload
+# library.
 build/libpyframe_inproc.so: tests/bench/pyframe_inproc.c collectors/pyframe.c \
 		collectors/maps.c common/util.c | deps
 	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -shared -fPIC -o $@ $^ $(LIBS)
@@ -267,7 +271,7 @@ build/libpyframe_inproc.so: tests/bench/pyframe_inproc.c collectors/pyframe.c \
 # Unit tests: one binary per module, plain and with ASan+UBSan.
 build/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libcowprof.a
 	@mkdir -p build/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CMOCKA_CFLAGS) -o $@ $< \
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SANFLAGS) $(CMOCKA_CFLAGS) -o $@ $< \
 	  build/libcowprof.a $(CMOCKA_LIBS) $(LIBS)
 
 build/tests-asan/%: tests/unit/%.c $(wildcard tests/unit/*.h) build/libcowprof-asan.a
@@ -383,7 +387,7 @@ build/bench_%: tests/bench/%.c build/libcowprof.a
 
 build/bench_faults build/bench_pagemap_raw: build/bench_%: tests/bench/%.c | deps
 	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $<
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) -o $@ $<
 
 install: build/cowprof build/libcowprof_preload.so
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -300,15 +300,17 @@ static int killing_signal(const struct session_data *d, size_t i, int sig)
 	return -1;
 }
 
-/* si_code SI_KERNEL: sent by the kernel, not by the task it ran in */
-#define SI_CODE_KERNEL 0x80
+bool analysis_signal_by_kernel(const struct session_signal *g)
+{
+	return g->code == SI_KERNEL || g->sender_pid == 0;
+}
 
 static void signal_cause(const struct session_data *d, size_t i,
 			 const struct session_signal *g, char *buf, size_t len)
 {
 	char name[24];
 	format_signal_name(g->signal, name, sizeof(name));
-	if (g->code == SI_CODE_KERNEL || g->sender_pid == 0)
+	if (analysis_signal_by_kernel(g))
 		snprintf(buf, len, "%s from the kernel", name);
 	else if (g->sender_pid == d->procs[i].pid)
 		snprintf(buf, len, "%s from itself", name);

@@ -210,6 +210,10 @@ double analysis_shared_pct_at_age(const struct session_data *d, size_t i,
 enum analysis_exit analysis_exit_of(const struct session_data *d, size_t i,
 				    char desc[ANALYSIS_EXIT_DESC_LEN]);
 
+/* Whether signal g came from the kernel (si_code SI_KERNEL, or no
+ * sender), not from a process. */
+bool analysis_signal_by_kernel(const struct session_signal *g);
+
 /* The cause of process i's exit into buf (ANALYSIS_CAUSE_LEN): "exit 3";
  * for a process killed by a signal, the OOM kill of it
  * ("SIGKILL by the OOM killer (cgroup /x, anon 61 MiB)"), else the last

@@ -1,5 +1,6 @@
 /* cmd_record.c - `cowprof record`: attach to a running tree and record it */
 #include "cli/commands.h"
+#include "cli/recording.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -34,17 +35,17 @@ const struct cli_command cli_record = {
 
 int cmd_record(int argc, char **argv)
 {
-	struct rec_args a;
-	int pid, r = record_parse_args(&cli_record, argc, argv, &a);
+	struct recording_args a;
+	int pid, r = recording_parse_args(&cli_record, argc, argv, &a);
 	if (r >= 0)
 		return r;
-	if ((r = record_parse_pid("record", argc, argv, a.first_arg, &pid)) >= 0)
+	if ((r = recording_parse_pid("record", argc, argv, a.first_arg, &pid)) >= 0)
 		return r;
-	if ((r = record_check_root(pid)) >= 0)
+	if ((r = recording_check_root(pid)) >= 0)
 		return r;
-	record_install_handlers();
-	char *path = a.output ? xstrdup(a.output) : record_default_output(pid);
-	r = record_into(path, argc, argv, pid, &a, NULL, NULL);
+	recording_install_handlers();
+	char *path = a.output ? xstrdup(a.output) : recording_default_output(pid);
+	r = recording_into(path, argc, argv, pid, &a, NULL, NULL);
 	free(path);
 	return r;
 }

@@ -1,6 +1,7 @@
 /* cmd_run.c - `cowprof run`: start a command with the preload library and
  * record its tree from its first instant */
 #include "cli/commands.h"
+#include "cli/recording.h"
 #include "common/util.h"
 #include "faults/preloadenv.h"
 
@@ -89,8 +90,8 @@ static int exit_status_of(int st)
 
 int cmd_run(int argc, char **argv)
 {
-	struct rec_args a;
-	int r = record_parse_args(&cli_run, argc, argv, &a);
+	struct recording_args a;
+	int r = recording_parse_args(&cli_run, argc, argv, &a);
 	if (r >= 0)
 		return r;
 	if (a.first_arg >= argc) {
@@ -99,7 +100,7 @@ int cmd_run(int argc, char **argv)
 	}
 	struct preloadenv pl = { 0 };
 	char err[512];
-	if (!a.no_faults && preloadenv_setup(&pl, err, sizeof(err)) < 0) {
+	if (!a.no_faults && preloadenv_init(&pl, err, sizeof(err)) < 0) {
 		cmd_error("run: %s", err);
 		return EXIT_RUNTIME;
 	}
@@ -111,10 +112,9 @@ int cmd_run(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	child = pid;
-	record_set_child(pid);
-	record_install_handlers();
-	char *path = a.output ? xstrdup(a.output) : record_default_output(pid);
-	char *err_path = path;
+	recording_set_child(pid);
+	recording_install_handlers();
+	char *path = a.output ? xstrdup(a.output) : recording_default_output(pid);
 	(void)!write(go, "g", 1);
 	close(go);
 	int e = 0;
@@ -127,7 +127,7 @@ int cmd_run(int argc, char **argv)
 		preloadenv_release(&pl);
 		return EXIT_RUNTIME;
 	}
-	r = record_into(err_path, argc, argv, pid, &a, child_done, pl.spool);
+	r = recording_into(path, argc, argv, pid, &a, child_done, pl.spool);
 	free(path);
 	preloadenv_release(&pl);
 	while (child_status < 0) {
@@ -137,7 +137,7 @@ int cmd_run(int argc, char **argv)
 		else if (errno != EINTR)
 			break;
 	}
-	record_set_child(0);
+	recording_set_child(0);
 	if (r != EXIT_OK)
 		return r;
 	return child_status >= 0 ? exit_status_of(child_status) : EXIT_RUNTIME;

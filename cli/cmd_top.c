@@ -2,7 +2,7 @@
  *
  * The recorder (record/recorder.c) runs on a second thread and writes a
  * session file: the -o FILE, or a private temporary one deleted on exit.
- * The main thread runs the view (cmd_view.c) on that file, which follows
+ * The main thread runs the TUI's loop (tui/loop.c) on that file, which follows
  * it as it grows. The session's SQLite connection is created here before
  * the thread starts and from then on used by that thread alone, which
  * also closes it; the view reads the file through its own read-only
@@ -10,11 +10,12 @@
  * the writer nor sees half a sample).
  */
 #include "cli/commands.h"
+#include "cli/recording.h"
 #include "common/format.h"
 #include "common/util.h"
 #include "record/recorder.h"
 #include "store/session.h"
-#include "tui/run.h"
+#include "tui/loop.h"
 #include "tui/view.h"
 
 #include <errno.h>
@@ -96,7 +97,7 @@ static bool sampled_hook(void *ctx)
 static void lower_priority(void *ctx)
 {
 	(void)ctx;
-	record_lower_priority();
+	recording_lower_priority();
 }
 
 static void *recorder_thread(void *arg)
@@ -111,8 +112,8 @@ static void *recorder_thread(void *arg)
 	struct sink out;
 	session_sink(t->s, &out);
 	t->e = recorder_run(t->root, &out, &o, &t->sum, t->err, sizeof(t->err));
-	record_write_end_meta(t->s, &t->sum);
-	record_close_faults(t->fp, t->s, false);
+	recording_write_end_meta(t->s, &t->sum);
+	recording_close_faults(t->fp, t->s, false);
 	t->fp = NULL;
 	session_close(t->s);
 	t->s = NULL;
@@ -185,8 +186,7 @@ static int temp_file(struct top_file *f, char *err, size_t errlen)
 	const char *tmp = getenv("TMPDIR");
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
-	if (asprintf(&f->dir, "%s/cowprof-top-XXXXXX", tmp) < 0)
-		abort();
+	f->dir = xasprintf("%s/cowprof-top-XXXXXX", tmp);
 	if (!mkdtemp(f->dir)) {
 		int e = errno;
 		format_error(err, errlen, -e, "top: cannot create a temporary "
@@ -195,8 +195,7 @@ static int temp_file(struct top_file *f, char *err, size_t errlen)
 		f->dir = NULL;
 		return -e;
 	}
-	if (asprintf(&f->path, "%s/session.db", f->dir) < 0)
-		abort();
+	f->path = xasprintf("%s/session.db", f->dir);
 	return 0;
 }
 
@@ -206,8 +205,7 @@ static void remove_session(const char *path)
 	static const char *const side[] = { "", "-wal", "-shm", "-journal" };
 	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
 		char *p;
-		if (asprintf(&p, "%s%s", path, side[i]) < 0)
-			abort();
+		p = xasprintf("%s%s", path, side[i]);
 		unlink(p);
 		free(p);
 	}
@@ -231,21 +229,21 @@ static void finish_file(struct top_file *f, bool keep)
 static void wait_first_sample(const struct top *t)
 {
 	struct timespec ts = { 0, FIRST_SAMPLE_POLL_NS };
-	while (!atomic_load(&t->sampled) && !atomic_load(&t->done) && !tui_run_signal())
+	while (!atomic_load(&t->sampled) && !atomic_load(&t->done) && !tui_loop_signal())
 		nanosleep(&ts, NULL);
 }
 
 int cmd_top(int argc, char **argv)
 {
-	struct rec_args a;
-	int pid = 0, r = record_parse_args(&cli_top, argc, argv, &a);
+	struct recording_args a;
+	int pid = 0, r = recording_parse_args(&cli_top, argc, argv, &a);
 	if (r < 0)
-		r = record_parse_pid("top", argc, argv, a.first_arg, &pid);
+		r = recording_parse_pid("top", argc, argv, a.first_arg, &pid);
 	double interval_s = a.interval_s;
 	const char *output = a.output;
 	if (r >= 0)
 		return r;
-	if ((r = record_check_root(pid)) >= 0)
+	if ((r = recording_check_root(pid)) >= 0)
 		return r;
 
 	struct top t;
@@ -263,25 +261,25 @@ int cmd_top(int argc, char **argv)
 		cmd_error("%s", t.err);
 		return EXIT_RUNTIME;
 	}
-	tui_run_catch_signals();
+	tui_loop_catch_signals();
 	if (session_create(f.path, &t.s, t.err, sizeof(t.err)) < 0) {
 		cmd_error("%s", t.err);
 		finish_file(&f, true);  /* it was not ours to remove */
 		return EXIT_RUNTIME;
 	}
-	record_write_meta(t.s, argc, argv, pid, interval_s);
-	record_write_hung_after(t.s, &a);
-	if ((r = record_open_faults(&a, pid, &t.fp)) > 0) {
+	recording_write_meta(t.s, argc, argv, pid, interval_s);
+	recording_write_hung_after(t.s, &a);
+	if ((r = recording_open_faults(&a, pid, &t.fp)) > 0) {
 		session_close(t.s);
 		finish_file(&f, false);
 		return r;
 	}
 	if (t.fp)
-		record_say_following(t.fp);
+		recording_say_following(t.fp);
 
 	struct tui_view *v;
 	if (tui_view_open(&v, "top", t.err, sizeof(t.err)) < 0) {
-		record_close_faults(t.fp, NULL, false);
+		recording_close_faults(t.fp, NULL, false);
 		session_close(t.s);
 		finish_file(&f, false);
 		cmd_error("%s", t.err);
@@ -290,7 +288,7 @@ int cmd_top(int argc, char **argv)
 	pthread_t tid;
 	if ((r = start_recorder(&t, &tid)) < 0) {
 		tui_view_close(v);
-		record_close_faults(t.fp, NULL, false);
+		recording_close_faults(t.fp, NULL, false);
 		session_close(t.s);
 		finish_file(&f, false);
 		cmd_error("top: cannot start the recorder: %s", strerror(-r));
@@ -299,9 +297,8 @@ int cmd_top(int argc, char **argv)
 
 	wait_first_sample(&t);
 	char *title = NULL, verr[1024] = "";
-	if (asprintf(&title, "top %d", pid) < 0)
-		abort();
-	struct tui_run_opts o = {
+	title = xasprintf("top %d", pid);
+	struct tui_loop_opts o = {
 		.title = title,
 		.check_s = interval_s < TOP_CHECK_MAX_S ? interval_s : TOP_CHECK_MAX_S,
 		.status = status_of,
@@ -309,8 +306,8 @@ int cmd_top(int argc, char **argv)
 		.ctx = &t,
 	};
 	int vr = 0;
-	if (atomic_load(&t.sampled) && !tui_run_signal())
-		vr = tui_run((const char *const *)&f.path, 1, v, &o, verr,
+	if (atomic_load(&t.sampled) && !tui_loop_signal())
+		vr = tui_loop((const char *const *)&f.path, 1, v, &o, verr,
 			      sizeof(verr));
 	free(title);
 
@@ -331,7 +328,7 @@ int cmd_top(int argc, char **argv)
 		status = EXIT_RUNTIME;
 	}
 	if (output && keep)
-		record_print_summary(f.path, &t.sum);
+		recording_print_summary(f.path, &t.sum);
 	finish_file(&f, keep);
 	return status;
 }

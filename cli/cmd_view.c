@@ -1,6 +1,7 @@
 /* cmd_view.c - `cowprof view`: replay a recorded session in the terminal */
 #include "cli/commands.h"
-#include "tui/run.h"
+#include "common/util.h"
+#include "tui/loop.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -58,10 +59,9 @@ int cmd_view(int argc, char **argv)
 	size_t n = (size_t)(argc - optind);
 	char err[1024], *title = NULL;
 	/* with several files the header names the one shown instead */
-	if (asprintf(&title, "view%s%s", n > 1 ? "" : " ", n > 1 ? "" : argv[optind]) < 0)
-		abort();
-	struct tui_run_opts o = { .title = title, .check_s = RELOAD_CHECK_S };
-	int r = tui_run((const char *const *)&argv[optind], n, NULL, &o, err,
+	title = xasprintf("view%s%s", n > 1 ? "" : " ", n > 1 ? "" : argv[optind]);
+	struct tui_loop_opts o = { .title = title, .check_s = RELOAD_CHECK_S };
+	int r = tui_loop((const char *const *)&argv[optind], n, NULL, &o, err,
 			 sizeof(err));
 	free(title);
 	if (r < 0) {

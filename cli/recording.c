@@ -2,6 +2,7 @@
  * session's meta data, the perf attach path's start and end, the summary */
 #include "analysis/analysis.h"
 #include "cli/commands.h"
+#include "cli/recording.h"
 #include "collectors/procfs.h"
 #include "collectors/proctree.h"
 #include "common/format.h"
@@ -30,7 +31,7 @@
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t child_pid;  /* run's CMD, which gets our signals */
 
-int record_parse_seconds(const char *s, double min, double *out)
+int recording_parse_seconds(const char *s, double min, double *out)
 {
 	char *end;
 	errno = 0;
@@ -43,15 +44,15 @@ int record_parse_seconds(const char *s, double min, double *out)
 
 enum { OPT_HUNG_AFTER = 256 };
 
-void record_write_hung_after(struct session *s, const struct rec_args *a)
+void recording_write_hung_after(struct session *s, const struct recording_args *a)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%g", a->hung_after_s);
 	session_set_meta(s, SINK_META_HUNG_AFTER_S, buf);
 }
 
-int record_parse_args(const struct cli_command *command, int argc, char **argv,
-		      struct rec_args *a)
+int recording_parse_args(const struct cli_command *command, int argc, char **argv,
+			 struct recording_args *a)
 {
 	const char *cmd = command->name;
 	static const struct option opts[] = {
@@ -65,7 +66,7 @@ int record_parse_args(const struct cli_command *command, int argc, char **argv,
 		CMD_COMMON_OPTIONS,
 		{ 0 },
 	};
-	*a = (struct rec_args){ .interval_s = 1.0,
+	*a = (struct recording_args){ .interval_s = 1.0,
 				.hung_after_s = ANALYSIS_HUNG_AFTER_S };
 	int c;
 	optind = 1;
@@ -73,14 +74,14 @@ int record_parse_args(const struct cli_command *command, int argc, char **argv,
 	while ((c = getopt_long(argc, argv, "+:i:d:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			if (record_parse_seconds(optarg, RECORDER_MIN_INTERVAL_S, &a->interval_s) < 0) {
+			if (recording_parse_seconds(optarg, RECORDER_MIN_INTERVAL_S, &a->interval_s) < 0) {
 				cmd_error("%s: -i wants seconds, at least %.2f, not '%s'",
 					  cmd, RECORDER_MIN_INTERVAL_S, optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'd':
-			if (record_parse_seconds(optarg, 0.001, &a->duration_s) < 0) {
+			if (recording_parse_seconds(optarg, 0.001, &a->duration_s) < 0) {
 				cmd_error("%s: -d wants a positive number of seconds, not '%s'",
 					  cmd, optarg);
 				return EXIT_USAGE;
@@ -113,7 +114,7 @@ int record_parse_args(const struct cli_command *command, int argc, char **argv,
 			a->fault_period = a->fault_auto ? 1 : n;
 			break;
 		case OPT_HUNG_AFTER:
-			if (record_parse_seconds(optarg, 0.001, &a->hung_after_s) < 0) {
+			if (recording_parse_seconds(optarg, 0.001, &a->hung_after_s) < 0) {
 				cmd_error("%s: --hung-after wants a positive number of "
 					  "seconds, not '%s'", cmd, optarg);
 				return EXIT_USAGE;
@@ -130,13 +131,12 @@ int record_parse_args(const struct cli_command *command, int argc, char **argv,
 	return -1;
 }
 
-char *record_default_output(int pid)
+char *recording_default_output(int pid)
 {
 	char stamp[32], *p = NULL;
 	time_t now = time(NULL);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
-	if (asprintf(&p, "cowprof-%d-%s.db", pid, stamp) < 0)
-		abort();
+	p = xasprintf("cowprof-%d-%s.db", pid, stamp);
 	return p;
 }
 
@@ -146,14 +146,14 @@ static char *target_of(int pid)
 	char *buf, *cmd = NULL;
 	size_t len;
 	if (procfs_read(NULL, pid, "cmdline", &buf, &len) == 0) {
-		cmd = proc_cmdline_parse(buf, len);
+		cmd = proctree_cmdline_parse(buf, len);
 		free(buf);
 	}
 	return cmd ? cmd : xstrdup("");
 }
 
-void record_write_meta(struct session *s, int argc, char **argv, int root,
-		       double interval_s)
+void recording_write_meta(struct session *s, int argc, char **argv, int root,
+			  double interval_s)
 {
 	char *target = target_of(root);
 	size_t len = 1;
@@ -185,7 +185,7 @@ void record_write_meta(struct session *s, int argc, char **argv, int root,
 	free(cmdline);
 }
 
-void record_write_end_meta(struct session *s, const struct recorder_summary *sum)
+void recording_write_end_meta(struct session *s, const struct recorder_summary *sum)
 {
 	char buf[64];
 	snprintf(buf, sizeof(buf), "%.3f", util_clock_s(CLOCK_REALTIME));
@@ -206,7 +206,7 @@ static void on_stop(int sig, siginfo_t *si, void *uc)
 		stop_flag = 1;
 }
 
-void record_install_handlers(void)
+void recording_install_handlers(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -218,9 +218,9 @@ void record_install_handlers(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-void record_print_summary(const char *path, const struct recorder_summary *sum)
+void recording_print_summary(const char *path, const struct recorder_summary *sum)
 {
-	char sz[16];
+	char sz[FORMAT_KB_LEN];
 	fprintf(stderr, "cowprof: recorded %zu sample%s of %zu process%s over %.1f s "
 		"into %s (%s)%s\n", sum->samples, sum->samples == 1 ? "" : "s",
 		sum->processes, sum->processes == 1 ? "" : "es", sum->seconds, path,
@@ -291,13 +291,13 @@ static void print_table(const char *path)
 /* A recorder on a production server yields the CPU to the workers it
  * watches; its sample times are measured, so lateness shows. On Linux this
  * lowers the calling thread only (top's recorder thread, not its screen). */
-void record_lower_priority(void)
+void recording_lower_priority(void)
 {
 	if (setpriority(PRIO_PROCESS, 0, RECORDER_NICE) < 0)
 		(void)0;  /* not allowed to lower it: record at the same priority */
 }
 
-int record_open_faults(const struct rec_args *a, int root, struct attach **out)
+int recording_open_faults(const struct recording_args *a, int root, struct attach **out)
 {
 	*out = NULL;
 	if (!a->faults)
@@ -314,7 +314,7 @@ int record_open_faults(const struct rec_args *a, int root, struct attach **out)
 	return 0;
 }
 
-void record_say_following(struct attach *fp)
+void recording_say_following(struct attach *fp)
 {
 	struct attach_stats st;
 	attach_get_stats(fp, &st);
@@ -330,11 +330,11 @@ void record_say_following(struct attach *fp)
 static void first_sample_taken(void *fp)
 {
 	if (fp)
-		record_say_following(fp);
-	record_lower_priority();
+		recording_say_following(fp);
+	recording_lower_priority();
 }
 
-void record_close_faults(struct attach *fp, struct session *s, bool say)
+void recording_close_faults(struct attach *fp, struct session *s, bool say)
 {
 	if (!fp)
 		return;
@@ -399,14 +399,14 @@ void record_close_faults(struct attach *fp, struct session *s, bool say)
 	attach_free(fp);
 }
 
-void record_set_child(int pid)
+void recording_set_child(int pid)
 {
 	child_pid = pid;
 }
 
-int record_into(const char *path, int argc, char **argv, int root,
-		       const struct rec_args *a, bool (*root_done)(void *),
-		       const char *spool)
+int recording_into(const char *path, int argc, char **argv, int root,
+		   const struct recording_args *a, bool (*root_done)(void *),
+		   const char *spool)
 {
 	char err[512];
 	struct session *s;
@@ -414,12 +414,12 @@ int record_into(const char *path, int argc, char **argv, int root,
 		cmd_error("%s", err);
 		return EXIT_RUNTIME;
 	}
-	record_write_meta(s, argc, argv, root, a->interval_s);
-	record_write_hung_after(s, a);
+	recording_write_meta(s, argc, argv, root, a->interval_s);
+	recording_write_hung_after(s, a);
 	/* before lowering our priority: the reader thread keeps the normal one,
 	 * it must keep up with the kernel's rings */
 	struct attach *fp;
-	int r = record_open_faults(a, root, &fp);
+	int r = recording_open_faults(a, root, &fp);
 	if (r) {
 		session_close(s);
 		unlink(path);
@@ -435,8 +435,8 @@ int record_into(const char *path, int argc, char **argv, int root,
 	struct sink out;
 	session_sink(s, &out);
 	int e = recorder_run(root, &out, &o, &sum, err, sizeof(err));
-	record_write_end_meta(s, &sum);
-	record_close_faults(fp, s, true);
+	recording_write_end_meta(s, &sum);
+	recording_close_faults(fp, s, true);
 	session_close(s);
 	if (e < 0 && sum.samples == 0)
 		unlink(path);
@@ -452,13 +452,13 @@ int record_into(const char *path, int argc, char **argv, int root,
 	struct stat st;
 	if (stat(path, &st) == 0)
 		sum.file_bytes = (uint64_t)st.st_size;
-	record_print_summary(path, &sum);
+	recording_print_summary(path, &sum);
 	print_table(path);
 	return EXIT_OK;
 }
 
 /* Can root be recorded at all? Says why not before a file is created. */
-int record_check_root(int pid)
+int recording_check_root(int pid)
 {
 	struct proc_stat st;
 	int e = proctree_read_stat(NULL, pid, &st);
@@ -466,15 +466,15 @@ int record_check_root(int pid)
 		cmd_error("pid %d: no such process", pid);
 		return EXIT_RUNTIME;
 	}
-	if (e == 0 && (st.flags & PROC_PF_KTHREAD)) {
+	if (e == 0 && (st.flags & PROCTREE_PF_KTHREAD)) {
 		cmd_error("pid %d: is a kernel thread (no user memory)", pid);
 		return EXIT_RUNTIME;
 	}
 	return -1;
 }
 
-int record_parse_pid(const char *cmd, int argc, char **argv, int first_arg,
-		     int *pid)
+int recording_parse_pid(const char *cmd, int argc, char **argv, int first_arg,
+			int *pid)
 {
 	if (first_arg != argc - 1) {
 		if (first_arg >= argc)

@@ -53,7 +53,7 @@ static char *put_str(char *p, const char *s, const char *end)
 	return p;
 }
 
-int faultring_writer_create(struct faultring_writer *w, const char *dir,
+int faultring_writer_open(struct faultring_writer *w, const char *dir,
 			    pid_t pid, uint32_t nslots, uint32_t ncodes,
 			    uint32_t flags, const char *python_status)
 {

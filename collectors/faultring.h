@@ -114,7 +114,7 @@ struct faultring_writer {
  * sees a half-made header) with nslots slots and ncodes code entries, map it
  * shared and fill w. Returns 0 or -errno. Only system calls: safe in a fork
  * child handler. */
-int faultring_writer_create(struct faultring_writer *w, const char *dir,
+int faultring_writer_open(struct faultring_writer *w, const char *dir,
 			    pid_t pid, uint32_t nslots, uint32_t ncodes,
 			    uint32_t flags, const char *python_status);
 

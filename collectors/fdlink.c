@@ -73,8 +73,7 @@ void fdlink_release(struct fdlink *l)
 static int read_link_at(const char *root, int pid, const char *name, char **out)
 {
 	char *path = NULL;
-	if (asprintf(&path, "%s/%d/%s", root ? root : PROCFS_DEFAULT_ROOT, pid, name) < 0)
-		abort();
+	path = xasprintf("%s/%d/%s", root ? root : PROCFS_DEFAULT_ROOT, pid, name);
 	size_t cap = 128;
 	char *buf = NULL;
 	int r = 0;

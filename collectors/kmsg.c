@@ -1,5 +1,6 @@
 /* kmsg.c - OOM kills from the kernel log (/dev/kmsg) */
 #include "collectors/kmsg.h"
+#include "collectors/textscan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,14 +29,6 @@ static size_t parse_u64(const char *s, size_t len, uint64_t *v)
 	while (i < len && s[i] >= '0' && s[i] <= '9' && *v < UINT64_MAX / 10 - 10)
 		*v = *v * 10 + (uint64_t)(s[i++] - '0');
 	return i;
-}
-
-static char *dup_n(const char *s, size_t n)
-{
-	char *d = xmalloc(n + 1);
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
 }
 
 /* The value of "KEY:NUMBER" (kill line) after the marker key in the text,
@@ -75,7 +68,7 @@ static int parse_killed(const char *text, struct kmsg_oom *o)
 		return 0;
 	for (const char *q; (q = strstr(end + 1, ") total-vm:")); )
 		end = q;
-	o->comm = dup_n(p, (size_t)(end - p));
+	o->comm = textscan_strndup(p, (size_t)(end - p));
 	const char *rest = end + 1;
 	o->total_vm_kb = num_after(rest, "total-vm:");
 	o->anon_rss_kb = num_after(rest, "anon-rss:");
@@ -164,13 +157,13 @@ static int parse_context(const char *text, struct kmsg_oom *o)
 		return 0;
 	o->pid = (int)pid;
 	if (vals[0])
-		o->constraint = dup_n(vals[0], lens[0]);
+		o->constraint = textscan_strndup(vals[0], lens[0]);
 	if (vals[4])
-		o->oom_memcg = dup_n(vals[4], lens[4]);
+		o->oom_memcg = textscan_strndup(vals[4], lens[4]);
 	if (vals[5])
-		o->task_memcg = dup_n(vals[5], lens[5]);
+		o->task_memcg = textscan_strndup(vals[5], lens[5]);
 	if (vals[6])
-		o->comm = dup_n(vals[6], lens[6]);
+		o->comm = textscan_strndup(vals[6], lens[6]);
 	uint64_t uid;
 	if (vals[8] && lens[8] && parse_u64(vals[8], lens[8], &uid) == lens[8])
 		o->uid = (int64_t)uid;
@@ -207,7 +200,7 @@ int kmsg_parse_record(const char *rec, size_t len, struct kmsg_oom *out)
 	size_t tl = nl ? (size_t)(nl - text) : len - (size_t)(text - rec);
 	if (memchr(text, '\0', tl))
 		tl = strlen(text);
-	char *line = dup_n(text, tl);
+	char *line = textscan_strndup(text, tl);
 	int r = parse_killed(line, out);
 	if (r == 0)
 		r = parse_context(line, out);

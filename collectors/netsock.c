@@ -175,8 +175,7 @@ char *netsock_inet_addr(int family, const uint8_t *addr, uint16_t port)
 	char ip[INET6_ADDRSTRLEN] = "?";
 	inet_ntop(family, addr, ip, sizeof(ip));
 	char *s = NULL;
-	if (asprintf(&s, family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port) < 0)
-		abort();
+	s = xasprintf(family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
 	return s;
 }
 

@@ -1,6 +1,7 @@
 /* pftrace.c - copy-on-write faults of running processes through perf */
 #include "collectors/pftrace.h"
 #include "collectors/perfring.h"
+#include "common/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,8 +15,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "common/util.h"
 
 /* ---- the decoder (pure) ---- */
 
@@ -186,10 +185,7 @@ int pftrace_parse_record(const struct pftrace_layout *l, const void *rec,
 struct ring {
 	int fd;                        /* the dummy event owning it */
 	int cpu;
-	struct perf_event_mmap_page *meta;
-	size_t map_len;
-	unsigned char *data;
-	uint64_t data_size;
+	struct perfring_map map;
 	uint64_t batch_end;            /* pftrace_read's current batch */
 };
 
@@ -238,12 +234,6 @@ struct pftrace {
 	void *peek_ctx;
 };
 
-static int perf_open(struct perf_event_attr *a, int pid, int cpu)
-{
-	long fd = syscall(SYS_perf_event_open, a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-	return fd < 0 ? -errno : (int)fd;
-}
-
 static void base_attr(struct perf_event_attr *a, int clockid)
 {
 	memset(a, 0, sizeof(*a));
@@ -275,47 +265,6 @@ static void fault_attr(const struct pftrace *pf, struct perf_event_attr *a,
 		a->read_format = PERF_FORMAT_LOST;
 }
 
-static int reason(int e, char *err, size_t errlen, const char *what)
-{
-	if (e == -EACCES || e == -EPERM)
-		snprintf(err, errlen, "%s: perf_event_open not allowed (needs root or CAP_PERFMON)",
-			 what);
-	else
-		snprintf(err, errlen, "%s: perf_event_open: %s", what, strerror(-e));
-	return e;
-}
-
-static int online_cpus(int **cpus)
-{
-	char *text;
-	size_t len;
-	*cpus = NULL;
-	size_t n = 0, cap = 0;
-	if (util_read_file("/sys/devices/system/cpu/online", &text, &len) == 0) {
-		char *p = text;
-		while (*p >= '0' && *p <= '9') {
-			char *end;
-			long a = strtol(p, &end, 10), b = a;
-			if (*end == '-')
-				b = strtol(end + 1, &end, 10);
-			for (long c = a; c <= b && c < 65536; c++) {
-				util_grow((void **)cpus, &cap, n + 1, sizeof(int));
-				(*cpus)[n++] = (int)c;
-			}
-			p = *end == ',' ? end + 1 : end;
-		}
-		free(text);
-	}
-	if (n == 0) {
-		long k = sysconf(_SC_NPROCESSORS_ONLN);
-		for (long c = 0; c < (k > 0 ? k : 1); c++) {
-			util_grow((void **)cpus, &cap, n + 1, sizeof(int));
-			(*cpus)[n++] = (int)c;
-		}
-	}
-	return (int)n;
-}
-
 /* With burst_period the reader is woken about 16 samples (with 4 KiB
  * stacks) into a burst, to tell it. Not at every fault: there, measured
  * on gunicorn's first writes, the wake-ups cost the workers 18% more CPU
@@ -337,24 +286,15 @@ static int open_ring(struct pftrace *pf, struct ring *r, int cpu, size_t pages,
 	if (wake_bytes && a.wakeup_watermark > wake_bytes)
 		a.wakeup_watermark = wake_bytes;
 	r->cpu = cpu;
-	r->fd = perf_open(&a, -1, cpu);
+	r->fd = perfring_event_open(&a, -1, cpu, -1);
 	if (r->fd < 0)
-		return reason(r->fd, err, errlen, "perf ring");
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	r->map_len = (pages + 1) * page;
-	void *m = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
-	if (m == MAP_FAILED) {
-		int e = errno;
-		snprintf(err, errlen, "perf ring mmap (%zu KiB): %s", pages * page / 1024,
-			 strerror(e));
-		return -e;
-	}
-	r->meta = m;
-	r->data = (unsigned char *)m + (r->meta->data_offset ? r->meta->data_offset : page);
-	r->data_size = r->meta->data_size ? r->meta->data_size : pages * page;
+		return perfring_error(r->fd, err, errlen, "perf ring");
+	int e = perfring_mmap(r->fd, pages, &r->map, err, errlen);
+	if (e < 0)
+		return e;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(r - pf->rings) };
 	if (epoll_ctl(pf->epfd, EPOLL_CTL_ADD, r->fd, &ev) < 0) {
-		int e = errno;
+		e = errno;
 		snprintf(err, errlen, "epoll_ctl: %s", strerror(e));
 		return -e;
 	}
@@ -370,7 +310,7 @@ static bool clock_accepted(int id, int clockid)
 	a.type = PERF_TYPE_TRACEPOINT;
 	a.config = (uint64_t)id;
 	a.disabled = 1;
-	int fd = perf_open(&a, 0, -1);
+	int fd = perfring_event_open(&a, 0, -1, -1);
 	if (fd >= 0)
 		close(fd);
 	return fd >= 0;
@@ -390,7 +330,7 @@ static int open_rings(struct pftrace *pf, char *err, size_t errlen)
 		pf->layout.time_offset_ns = util_realtime_offset_ns();
 	}
 	int *cpus;
-	int n = online_cpus(&cpus);
+	int n = perfring_online_cpus(&cpus);
 	int sets = pf->o.burst_period ? 2 : 1;
 	pf->ncpus = (size_t)n;
 	pf->rings = xcalloc((size_t)(n * sets), sizeof(*pf->rings));
@@ -484,8 +424,7 @@ void pftrace_close(struct pftrace *pf)
 	for (size_t i = 0; i < pf->nprocs; i++)
 		release_attached(&pf->procs[i]);
 	for (size_t i = 0; i < pf->nrings; i++) {
-		if (pf->rings[i].meta)
-			munmap(pf->rings[i].meta, pf->rings[i].map_len);
+		perfring_munmap(&pf->rings[i].map);
 		if (pf->rings[i].fd >= 0)
 			close(pf->rings[i].fd);
 	}
@@ -559,14 +498,14 @@ static int open_event(struct pftrace *pf, struct attached *a, int tid,
 {
 	struct perf_event_attr at;
 	fault_attr(pf, &at, burst, burst == a->burst);
-	int fd = perf_open(&at, tid, r->cpu);
+	int fd = perfring_event_open(&at, tid, r->cpu, -1);
 	if (fd == -EINVAL && pf->fmt_lost) {  /* a kernel before 6.0 */
 		pf->fmt_lost = false;
 		fault_attr(pf, &at, burst, burst == a->burst);
-		fd = perf_open(&at, tid, r->cpu);
+		fd = perfring_event_open(&at, tid, r->cpu, -1);
 	}
 	if (fd < 0)
-		return fd == -ESRCH ? fd : reason(fd, err, errlen, "exceptions:page_fault_user");
+		return fd == -ESRCH ? fd : perfring_error(fd, err, errlen, "exceptions:page_fault_user");
 	int **fds = burst ? &a->bfds : &a->fds;
 	size_t *n = burst ? &a->nbfds : &a->nfds;
 	util_grow((void **)fds, burst ? &a->capbfds : &a->capfds, *n + 1, sizeof(int));
@@ -608,8 +547,7 @@ int pftrace_attach(struct pftrace *pf, const char *proc_root, int pid,
 		     char *err, size_t errlen)
 {
 	char *path;
-	if (asprintf(&path, "%s/%d/task", proc_root ? proc_root : "/proc", pid) < 0)
-		abort();
+	path = xasprintf("%s/%d/task", proc_root ? proc_root : "/proc", pid);
 	DIR *d = opendir(path);
 	free(path);
 	if (!d)
@@ -770,7 +708,7 @@ static bool next_record(struct pftrace *pf, struct ring *r, uint64_t *tail,
 {
 	size_t size;
 	const unsigned char *rec;
-	while ((*seen)++ < batch && (rec = perfring_next(r->data, r->data_size, tail, head,
+	while ((*seen)++ < batch && (rec = perfring_next(r->map.data, r->map.data_size, tail, head,
 							 &pf->scratch, &size))) {
 		if (pf->hook && !peek)
 			pf->hook(rec, size, pf->hook_ctx);
@@ -789,16 +727,16 @@ static bool next_record(struct pftrace *pf, struct ring *r, uint64_t *tail,
  * (decoded once, by drain_ring). */
 static uint64_t batch_end(struct pftrace *pf, struct ring *r, size_t batch)
 {
-	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
-	uint64_t at = r->meta->data_tail;
+	uint64_t head = __atomic_load_n(&r->map.meta->data_head, __ATOMIC_ACQUIRE);
+	uint64_t at = r->map.meta->data_tail;
 	size_t seen = 0, size;
 	/* a record is at most 64 KiB (its size is 16 bits) */
-	if (head - at + 65536 > r->data_size)
+	if (head - at + 65536 > r->map.data_size)
 		pf->may_have_lost = true;
 	struct pftrace_record pr;
 	if (!pf->peek)
 		while (seen++ < batch &&
-		       perfring_next(r->data, r->data_size, &at, head, &pf->scratch, &size))
+		       perfring_next(r->map.data, r->map.data_size, &at, head, &pf->scratch, &size))
 			;
 	else
 		while (next_record(pf, r, &at, head, &seen, batch, &pr, true))
@@ -811,7 +749,7 @@ static uint64_t batch_end(struct pftrace *pf, struct ring *r, size_t batch)
 static size_t drain_ring(struct pftrace *pf, struct ring *r, uint64_t end,
 			 pftrace_fn fn, void *ctx)
 {
-	uint64_t tail = r->meta->data_tail;
+	uint64_t tail = r->map.meta->data_tail;
 	size_t n = 0, seen = 0;
 	struct pftrace_record pr;
 	while (next_record(pf, r, &tail, end, &seen, SIZE_MAX, &pr, false)) {
@@ -823,7 +761,7 @@ static size_t drain_ring(struct pftrace *pf, struct ring *r, uint64_t end,
 		n++;
 	}
 	/* give the kernel room */
-	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->map.meta->data_tail, tail, __ATOMIC_RELEASE);
 	return n;
 }
 
@@ -844,8 +782,8 @@ size_t pftrace_read(struct pftrace *pf, pftrace_fn fn, void *ctx)
 		for (size_t i = 0; i < pf->nrings; i++) {
 			struct ring *r = &pf->rings[i];
 			n += drain_ring(pf, r, r->batch_end, fn, ctx);
-			more |= __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE) !=
-				r->meta->data_tail;
+			more |= __atomic_load_n(&r->map.meta->data_head, __ATOMIC_ACQUIRE) !=
+				r->map.meta->data_tail;
 		}
 	}
 	return n;

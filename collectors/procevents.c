@@ -52,7 +52,7 @@ static int read_ack(int fd)
 	return 0;  /* no ack: an older kernel; events will tell */
 }
 
-int procev_open(void)
+int procevents_open(void)
 {
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			NETLINK_CONNECTOR);
@@ -75,7 +75,7 @@ int procev_open(void)
 	return fd;
 }
 
-void procev_close(int fd)
+void procevents_close(int fd)
 {
 	if (fd < 0)
 		return;
@@ -136,7 +136,7 @@ static int decode_message(const char *payload, size_t plen, struct procev *o)
 	return decode(&ev, o);
 }
 
-int procev_parse(const void *buf, size_t len, struct procev *out, size_t max)
+int procevents_parse(const void *buf, size_t len, struct procev *out, size_t max)
 {
 	const char *p = buf;
 	size_t off = 0;
@@ -163,7 +163,7 @@ int procev_parse(const void *buf, size_t len, struct procev *out, size_t max)
 	return n;
 }
 
-int procev_read(int fd, struct procev *out, size_t max)
+int procevents_read(int fd, struct procev *out, size_t max)
 {
 	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 	int total = 0;
@@ -175,7 +175,7 @@ int procev_read(int fd, struct procev *out, size_t max)
 			break;
 		if (r < 0)
 			return -errno;
-		int n = procev_parse(buf, (size_t)r, out + total, max - (size_t)total);
+		int n = procevents_parse(buf, (size_t)r, out + total, max - (size_t)total);
 		if (n > 0)
 			total += n;
 	}

@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum procev_kind { PROCEV_FORK, PROCEV_EXEC, PROCEV_EXIT };
+enum procevents_kind { PROCEV_FORK, PROCEV_EXEC, PROCEV_EXIT };
 
 struct procev {
-	enum procev_kind kind;
+	enum procevents_kind kind;
 	int pid;                 /* the process (thread group) */
 	int ppid;                /* FORK: the parent process */
 	int exit_code;           /* EXIT: the code if it exited, else -1 */
@@ -25,17 +25,17 @@ struct procev {
 /* Decode the netlink datagram buf into at most max events (thread events
  * are skipped). Returns the number of events, or -EINVAL if the datagram
  * is malformed. */
-int procev_parse(const void *buf, size_t len, struct procev *out, size_t max);
+int procevents_parse(const void *buf, size_t len, struct procev *out, size_t max);
 
 /* Open and subscribe a connector socket (non-blocking). Returns an fd or
  * -errno (-EPERM/-EACCES: not allowed; -EPROTONOSUPPORT: no connector). */
-int procev_open(void);
+int procevents_open(void);
 
 /* Read every pending event into out (at most max). Returns the number
  * read, -ENOBUFS if the kernel dropped events (rescan /proc), or -errno. */
-int procev_read(int fd, struct procev *out, size_t max);
+int procevents_read(int fd, struct procev *out, size_t max);
 
 /* Unsubscribe and close. */
-void procev_close(int fd);
+void procevents_close(int fd);
 
 #endif

@@ -13,14 +13,8 @@ static char *path_of(const char *root, int pid, const char *name)
 {
 	if (!root)
 		root = PROCFS_DEFAULT_ROOT;
-	char *p = NULL;
-	int n = pid > 0 ? asprintf(&p, "%s/%d/%s", root, pid, name)
-			: asprintf(&p, "%s/%s", root, name);
-	if (n < 0) {
-		fprintf(stderr, "cowprof: out of memory\n");
-		abort();
-	}
-	return p;
+	return pid > 0 ? xasprintf("%s/%d/%s", root, pid, name)
+		       : xasprintf("%s/%s", root, name);
 }
 
 /* A file of a vanished process reads as ENOENT (folder gone) or ESRCH (mm

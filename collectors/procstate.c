@@ -23,7 +23,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define PF_EXITING_FLAG 0x00000004u  /* include/linux/sched.h */
 
 /* ---- fd tables ----------------------------------------------------------- */
 
@@ -104,8 +103,7 @@ static void add_ref(const char *root, struct procstate *ps, int pid)
 static const char *sock_table(const char *root, int pid, int fd)
 {
 	char *path = NULL;
-	if (asprintf(&path, "%s/%d/fd/%d", root ? root : PROCFS_DEFAULT_ROOT, pid, fd) < 0)
-		abort();
+	path = xasprintf("%s/%d/fd/%d", root ? root : PROCFS_DEFAULT_ROOT, pid, fd);
 	char name[32];
 	ssize_t n = getxattr(path, "system.sockprotoname", name, sizeof(name) - 1);
 	free(path);
@@ -293,7 +291,7 @@ static int read_common(const char *root, int pid, int tid,
 	snprintf(out->comm, sizeof(out->comm), "%s", st->comm);
 	out->state = st->state;
 	out->flags = st->flags;
-	out->exiting = (st->flags & PF_EXITING_FLAG) != 0;
+	out->exiting = (st->flags & PROCTREE_PF_EXITING) != 0;
 	out->cpu_ticks = st->utime_ticks + st->stime_ticks;
 
 	char *buf;
@@ -343,7 +341,7 @@ int procstate_read_thread(const char *root, int pid, int tid,
 	struct proc_stat st;
 	int r = procfs_read(root, pid, name, &buf, &len);
 	if (r == 0) {
-		r = proc_stat_parse(buf, len, &st);
+		r = proctree_stat_parse(buf, len, &st);
 		free(buf);
 	}
 	if (r < 0) {

@@ -35,7 +35,7 @@ static int next_u64(const char **p, const char *end, uint64_t *v)
 	return 0;
 }
 
-int proc_stat_parse(const char *text, size_t len, struct proc_stat *st)
+int proctree_stat_parse(const char *text, size_t len, struct proc_stat *st)
 {
 	const char *end = text + len;
 	const char *open = memchr(text, '(', len);
@@ -83,7 +83,7 @@ int proc_stat_parse(const char *text, size_t len, struct proc_stat *st)
 	return 0;
 }
 
-char *proc_cmdline_parse(const char *buf, size_t len)
+char *proctree_cmdline_parse(const char *buf, size_t len)
 {
 	while (len > 0 && buf[len - 1] == '\0')
 		len--;
@@ -101,7 +101,7 @@ int proctree_read_stat(const char *root, int pid, struct proc_stat *st)
 	int r = procfs_read(root, pid, "stat", &buf, &len);
 	if (r < 0)
 		return r;
-	r = proc_stat_parse(buf, len, st);
+	r = proctree_stat_parse(buf, len, st);
 	free(buf);
 	return r;
 }
@@ -111,7 +111,7 @@ static char *read_cmd(const char *root, int pid, const struct proc_stat *st)
 	char *buf, *cmd = NULL;
 	size_t len;
 	if (procfs_read(root, pid, "cmdline", &buf, &len) == 0) {
-		cmd = proc_cmdline_parse(buf, len);
+		cmd = proctree_cmdline_parse(buf, len);
 		free(buf);
 	}
 	if (!cmd || !*cmd) {
@@ -181,9 +181,8 @@ static void parse_pids(const char *buf, struct pidlist *out)
 static int children_from_tasks(const char *root, int pid, struct pidlist *out)
 {
 	char *taskdir = NULL;
-	if (asprintf(&taskdir, "%s/%d/task", root ? root : PROCFS_DEFAULT_ROOT,
-		     pid) < 0)
-		abort();
+	taskdir = xasprintf("%s/%d/task", root ? root : PROCFS_DEFAULT_ROOT,
+		     pid);
 	DIR *d = opendir(taskdir);
 	free(taskdir);
 	if (!d && errno == ENOENT && procfs_exists(root, pid))

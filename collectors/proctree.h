@@ -20,17 +20,18 @@ struct proc_stat {
 	int64_t rss_pages;
 };
 
-#define PROC_PF_KTHREAD 0x00200000u  /* include/linux/sched.h */
+#define PROCTREE_PF_EXITING 0x00000004u  /* include/linux/sched.h */
+#define PROCTREE_PF_KTHREAD 0x00200000u
 
 /* Fill st from the text of /proc/PID/stat. The comm may hold spaces and
  * parentheses: it ends at the last ')'. Returns 0 or -EINVAL. */
-int proc_stat_parse(const char *text, size_t len, struct proc_stat *st);
+int proctree_stat_parse(const char *text, size_t len, struct proc_stat *st);
 
 /* Join the NUL-separated words of /proc/PID/cmdline with spaces into a new
  * string the caller frees. A process that rewrote its argv (gunicorn's
  * setproctitle) may leave trailing NULs or one long word: both are handled.
  * Returns "" for an empty cmdline (kernel threads, zombies). */
-char *proc_cmdline_parse(const char *buf, size_t len);
+char *proctree_cmdline_parse(const char *buf, size_t len);
 
 struct proctree_node {
 	int pid;

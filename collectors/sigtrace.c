@@ -1,6 +1,7 @@
 /* sigtrace.c - signal:signal_generate and oom:mark_victim through perf */
 #include "collectors/sigtrace.h"
 #include "collectors/perfring.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -13,8 +14,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "common/util.h"
 
 /* ---- the decoder (pure) ---- */
 
@@ -269,10 +268,7 @@ struct ring {
 	int sig_fd;              /* owns the ring */
 	int oom_fd;              /* write into sig_fd's ring; -1 if none */
 	int exit_fd;
-	struct perf_event_mmap_page *meta;
-	size_t map_len;
-	unsigned char *data;
-	uint64_t data_size;
+	struct perfring_map map;
 };
 
 struct sigtrace {
@@ -289,12 +285,6 @@ struct sigtrace {
 	struct sigtrace_exit exits[SIGTRACE_EXIT_MEMORY];
 	size_t nexits;           /* ever seen; the slot is nexits % MEMORY */
 };
-
-static int perf_open(struct perf_event_attr *a, int cpu, int group_fd)
-{
-	long fd = syscall(SYS_perf_event_open, a, -1, cpu, group_fd, PERF_FLAG_FD_CLOEXEC);
-	return fd < 0 ? -errno : (int)fd;
-}
 
 static void fill_attr(struct perf_event_attr *a, int id, unsigned wakeup_bytes,
 		      int clockid)
@@ -318,36 +308,9 @@ static void fill_attr(struct perf_event_attr *a, int id, unsigned wakeup_bytes,
 	}
 }
 
-/* Parse /sys/devices/system/cpu/online ("0-3,6"); fills cpus, returns the
- * count, or -1 if unreadable. */
-static int online_cpus(int **cpus)
-{
-	char *text;
-	size_t len;
-	*cpus = NULL;
-	if (util_read_file("/sys/devices/system/cpu/online", &text, &len) < 0)
-		return -1;
-	size_t n = 0, cap = 0;
-	char *p = text;
-	while (*p >= '0' && *p <= '9') {
-		char *end;
-		long a = strtol(p, &end, 10), b = a;
-		if (*end == '-')
-			b = strtol(end + 1, &end, 10);
-		for (long c = a; c <= b && c < 65536; c++) {
-			util_grow((void **)cpus, &cap, n + 1, sizeof(int));
-			(*cpus)[n++] = (int)c;
-		}
-		p = *end == ',' ? end + 1 : end;
-	}
-	free(text);
-	return (int)n;
-}
-
 static void close_ring(struct ring *r)
 {
-	if (r->meta)
-		munmap(r->meta, r->map_len);
+	perfring_munmap(&r->map);
 	if (r->oom_fd >= 0)
 		close(r->oom_fd);
 	if (r->exit_fd >= 0)
@@ -369,26 +332,15 @@ void sigtrace_close(struct sigtrace *st)
 	free(st);
 }
 
-static int reason(int e, char *err, size_t errlen, const char *what)
-{
-	if (e == -EACCES || e == -EPERM)
-		snprintf(err, errlen, "%s: perf_event_open not allowed (needs root or CAP_PERFMON)",
-			 what);
-	else
-		snprintf(err, errlen, "%s: perf_event_open: %s", what, strerror(-e));
-	return e;
-}
-
-/* Open the events of one CPU into r. */
 /* Open tracepoint id on cpu writing into r's ring; returns the fd or -errno. */
 static int open_follower(struct sigtrace *st, struct ring *r, int id, int cpu,
 			 unsigned wakeup, const char *what, char *err, size_t errlen)
 {
 	struct perf_event_attr a;
 	fill_attr(&a, id, wakeup, st->clockid);
-	int fd = perf_open(&a, cpu, -1);
+	int fd = perfring_event_open(&a, -1, cpu, -1);
 	if (fd < 0)
-		return reason(fd, err, errlen, what);
+		return perfring_error(fd, err, errlen, what);
 	if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->sig_fd) < 0) {
 		int e = errno;
 		close(fd);
@@ -404,27 +356,18 @@ static int open_ring(struct sigtrace *st, struct ring *r, int cpu, size_t pages,
 	struct perf_event_attr a;
 	r->sig_fd = r->oom_fd = r->exit_fd = -1;
 	fill_attr(&a, st->layout.signal_id, wakeup, st->clockid);
-	int fd = perf_open(&a, cpu, -1);
+	int fd = perfring_event_open(&a, -1, cpu, -1);
 	if (fd < 0)
-		return reason(fd, err, errlen, "signal:signal_generate");
+		return perfring_error(fd, err, errlen, "signal:signal_generate");
 	r->sig_fd = fd;
 	if (filter && ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter) < 0) {
 		int e = errno;
 		snprintf(err, errlen, "signal_generate filter \"%s\": %s", filter, strerror(e));
 		return -e;
 	}
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	r->map_len = (pages + 1) * page;
-	void *m = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		int e = errno;
-		snprintf(err, errlen, "perf ring mmap: %s", strerror(e));
-		return -e;
-	}
-	r->meta = m;
-	uint64_t off = r->meta->data_offset ? r->meta->data_offset : page;
-	r->data_size = r->meta->data_size ? r->meta->data_size : pages * page;
-	r->data = (unsigned char *)m + off;
+	int e = perfring_mmap(fd, pages, &r->map, err, errlen);
+	if (e < 0)
+		return e;
 	if (st->layout.oom_id > 0) {
 		r->oom_fd = open_follower(st, r, st->layout.oom_id, cpu, wakeup,
 					  "oom:mark_victim", err, errlen);
@@ -439,7 +382,7 @@ static int open_ring(struct sigtrace *st, struct ring *r, int cpu, size_t pages,
 	}
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(r - st->rings) };
 	if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, r->sig_fd, &ev) < 0) {
-		int e = errno;
+		e = errno;
 		snprintf(err, errlen, "epoll_ctl: %s", strerror(e));
 		return -e;
 	}
@@ -454,7 +397,7 @@ static bool clock_accepted(int id, int clockid)
 	struct perf_event_attr a;
 	fill_attr(&a, id, 0, clockid);
 	a.disabled = 1;
-	int fd = perf_open(&a, 0, -1);
+	int fd = perfring_event_open(&a, -1, 0, -1);
 	if (fd >= 0)
 		close(fd);
 	return fd >= 0;
@@ -480,14 +423,7 @@ static int open_all(struct sigtrace *st, const struct sigtrace_opts *o,
 		st->layout.time_offset_ns = util_realtime_offset_ns();
 	}
 	int *cpus;
-	int n = online_cpus(&cpus);
-	if (n <= 0) {
-		free(cpus);
-		n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-		cpus = xcalloc((size_t)n, sizeof(int));
-		for (int i = 0; i < n; i++)
-			cpus[i] = i;
-	}
+	int n = perfring_online_cpus(&cpus);
 	st->rings = xcalloc((size_t)n, sizeof(*st->rings));
 	int r = 0;
 	for (int i = 0; i < n && r == 0; i++) {
@@ -610,11 +546,11 @@ static void sender_comm(struct sigtrace *st, struct sigtrace_signal *s)
 static size_t drain_ring(struct sigtrace *st, struct ring *r, struct sigtrace_event *out,
 			 size_t max, sigtrace_want_fn want, void *ctx)
 {
-	uint64_t head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
-	uint64_t tail = r->meta->data_tail;
+	uint64_t head = __atomic_load_n(&r->map.meta->data_head, __ATOMIC_ACQUIRE);
+	uint64_t tail = r->map.meta->data_tail;
 	size_t n = 0, size;
 	const unsigned char *rec;
-	while (n < max && (rec = perfring_next(r->data, r->data_size, &tail, head,
+	while (n < max && (rec = perfring_next(r->map.data, r->map.data_size, &tail, head,
 					       &st->scratch, &size))) {
 		if (st->hook)
 			st->hook(rec, size, st->hook_ctx);
@@ -628,7 +564,7 @@ static size_t drain_ring(struct sigtrace *st, struct ring *r, struct sigtrace_ev
 			continue;
 		n++;
 	}
-	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->map.meta->data_tail, tail, __ATOMIC_RELEASE);
 	return n;
 }
 

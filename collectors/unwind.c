@@ -397,7 +397,7 @@ static unw_accessors_t accessors = {
 
 /* ---- public ---- */
 
-struct unwinder *unwinder_new(void)
+struct unwinder *unwind_new(void)
 {
 	elf_version(EV_CURRENT);
 	struct unwinder *u = xcalloc(1, sizeof(*u));
@@ -413,7 +413,7 @@ struct unwinder *unwinder_new(void)
 	return u;
 }
 
-void unwinder_free(struct unwinder *u)
+void unwind_free(struct unwinder *u)
 {
 	if (!u)
 		return;

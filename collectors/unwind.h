@@ -51,10 +51,10 @@ struct unwinder;
 
 /* A new unwinder with an empty cache of ELF files, or NULL if libunwind
  * cannot create an address space. Aborts on memory exhaustion. */
-struct unwinder *unwinder_new(void);
+struct unwinder *unwind_new(void);
 
-/* Free it and close its files; unwinder_free(NULL) does nothing. */
-void unwinder_free(struct unwinder *u);
+/* Free it and close its files; unwind_free(NULL) does nothing. */
+void unwind_free(struct unwinder *u);
 
 /* Expand a PERF_SAMPLE_REGS_USER sample (one value per set bit of mask, in
  * bit order) into regs indexed by enum unwind_reg; absent ones become 0. */

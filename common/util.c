@@ -1,7 +1,8 @@
-/* util.c - allocation that aborts on exhaustion, and whole-file reads */
+/* util.c - allocation that aborts on exhaustion, whole-file reads, clocks */
 #include "common/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,20 @@ static void *check(void *p, size_t n)
 {
 	if (!p && n) {
 		fprintf(stderr, "cowprof: out of memory (%zu bytes)\n", n);
+		abort();
+	}
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		fprintf(stderr, "cowprof: out of memory\n");
 		abort();
 	}
 	return p;

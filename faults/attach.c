@@ -993,7 +993,7 @@ int attach_new(int root, const struct attach_opts *o, struct attach **out,
 	if (e == 0)
 		e = follow_tree(fp, root, err, errlen);
 	if (e == 0) {
-		fp->uw = unwinder_new();
+		fp->uw = unwind_new();
 		fp->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (!fp->uw || fp->wakefd < 0) {
 			snprintf(err, errlen, "cannot set up unwinding");
@@ -1027,7 +1027,7 @@ void attach_free(struct attach *fp)
 		pthread_join(fp->thread, NULL);
 	}
 	pftrace_close(fp->pf);
-	unwinder_free(fp->uw);
+	unwind_free(fp->uw);
 	for (size_t i = 0; i < fp->nprocs; i++) {
 		struct pproc *p = fp->procs[i];
 		maps_free(p->maps, p->nmaps);
@@ -1082,15 +1082,14 @@ static int perf_names(void *ctx, int pid, uint64_t code, const char **name,
 static bool pid_alive(const struct attach *fp, int pid)
 {
 	char *p;
-	if (asprintf(&p, "%s/%d", fp->o.proc_root ? fp->o.proc_root : "/proc", pid) < 0)
-		abort();
+	p = xasprintf("%s/%d", fp->o.proc_root ? fp->o.proc_root : "/proc", pid);
 	bool alive = access(p, F_OK) == 0;
 	free(p);
 	return alive;
 }
 
 /* Attach the live processes perf does not follow (called with pflock). */
-static void follow_new(struct attach *fp, const struct faultsink_lookup *l)
+static void follow_new(struct attach *fp, const struct faultlog_lookup *l)
 {
 	char err[256];
 	for (size_t i = 0; l->alive_pid; i++) {
@@ -1103,7 +1102,7 @@ static void follow_new(struct attach *fp, const struct faultsink_lookup *l)
 }
 
 /* Close the events of attached processes that exited (with pflock). */
-static void detach_exited(struct attach *fp, const struct faultsink_lookup *l)
+static void detach_exited(struct attach *fp, const struct faultlog_lookup *l)
 {
 	for (size_t i = 0; i < fp->nattached;) {
 		if (l->exited(l->ctx, fp->attached[i])) {
@@ -1116,7 +1115,7 @@ static void detach_exited(struct attach *fp, const struct faultsink_lookup *l)
 }
 
 static int write_sources(struct attach *fp, const struct sink *s,
-			 const struct faultsink_lookup *l)
+			 const struct faultlog_lookup *l)
 {
 	int e = 0;
 	uint64_t lost = fp->lost_now + fp->unknown_dropped;
@@ -1142,9 +1141,9 @@ static int write_sources(struct attach *fp, const struct sink *s,
 
 struct drain_ctx {
 	struct attach *fp;
-	struct faultsink *fs;
+	struct faultlog *fs;
 	const struct sink *s;
-	const struct faultsink_lookup *l;
+	const struct faultlog_lookup *l;
 	int e;
 	int gone_pid;
 	double now;
@@ -1157,13 +1156,13 @@ struct drain_ctx {
  * will never have it) or after a while. */
 static void write_queue(struct drain_ctx *c, const struct evqueue *q)
 {
-	struct faultsink_names nm = { c->fp, perf_names };
+	struct faultlog_names nm = { c->fp, perf_names };
 	struct faultring_event ev;
 	memset(&ev, 0, sizeof(ev));
 	for (size_t off = 0; evq_next(q, &off, &ev);) {
 		int64_t id = c->e ? 0 : c->l->process_id(c->l->ctx, ev.pid);
 		if (id) {
-			c->e = faultsink_write_event(c->fs, c->s, &ev, id, &nm, c->l);
+			c->e = faultlog_write_event(c->fs, c->s, &ev, id, &nm, c->l);
 			if (c->e == 0)
 				continue;
 		}
@@ -1177,8 +1176,8 @@ static void write_queue(struct drain_ctx *c, const struct evqueue *q)
 	}
 }
 
-int attach_drain(struct attach *fp, struct faultsink *fs, const struct sink *s,
-		    const struct faultsink_lookup *l)
+int attach_drain(struct attach *fp, struct faultlog *fs, const struct sink *s,
+		    const struct faultlog_lookup *l)
 {
 	pthread_mutex_lock(&fp->lock);
 	wait_pass(fp);

@@ -17,7 +17,7 @@
  * burst (faults/burst.h), each such event weighing burst_period. The
  * maps and Python layout of the processes attached at the start are read
  * before the first pass, not at their first fault. The recorder's drain
- * (inside its transaction) writes the queued events through faultsink's
+ * (inside its transaction) writes the queued events through faultlog's
  * core, with the method "perf" in fault_sources, and attaches the tree's
  * processes that perf does not follow yet (those that existed before;
  * children forked later are followed by inheritance).
@@ -44,7 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "faults/faultsink.h"
+#include "faults/faultlog.h"
 #include "measure/sink.h"
 
 struct attach;
@@ -117,9 +117,9 @@ void attach_free(struct attach *fp);
 /* Attach the processes of l (alive_pid) perf does not follow yet, then
  * write the events read so far (after one more pass of the reader) into s
  * through fs, and each process's fault_sources row (method "perf").
- * Returns 0 or the session's -errno. */
-int attach_drain(struct attach *fp, struct faultsink *fs, const struct sink *s,
-		    const struct faultsink_lookup *l);
+ * Returns 0 or the sink's -errno. */
+int attach_drain(struct attach *fp, struct faultlog *fs, const struct sink *s,
+		    const struct faultlog_lookup *l);
 
 /* The sampling period (1: every fault). */
 uint64_t attach_period(const struct attach *fp);

@@ -37,8 +37,7 @@ static char *find_lib(void)
 	static const char *const rel[] = { "/" LIB_NAME, "/../lib/cowprof/" LIB_NAME };
 	for (size_t i = 0; dir && !path && i < 2; i++) {
 		char *p = NULL;
-		if (asprintf(&p, "%s%s", dir, rel[i]) < 0)
-			abort();
+		p = xasprintf("%s%s", dir, rel[i]);
 		if (access(p, R_OK) == 0)
 			path = realpath(p, NULL);
 		free(p);
@@ -47,7 +46,7 @@ static char *find_lib(void)
 	return path;
 }
 
-int preloadenv_setup(struct preloadenv *p, char *err, size_t errlen)
+int preloadenv_init(struct preloadenv *p, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	p->lib = find_lib();
@@ -56,8 +55,7 @@ int preloadenv_setup(struct preloadenv *p, char *err, size_t errlen)
 				    "cowprof or in its ../lib/cowprof/ (set "
 				    "COWPROF_PRELOAD_LIB, or use --no-faults)");
 	const char *tmp = getenv("TMPDIR");
-	if (asprintf(&p->spool, "%s/cowprof-spool-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
-		abort();
+	p->spool = xasprintf("%s/cowprof-spool-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(p->spool)) {
 		int e = -errno;
 		format_error(err, errlen, e, "cannot make a spool folder %s: %s",

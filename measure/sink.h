@@ -10,7 +10,7 @@
  *
  * Every function returns 0 or a negative errno. Strings are borrowed for
  * the call only. Rows written between begin_sample (or begin) and
- * end_sample belong together: a sink that commits commits them at once.
+ * commit belong together: a sink that commits commits them at once.
  */
 #ifndef COWPROF_MEASURE_SINK_H
 #define COWPROF_MEASURE_SINK_H
@@ -120,7 +120,7 @@ struct sink_ops {
 	/* Start rows that belong to no sample (written after the last one). */
 	int (*begin)(void *ctx);
 	/* Commit the rows since begin_sample or begin. */
-	int (*end_sample)(void *ctx);
+	int (*commit)(void *ctx);
 	/* The id of a process, adding it if it is new. */
 	int (*add_process)(void *ctx, const struct sink_proc *p, int64_t *id);
 	int (*add_proc_sample)(void *ctx, int64_t sample_id, int64_t process_id,
@@ -191,9 +191,9 @@ static inline int sink_begin(const struct sink *k)
 	return k->ops->begin(k->ctx);
 }
 
-static inline int sink_end_sample(const struct sink *k)
+static inline int sink_commit(const struct sink *k)
 {
-	return k->ops->end_sample(k->ctx);
+	return k->ops->commit(k->ctx);
 }
 
 static inline int sink_add_process(const struct sink *k,

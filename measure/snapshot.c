@@ -220,7 +220,7 @@ static void fill_procs(struct snapshot *s, const struct snapshot_opts *o,
 
 static int check_root(const struct proctree *t, int pid, char *err, size_t errlen)
 {
-	if (t->nodes[0].stat.flags & PROC_PF_KTHREAD)
+	if (t->nodes[0].stat.flags & PROCTREE_PF_KTHREAD)
 		return format_error(err, errlen, -EINVAL,
 			    "pid %d: is a kernel thread (no user memory)", pid);
 	return 0;

@@ -1,5 +1,6 @@
 /* handler.c - the fault handler of libcowprof_preload.so: which faults are
  * ours, what an event records, and what is handed on to the program */
+#include "common/util.h"
 #include "preload/preload.h"
 
 #include <stdio.h>
@@ -126,9 +127,7 @@ void preload_record(uint64_t addr, ucontext_t *uc, uint16_t flags)
 	if (!s)
 		return;
 	pid_t tid = preload_my_tid();
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s->t_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	s->t_ns = util_clock_ns(CLOCK_REALTIME);  /* clock_gettime: signal-safe */
 	s->addr = addr;
 	s->tid = tid;
 	s->flags = flags;

@@ -421,7 +421,7 @@ static void atfork_child(void)
 			 (g.stacks == STACKS_ALL && g.py_ok ? FAULTRING_F_PYTHON : 0);
 	const char *status = g.stacks == STACKS_ALL ? g.py_status
 						    : "Python frames off (COWPROF_STACKS)";
-	if (faultring_writer_create(&g.ring, g.spool, getpid(), g.nslots,
+	if (faultring_writer_open(&g.ring, g.spool, getpid(), g.nslots,
 				    g.ncodes, flags, status) < 0)
 		goto out;
 	madvise(g.ring.h, g.ring.size, MADV_DONTFORK);

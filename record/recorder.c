@@ -3,7 +3,7 @@
 #include "collectors/procevents.h"
 #include "common/format.h"
 #include "common/util.h"
-#include "faults/faultsink.h"
+#include "faults/faultlog.h"
 #include "measure/snapshot.h"
 #include "record/why.h"
 
@@ -56,11 +56,11 @@ struct rec {
 	long hz;
 	struct recorder_summary *sum;
 	int64_t sample_id;
-	struct faultsink *faults;    /* NULL without fault attribution */
+	struct faultlog *faults;    /* NULL without fault attribution */
 	double last_drain;           /* monotonic time of the last drain */
 	int drain_err;               /* a drain between samples failed */
 	struct why *w;         /* wait states, signals, OOM kills */
-	struct watch_tree wt;
+	struct why_tree wt;
 };
 
 static struct track *find_track(struct rec *r, int pid, uint64_t start_ticks)
@@ -119,7 +119,7 @@ static void drain_events(struct rec *r)
 {
 	struct procev ev[64];
 	int n;
-	while ((n = procev_read(r->evfd, ev, 64)) > 0)
+	while ((n = procevents_read(r->evfd, ev, 64)) > 0)
 		for (int i = 0; i < n; i++)
 			take_event(r, &ev[i]);
 	/* -ENOBUFS: events were dropped; each sample rescans /proc anyway */
@@ -153,7 +153,7 @@ static void drain_faults_between(struct rec *r)
 	int e = sink_begin(r->s);
 	if (e == 0)
 		e = drain_faults(r);
-	int c = sink_end_sample(r->s);
+	int c = sink_commit(r->s);
 	r->drain_err = e ? e : c;
 }
 
@@ -432,9 +432,9 @@ static int drain_faults(struct rec *r)
 	r->last_drain = util_clock_s(CLOCK_MONOTONIC);
 	if (r->drain_err)
 		return r->drain_err;
-	struct faultsink_lookup l = { r, fault_process_id, fault_region_id,
+	struct faultlog_lookup l = { r, fault_process_id, fault_region_id,
 				      fault_parent_pid, fault_exited, fault_alive_pid };
-	int e = faultsink_drain(r->faults, r->s, &l);
+	int e = faultlog_drain(r->faults, r->s, &l);
 	if (e == 0 && r->o->fault_perf)
 		e = attach_drain(r->o->fault_perf, r->faults, r->s, &l);
 	return e;
@@ -460,7 +460,7 @@ static int write_sample(struct rec *r, const struct snapshot *snap)
 		e = drain_faults(r);
 	if (e == 0)
 		e = why_store(r->w, r->s, snap->time, false, &r->wt);
-	int c = sink_end_sample(r->s);
+	int c = sink_commit(r->s);
 	if (e == 0 && c == 0)
 		r->sum->samples++;
 	return e ? e : c;
@@ -521,7 +521,7 @@ static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
 	return e ? format_error(err, errlen, e, "writing the session failed") : 0;
 }
 
-/* ---- the watch's questions about the tree ---- */
+/* ---- why.c's questions about the tree ---- */
 
 static int64_t id_of(void *ctx, int pid, uint64_t start_ticks)
 {
@@ -540,13 +540,13 @@ static int64_t id_at(void *ctx, int pid, double t)
 	return 0;
 }
 
-static void open_watch(struct rec *r)
+static void open_why(struct rec *r)
 {
 	char notice[512];
 	struct why_opts wo = { .proc_root = r->o->proc_root,
 				 .interval_s = r->o->interval_s };
 	why_open(&wo, &r->w, notice, sizeof(notice));
-	r->wt = (struct watch_tree){ id_of, id_at, r };
+	r->wt = (struct why_tree){ id_of, id_at, r };
 	/* top's screen owns the terminal (the meta says it there) */
 	if (*notice && !r->o->interval_live)
 		fprintf(stderr, "cowprof: %s\n", notice);
@@ -555,13 +555,13 @@ static void open_watch(struct rec *r)
 }
 
 /* Signals and OOM kills still held: store them after the last sample. */
-static int close_watch(struct rec *r)
+static int close_why(struct rec *r)
 {
 	why_drain(r->w);
 	int e = sink_begin(r->s);
 	if (e == 0)
 		e = why_store(r->w, r->s, util_clock_s(CLOCK_REALTIME), true, &r->wt);
-	int c = sink_end_sample(r->s);
+	int c = sink_commit(r->s);
 	why_close(r->w);
 	return e ? e : c;
 }
@@ -570,7 +570,7 @@ static void init_clocks(struct rec *r)
 {
 	double real = util_clock_s(CLOCK_REALTIME);
 	r->boot_epoch = real - util_clock_s(CLOCK_BOOTTIME);
-	r->mono_epoch = real - util_clock_s(CLOCK_MONOTONIC);
+	r->mono_epoch = (double)util_realtime_offset_ns() / 1e9;
 	r->hz = sysconf(_SC_CLK_TCK);
 }
 
@@ -587,7 +587,7 @@ static int loop(struct rec *r, char *err, size_t errlen)
 			/* after the first sample (the tree is known first: a
 			 * worker killed before it would be unknown), before
 			 * the first burst */
-			faultsink_preload(r->faults, r->root);
+			faultlog_preload(r->faults, r->root);
 		first = false;
 		double elapsed = util_clock_s(CLOCK_MONOTONIC) - t0;
 		r->sum->seconds = elapsed;
@@ -621,14 +621,14 @@ int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 	/* COWPROF_NO_CONNECTOR=1 forces the polling fallback (for tests: this
 	 * kernel lets any user listen, so it cannot be refused otherwise) */
 	const char *no = getenv("COWPROF_NO_CONNECTOR");
-	r.evfd = no && *no == '1' ? -EPERM : procev_open();
+	r.evfd = no && *no == '1' ? -EPERM : procevents_open();
 	sum->connector = r.evfd >= 0;
 	sink_set_meta(s, SINK_META_CONNECTOR, sum->connector ? "netlink" : "polling");
 	if (o->fault_spool || o->fault_perf)
-		r.faults = faultsink_new(o->fault_spool, o->proc_root);
-	open_watch(&r);
+		r.faults = faultlog_new(o->fault_spool, o->proc_root);
+	open_why(&r);
 	int e = loop(&r, err, errlen);
-	int we = close_watch(&r);
+	int we = close_why(&r);
 	if (e == 0 && we < 0)
 		e = format_error(err, errlen, we, "writing the session failed");
 	if (e == 0 && r.faults) {
@@ -636,25 +636,25 @@ int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 		e = sink_begin(s);
 		if (e == 0)
 			e = drain_faults(&r);
-		int c = sink_end_sample(s);
+		int c = sink_commit(s);
 		e = e ? e : c;
 		if (e)
 			format_error(err, errlen, e, "writing the session failed");
 	}
-	sum->fault_events = r.faults ? faultsink_events(r.faults) : 0;
-	sum->fault_pages = r.faults ? faultsink_pages(r.faults) : 0;
-	sum->fault_dropped = r.faults ? faultsink_dropped(r.faults) : 0;
+	sum->fault_events = r.faults ? faultlog_events(r.faults) : 0;
+	sum->fault_pages = r.faults ? faultlog_pages(r.faults) : 0;
+	sum->fault_dropped = r.faults ? faultlog_dropped(r.faults) : 0;
 	if (o->fault_perf) {
 		struct attach_stats fst;
 		attach_get_stats(o->fault_perf, &fst);
 		sum->fault_dropped += fst.lost + fst.unrecorded;
 	}
-	faultsink_free(r.faults);
+	faultlog_free(r.faults);
 	if (e == 0)
 		e = sink_add_event(s, util_clock_s(CLOCK_REALTIME), 0, root, "end",
 				      sum->root_exited ? "root exited" : "recording ended");
 	sum->file_bytes = sink_size_bytes(s);
-	procev_close(r.evfd);
+	procevents_close(r.evfd);
 	for (size_t i = 0; i < r.ntr; i++)
 		free(r.tr[i].regions);
 	free(r.tr);

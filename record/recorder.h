@@ -1,4 +1,4 @@
-/* recorder.h - sample a process tree at a fixed interval into a session
+/* recorder.h - sample a process tree at a fixed interval into a sink
  *
  * Each interval: one snapshot of the tree (measure/snapshot.h), written as
  * one committed transaction. Between samples the netlink proc connector

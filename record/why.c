@@ -111,7 +111,7 @@ int why_open(const struct why_opts *o, struct why **out, char *notice,
 	char reason[CAP_LEN], kreason[CAP_LEN] = "";
 	w->o = *o;
 	w->hz = sysconf(_SC_CLK_TCK);
-	w->mono_epoch = util_clock_s(CLOCK_REALTIME) - util_clock_s(CLOCK_MONOTONIC);
+	w->mono_epoch = (double)util_realtime_offset_ns() / 1e9;
 	open_perf(w, reason, sizeof(reason));
 	w->kfd = -1;
 	if (!w->o.no_kmsg && !env_set("COWPROF_NO_KMSG")) {
@@ -422,7 +422,7 @@ static int write_wait(struct why *w, const struct sink *s, int64_t sample_id,
 }
 
 int why_write_waits(struct why *w, const struct sink *s, int64_t sample_id,
-		      const struct snapshot *snap, const struct watch_tree *tree)
+		      const struct snapshot *snap, const struct why_tree *tree)
 {
 	if (snap->n == 0)
 		return 0;
@@ -493,7 +493,7 @@ static double keep_s(const struct why *w)
 
 /* 1: stored (drop it), 0: keep it for later, -errno. */
 static int store_signal(struct why *w, const struct sink *s, const struct held_signal *h,
-			double now, bool final, const struct watch_tree *tree)
+			double now, bool final, const struct why_tree *tree)
 {
 	const struct sigtrace_signal *g = &h->s;
 	int64_t id = tree->id_at(tree->ctx, g->target_tid, h->t);
@@ -525,7 +525,7 @@ static const char *cgroup_of(const struct why *w, int pid, double t)
 }
 
 static int store_oom(struct why *w, const struct sink *s, const struct held_oom *h,
-		     double now, bool final, const struct watch_tree *tree)
+		     double now, bool final, const struct why_tree *tree)
 {
 	int64_t id = tree->id_at(tree->ctx, h->pid, h->t);
 	if (id == 0)
@@ -566,7 +566,7 @@ static void prune(struct why *w, double now)
 }
 
 int why_store(struct why *w, const struct sink *s, double now, bool final,
-		const struct watch_tree *tree)
+		const struct why_tree *tree)
 {
 	int e = 0;
 	size_t k = 0;

@@ -47,7 +47,7 @@ struct why_opts {
 /* The session row of a process, for the recorder to answer. id_of: the
  * process pid with start_ticks (0 if unknown). id_at: the process that had
  * pid at time t, alive or exited (0 if none in the tree). */
-struct watch_tree {
+struct why_tree {
 	int64_t (*id_of)(void *ctx, int pid, uint64_t start_ticks);
 	int64_t (*id_at)(void *ctx, int pid, double t);
 	void *ctx;
@@ -81,16 +81,16 @@ void why_drain(struct why *w);
 /* Write each process's wait state in snap to sample sample_id of s (in the
  * transaction the caller opened), when it differs from the last one
  * written for that process (a row holds until the process's next row).
- * Processes without a row are skipped. Returns 0 or the session's -errno. */
+ * Processes without a row are skipped. Returns 0 or the sink's -errno. */
 int why_write_waits(struct why *w, const struct sink *s, int64_t sample_id,
-		      const struct snapshot *snap, const struct watch_tree *tree);
+		      const struct snapshot *snap, const struct why_tree *tree);
 
 /* Store the signals and OOM kills of tree processes held in w that are at
  * least WHY_SETTLE_S old at now (every one when final), in the
  * transaction the caller opened; drop those of other processes older than
- * WHY_KEEP_S. Returns 0 or the session's -errno. */
+ * WHY_KEEP_S. Returns 0 or the sink's -errno. */
 int why_store(struct why *w, const struct sink *s, double now, bool final,
-		const struct watch_tree *tree);
+		const struct why_tree *tree);
 
 /* Counts since open, for the recorder's summary and tests. */
 struct why_counts {

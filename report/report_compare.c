@@ -100,8 +100,7 @@ static char *cell_workers(const struct analysis_strategy *s)
 static char *cell_count(size_t n, size_t of_which, bool show)
 {
 	char *p;
-	if (asprintf(&p, show ? "%zu (%zu)" : "%zu", n, of_which) < 0)
-		abort();
+	p = xasprintf(show ? "%zu (%zu)" : "%zu", n, of_which);
 	return p;
 }
 

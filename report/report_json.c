@@ -342,7 +342,7 @@ static void signal_obj(struct json *j, const struct report_input *in,
 	json_key(j, "sender_exiting");
 	json_bool(j, g->sender_exiting);
 	json_key(j, "by_kernel");
-	json_bool(j, g->code == 0x80 || g->sender_pid == 0);
+	json_bool(j, analysis_signal_by_kernel(g));
 	json_kv_string(j, "result", g->result);
 	(void)in;
 	json_object_end(j);

@@ -13,6 +13,9 @@
 
 /* ---- the header ---- */
 
+/* report_duration's buffers: "1234h59m" and more */
+#define DURATION_LEN 24
+
 static const char *meta_or(const struct session_data *d, const char *key,
 			   const char *dflt)
 {
@@ -29,7 +32,7 @@ static void header_recording(FILE *f, const struct report_input *in)
 		fputs("no samples\n", f);
 		return;
 	}
-	char dur[FORMAT_KB_LEN + 8];
+	char dur[DURATION_LEN];
 	fprintf(f, "%s for %s", report_utc(a->start_time, when, sizeof(when)),
 		report_duration(a->end_time - a->start_time, dur, sizeof(dur)));
 	fprintf(f, ", %zu sample%s", in->d->nsamples, in->d->nsamples == 1 ? "" : "s");
@@ -58,19 +61,19 @@ static void header(FILE *f, const struct report_input *in)
 	fputs("\ntarget     ", f);
 	report_put_text(f, analysis_target(d));
 	fputs("  (root pid ", f);
-	report_put_text(f, meta_or(d, "root_pid", "?"));
+	report_put_text(f, meta_or(d, SINK_META_ROOT_PID, "?"));
 	fputs(")\n", f);
 	header_recording(f, in);
 	fputs("machine    ", f);
-	report_put_text(f, meta_or(d, "hostname", "?"));
+	report_put_text(f, meta_or(d, SINK_META_HOSTNAME, "?"));
 	fputs(", Linux ", f);
-	report_put_text(f, meta_or(d, "kernel", "?"));
+	report_put_text(f, meta_or(d, SINK_META_KERNEL, "?"));
 	fputs(", page size ", f);
-	report_put_text(f, meta_or(d, "page_size", "?"));
+	report_put_text(f, meta_or(d, SINK_META_PAGE_SIZE, "?"));
 	fputs(", cowprof ", f);
-	report_put_text(f, meta_or(d, "cowprof_version", "?"));
+	report_put_text(f, meta_or(d, SINK_META_COWPROF_VERSION, "?"));
 	fputs("\nrecorder   ", f);
-	report_put_text(f, meta_or(d, "command", "?"));
+	report_put_text(f, meta_or(d, SINK_META_COMMAND, "?"));
 	fputc('\n', f);
 	header_tree_end(f, in->a);
 }
@@ -141,7 +144,7 @@ static void put_rate(FILE *f, const struct analysis_proc *p)
 
 static void put_half(FILE *f, const struct analysis_proc *p)
 {
-	char b[FORMAT_KB_LEN + 8];
+	char b[DURATION_LEN];
 	fprintf(f, " %7s", p->half_shared_s < 0 ? "-" :
 		report_duration(p->half_shared_s, b, sizeof(b)));
 }
@@ -152,7 +155,7 @@ static void process_row(FILE *f, const struct report_input *in, size_t i,
 	const struct analysis_proc *p = &in->a->procs[i];
 	put_pid(f, in, i, width);
 	fprintf(f, "  %-6s ", analysis_role_name(p->role));
-	char life[FORMAT_KB_LEN + 8];
+	char life[DURATION_LEN];
 	fprintf(f, "%8s", report_duration(p->lifetime_s, life, sizeof(life)));
 	if (p->sampled) {
 		put_kb(f, p->first.rss_kb, 9);
@@ -336,7 +339,7 @@ static bool has_why_data(const struct session_data *d)
 static void why_hung(FILE *f, const struct report_input *in)
 {
 	const struct analysis *a = in->a;
-	char b[2][FORMAT_KB_LEN + 8];
+	char b[2][DURATION_LEN];
 	fprintf(f, "  hung (blocked in one place, no CPU used, no memory change, "
 		"for %s or more): ", report_duration(a->hung_after_s, b[0], sizeof(b[0])));
 	if (!a->hung) {
@@ -394,7 +397,7 @@ static void why_signal(FILE *f, const struct report_input *in,
 	char name[24];
 	fprintf(f, "    %+8.1fs  %-8s to %d from ", g->t - in->a->start_time,
 		format_signal_name(g->signal, name, sizeof(name)), g->pid);
-	if (g->code == 0x80 || g->sender_pid == 0) {
+	if (analysis_signal_by_kernel(g)) {
 		fputs("the kernel", f);
 	} else {
 		fprintf(f, "%d (", g->sender_pid);

@@ -1047,7 +1047,7 @@ static int sk_begin(void *c)
 	return session_begin(c);
 }
 
-static int sk_end_sample(void *c)
+static int sk_commit(void *c)
 {
 	return session_end_sample(c);
 }
@@ -1140,7 +1140,7 @@ static const struct sink_ops session_sink_ops = {
 	.set_meta = sk_set_meta,
 	.begin_sample = sk_begin_sample,
 	.begin = sk_begin,
-	.end_sample = sk_end_sample,
+	.commit = sk_commit,
 	.add_process = sk_add_process,
 	.add_proc_sample = sk_add_proc_sample,
 	.add_region = sk_add_region,

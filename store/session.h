@@ -26,7 +26,7 @@ struct session;  /* an open session file */
 int session_create(const char *path, struct session **out, char *err,
 		   size_t errlen);
 
-/* Close a session opened by session_create or session_open; NULL is fine. */
+/* Close a session opened by session_create; NULL is fine. */
 void session_close(struct session *s);
 
 /* Point out at s: the sink (measure/sink.h) whose rows go to this session
@@ -149,7 +149,7 @@ struct session_wait {
 	char state;
 	double cpu_s;
 	char *wchan, *syscall, *blocked_on;
-	char *python;            /* "" when none (see session_wait_info) */
+	char *python;            /* "" when none (see struct sink_wait) */
 };
 
 struct session_process {

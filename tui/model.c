@@ -112,7 +112,7 @@ size_t tui_model_signal_marks(const struct tui_model *m, int proc, int w,
 		if (g->signal == SIGCHLD || g->process < 0 ||
 		    (proc >= 0 && g->process != proc))
 			continue;
-		put_mark(d, w, g->t, g->signal == 9 ? 'K' : g->signal == 15 ? 'T' : 'S',
+		put_mark(d, w, g->t, g->signal == SIGKILL ? 'K' : g->signal == SIGTERM ? 'T' : 'S',
 			 marks);
 		n++;
 	}
@@ -361,9 +361,8 @@ static void labels_make(struct tui_model *m)
 	report_compare_unique_names(m->cols, m->nsessions);
 	for (size_t k = 0; k < m->nsessions; k++) {
 		free(m->sessions[k].label);
-		if (asprintf(&m->sessions[k].label, "%s: %s", m->cols[k].name,
-			     m->cols[k].target[0] ? m->cols[k].target : "?") < 0)
-			abort();
+		m->sessions[k].label = xasprintf("%s: %s", m->cols[k].name,
+						 m->cols[k].target[0] ? m->cols[k].target : "?");
 	}
 }
 

@@ -882,8 +882,7 @@ static void draw_compare_table(struct tui_view *v, const struct tui_model *m,
 			char *cell = report_compare_cell(r, &m->cols[0], &m->cols[c]);
 			if (r == REPORT_CMP_NAME) {  /* "1 name", as in the legend */
 				char *named;
-				if (asprintf(&named, "%c %s", session_char(c), cell) < 0)
-					abort();
+				named = xasprintf("%c %s", session_char(c), cell);
 				free(cell);
 				cell = named;
 			}

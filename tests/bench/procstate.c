@@ -16,13 +16,7 @@
 #include "collectors/procstate.h"
 #include "collectors/proctree.h"
 #include "measure/snapshot.h"
-
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
+#include "common/util.h"
 
 int main(int argc, char **argv)
 {
@@ -48,36 +42,36 @@ int main(int argc, char **argv)
 		struct snapshot s;
 		char err[256];
 		struct snapshot_opts o = { 0 };
-		double t0 = now_ms();
+		double t0 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		if (snapshot_take(root, &o, &s, err, sizeof(err)) < 0) {
 			fprintf(stderr, "bench_procstate: %s\n", err);
 			return 1;
 		}
-		double t1 = now_ms();
+		double t1 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		snapshot_release(&s);
 		fd_calls = 0;
-		double t2 = now_ms();
+		double t2 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		for (size_t i = 0; i < t.n; i++)
 			if (procstate_read(NULL, pids[i], &ps[i]) == 0 &&
 			    ps[i].wait == SYSCALL_WAIT_FD)
 				fd_calls++;
-		double t3 = now_ms();
+		double t3 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		for (size_t i = 0; i < t.n; i++)
 			procstate_release(&ps[i]);
 		/* what the recorder pays: it has read every stat already */
 		for (size_t i = 0; i < t.n; i++)
 			proctree_read_stat(NULL, pids[i], &st[i]);
-		double t6 = now_ms();
+		double t6 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		for (size_t i = 0; i < t.n; i++)
 			procstate_read_with_stat(NULL, &st[i], &ps[i]);
-		double t7 = now_ms();
+		double t7 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		for (size_t i = 0; i < t.n; i++)
 			procstate_release(&ps[i]);
 		if (t7 - t6 < rds) rds = t7 - t6;
 		struct procstate_fdtab ft = { 0 };
-		double t4 = now_ms();
+		double t4 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		procstate_fdtab_scan(NULL, pids, t.n, &ft);
-		double t5 = now_ms();
+		double t5 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		nrefs = ft.n;
 		procstate_fdtab_release(&ft);
 		if (t1 - t0 < snap) snap = t1 - t0;

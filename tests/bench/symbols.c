@@ -20,13 +20,6 @@
 #include "collectors/unwind.h"
 #include "common/util.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -42,9 +35,9 @@ static void bench_load(const char *path)
 	int err = 0;
 	for (int i = 0; i < RUNS; i++) {
 		struct symbols *s = symbols_new();
-		double t0 = now_s();
+		double t0 = (util_clock_s(CLOCK_MONOTONIC));
 		err = symbols_resolve(s, path, 0x30000, &f);
-		t[i] = now_s() - t0;
+		t[i] = (util_clock_s(CLOCK_MONOTONIC)) - t0;
 		symbols_free(s);
 	}
 	qsort(t, RUNS, sizeof(t[0]), cmp_double);
@@ -81,19 +74,19 @@ static void bench_unwind(pid_t pid, const struct maps_region *maps, size_t n)
 		close(fd);
 	enum { RUNS = 2000 };
 	uint64_t ips[128];
-	struct unwinder *u = unwinder_new();
-	double t0 = now_s();
+	struct unwinder *u = unwind_new();
+	double t0 = (util_clock_s(CLOCK_MONOTONIC));
 	int frames = unwind_snapshot(u, pid, maps, n, regs, stack, len, ips,
 				     NULL, 128);
-	double first = now_s() - t0;
-	t0 = now_s();
+	double first = (util_clock_s(CLOCK_MONOTONIC)) - t0;
+	t0 = (util_clock_s(CLOCK_MONOTONIC));
 	for (int i = 0; i < RUNS; i++)
 		unwind_snapshot(u, pid, maps, n, regs, stack, len, ips, NULL, 128);
-	double dt = now_s() - t0;
+	double dt = (util_clock_s(CLOCK_MONOTONIC)) - t0;
 	printf("unwind python3 snapshot: %d frames, first %.2f ms (opens files), "
 	       "then %.1f us each (%.0f unwinds/s)\n", frames, first * 1e3,
 	       dt / RUNS * 1e6, RUNS / dt);
-	unwinder_free(u);
+	unwind_free(u);
 	free(stack);
 	ptrace(PTRACE_DETACH, pid, 0, 0);
 }
@@ -153,17 +146,17 @@ int main(void)
 	}
 	struct symbols *s = symbols_new();
 	struct symbols_frame f;
-	double t0 = now_s();
+	double t0 = (util_clock_s(CLOCK_MONOTONIC));
 	for (int k = 0; k < NIPS; k++)
 		symbols_resolve_ip(s, pid, maps, n, ips[k], &f);
-	double warm = now_s() - t0;
+	double warm = (util_clock_s(CLOCK_MONOTONIC)) - t0;
 	size_t named = 0;
-	t0 = now_s();
+	t0 = (util_clock_s(CLOCK_MONOTONIC));
 	for (int k = 0; k < LOOKUPS; k++) {
 		symbols_resolve_ip(s, pid, maps, n, ips[k % NIPS], &f);
 		named += f.function != NULL;
 	}
-	double dt = now_s() - t0;
+	double dt = (util_clock_s(CLOCK_MONOTONIC)) - t0;
 	printf("python3 pid %d: %zu executable file mappings, first pass over "
 	       "%d ips (loads every file) %.1f ms\n", (int)pid, nexec, NIPS,
 	       warm * 1e3);

@@ -19,16 +19,10 @@
 #include "analysis/analysis.h"
 #include "store/session.h"
 #include "tui/model.h"
+#include "common/util.h"
 
 #define CHANGING_REGIONS 3
 #define ROUNDS 5
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void check(int r, const char *what, const char *err)
 {
@@ -96,13 +90,13 @@ int main(int argc, char **argv)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/session.db", dir);
-	double t = now_s();
+	double t = (util_clock_s(CLOCK_MONOTONIC));
 	write_session(path, nsamples, nprocs, nregions);
 	struct stat st;
 	stat(path, &st);
 	printf("session: %d samples, %d processes, %d regions each: %.1f MiB, "
 	       "written in %.1f s\n", nsamples, nprocs, nregions,
-	       st.st_size / 1048576.0, now_s() - t);
+	       st.st_size / 1048576.0, (util_clock_s(CLOCK_MONOTONIC)) - t);
 
 	double best[3] = { 1e9, 1e9, 1e9 };
 	struct session_data d0;
@@ -115,13 +109,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ROUNDS; i++) {
 		struct session_data d;
 		struct analysis a;
-		double t0 = now_s();
+		double t0 = (util_clock_s(CLOCK_MONOTONIC));
 		check(session_load(path, &d, err, sizeof(err)), "load", err);
-		double t1 = now_s();
+		double t1 = (util_clock_s(CLOCK_MONOTONIC));
 		analysis_init(&a, &d);
-		double t2 = now_s();
+		double t2 = (util_clock_s(CLOCK_MONOTONIC));
 		tui_model_set_data(&m, &d, &a);
-		double t3 = now_s();
+		double t3 = (util_clock_s(CLOCK_MONOTONIC));
 		tui_model_set_data(&m, &d0, &a0);
 		analysis_release(&a);
 		session_data_release(&d);

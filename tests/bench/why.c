@@ -18,13 +18,7 @@
 #include "measure/snapshot.h"
 #include "record/why.h"
 #include "store/session.h"
-
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
+#include "common/util.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -59,7 +53,7 @@ int main(int argc, char **argv)
 	}
 	int root = atoi(argv[1]);
 	int runs = argc > 2 ? atoi(argv[2]) : 20;
-	char path[] = "/tmp/cowprof-bench-watch-XXXXXX", db[64], err[256], notice[256];
+	char path[] = "/tmp/cowprof-bench-why-XXXXXX", db[64], err[256], notice[256];
 	if (!mkdtemp(path))
 		return 1;
 	snprintf(db, sizeof(db), "%s/w.db", path);
@@ -71,19 +65,19 @@ int main(int argc, char **argv)
 	struct why *w;
 	struct why_opts wo = { .interval_s = 1, .no_perf = true, .no_kmsg = true };
 	why_open(&wo, &w, notice, sizeof(notice));
-	struct watch_tree tree = { id_of, id_at, NULL };
+	struct why_tree tree = { id_of, id_at, NULL };
 	struct snapshot_opts so = { .regions = true, .threads = 1 };
 	double *snap_ms = calloc((size_t)runs, sizeof(double));
 	double *wait_ms = calloc((size_t)runs, sizeof(double));
 	size_t nprocs = 0;
 	for (int r = 0; r < runs; r++) {
 		struct snapshot snap;
-		double t0 = now_ms();
+		double t0 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		if (snapshot_take(root, &so, &snap, err, sizeof(err)) < 0) {
 			fprintf(stderr, "bench_why: %s\n", err);
 			return 1;
 		}
-		double t1 = now_ms();
+		double t1 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		if (r == 0) {
 			rows.n = snap.n;
 			rows.pids = calloc(snap.n, sizeof(int));
@@ -97,14 +91,14 @@ int main(int argc, char **argv)
 			}
 		}
 		int64_t sample_id;
-		double t2 = now_ms();
+		double t2 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		session_begin_sample(s, snap.time, snap.duration_s, &snap.tree, snap.n,
 				     &sample_id);
 		struct sink out;
 		session_sink(s, &out);
 		int e = why_write_waits(w, &out, sample_id, &snap, &tree);
 		session_end_sample(s);
-		double t3 = now_ms();
+		double t3 = (util_clock_s(CLOCK_MONOTONIC) * 1e3);
 		if (e < 0) {
 			fprintf(stderr, "bench_why: writing waits: %d\n", e);
 			return 1;

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	void *buf = malloc(size ? size : 1);
 	memcpy(buf, data, size);
 	struct procev ev[8];
-	int n = procev_parse(buf, size, ev, 8);
+	int n = procevents_parse(buf, size, ev, 8);
 	if (n > 8)
 		__builtin_trap();
 	for (int i = 0; i < n; i++)

@@ -14,11 +14,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
 	struct proc_stat st;
-	if (proc_stat_parse(text, size, &st) == 0) {
+	if (proctree_stat_parse(text, size, &st) == 0) {
 		if (st.pid <= 0 || memchr(st.comm, '\0', sizeof(st.comm)) == NULL)
 			__builtin_trap();
 	}
-	char *cmd = proc_cmdline_parse(text, size);
+	char *cmd = proctree_cmdline_parse(text, size);
 	if (!cmd || strlen(cmd) > size)
 		__builtin_trap();
 	free(cmd);

@@ -25,7 +25,7 @@ static void setup(void)
 {
 	char *buf;
 	size_t len;
-	u = unwinder_new();
+	u = unwind_new();
 	if (util_read_file("/proc/self/maps", &buf, &len) < 0 ||
 	    maps_parse(buf, len, &maps, &nmaps) < 0)
 		abort();

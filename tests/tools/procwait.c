@@ -105,13 +105,6 @@ static void print_one(const struct procstate *ps)
 	fputc('\n', stdout);
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* One full read of pids: states, then the fd table only if one of them
  * needs it, then the peers. Returns how many pids were gone. */
 static int read_all(const char *root, const int *pids, size_t n,
@@ -211,15 +204,15 @@ int main(int argc, char **argv)
 	if (runs > 0) {
 		double best = 1e9, best_scan = 1e9;
 		for (int r = 0; r < runs; r++) {
-			double t0 = now_s();
+			double t0 = (util_clock_s(CLOCK_MONOTONIC));
 			read_all(root, pids, n, tree, ntree, ps, &scanned);
-			double t1 = now_s();
+			double t1 = (util_clock_s(CLOCK_MONOTONIC));
 			for (size_t i = 0; i < n; i++)
 				procstate_release(&ps[i]);
 			struct procstate_fdtab tab = { 0 };
-			double t2 = now_s();
+			double t2 = (util_clock_s(CLOCK_MONOTONIC));
 			procstate_fdtab_scan(root, tree, ntree, &tab);
-			double t3 = now_s();
+			double t3 = (util_clock_s(CLOCK_MONOTONIC));
 			procstate_fdtab_release(&tab);
 			if (t1 - t0 < best)
 				best = t1 - t0;

@@ -11,6 +11,7 @@
  * each thread that has a Python thread state. Exit 1 with a one-line reason
  * when the process runs no CPython 3.11 we can read. */
 #include "collectors/pyframe.h"
+#include "common/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,13 +24,6 @@
 
 static int bench_iters;
 
-static double now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
 /* Time bench_iters walks of thread state ts, names included. */
 static void bench(const struct pyframe_layout *l, pid_t pid, pid_t tid,
 		  uint64_t ts)
@@ -37,12 +31,12 @@ static void bench(const struct pyframe_layout *l, pid_t pid, pid_t tid,
 	struct pyframe f[MAX_FRAMES];
 	char name[256], file[1024];
 	int n = 0;
-	double t0 = now_us();
+	double t0 = (util_clock_s(CLOCK_MONOTONIC) * 1e6);
 	for (int i = 0; i < bench_iters; i++)
 		n = pyframe_walk(l, pyframe_read_pid, &pid, ts, f, MAX_FRAMES);
 	fprintf(stderr, "thread %d: %d frames, %.2f us a walk\n", (int)tid, n,
-		(now_us() - t0) / bench_iters);
-	t0 = now_us();
+		((util_clock_s(CLOCK_MONOTONIC) * 1e6) - t0) / bench_iters);
+	t0 = (util_clock_s(CLOCK_MONOTONIC) * 1e6);
 	for (int i = 0; i < bench_iters; i++) {
 		n = pyframe_walk(l, pyframe_read_pid, &pid, ts, f, MAX_FRAMES);
 		for (int j = 0; j < n; j++)
@@ -51,17 +45,17 @@ static void bench(const struct pyframe_layout *l, pid_t pid, pid_t tid,
 					   sizeof(file));
 	}
 	fprintf(stderr, "thread %d: %d frames, %.2f us a walk with names\n",
-		(int)tid, n, (now_us() - t0) / bench_iters);
+		(int)tid, n, ((util_clock_s(CLOCK_MONOTONIC) * 1e6) - t0) / bench_iters);
 	struct pyframe_cache *c = malloc(sizeof(*c));
 	pyframe_cache_init(c, pid);
-	t0 = now_us();
+	t0 = (util_clock_s(CLOCK_MONOTONIC) * 1e6);
 	for (int i = 0; i < bench_iters; i++) {
 		pyframe_cache_reset(c);
 		n = pyframe_walk(l, pyframe_read_cached, c, ts, f, MAX_FRAMES);
 	}
 	fprintf(stderr, "thread %d: %d frames, %.2f us a walk (page cache)\n",
-		(int)tid, n, (now_us() - t0) / bench_iters);
-	t0 = now_us();
+		(int)tid, n, ((util_clock_s(CLOCK_MONOTONIC) * 1e6) - t0) / bench_iters);
+	t0 = (util_clock_s(CLOCK_MONOTONIC) * 1e6);
 	for (int i = 0; i < bench_iters; i++) {
 		pyframe_cache_reset(c);
 		n = pyframe_walk(l, pyframe_read_cached, c, ts, f, MAX_FRAMES);
@@ -71,7 +65,7 @@ static void bench(const struct pyframe_layout *l, pid_t pid, pid_t tid,
 					   sizeof(file));
 	}
 	fprintf(stderr, "thread %d: %d frames, %.2f us a walk with names "
-		"(page cache)\n", (int)tid, n, (now_us() - t0) / bench_iters);
+		"(page cache)\n", (int)tid, n, ((util_clock_s(CLOCK_MONOTONIC) * 1e6) - t0) / bench_iters);
 	free(c);
 }
 

@@ -29,7 +29,7 @@ static struct fixture *make(uint32_t nslots, uint32_t ncodes)
 	struct fixture *f = calloc(1, sizeof(*f));
 	strcpy(f->dir, "/tmp/cowprof-test-ring-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(faultring_writer_create(&f->w, f->dir, 4242, nslots, ncodes,
+	assert_int_equal(faultring_writer_open(&f->w, f->dir, 4242, nslots, ncodes,
 						 FAULTRING_F_NATIVE, "no CPython"), 0);
 	snprintf(f->path, sizeof(f->path), "%s/faults.4242", f->dir);
 	assert_int_equal(faultring_open(f->path, &f->r), 0);

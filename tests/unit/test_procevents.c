@@ -19,7 +19,7 @@ static int parse_fixture(const char *name, struct procev *ev)
 	char path[128];
 	snprintf(path, sizeof(path), "netlink/%s.bin", name);
 	char *buf = fixture_read(path, &len);
-	int n = procev_parse(buf, len, ev, 4);
+	int n = procevents_parse(buf, len, ev, 4);
 	free(buf);
 	return n;
 }
@@ -78,10 +78,10 @@ static void test_procevents_two_messages_in_one_buffer(void **state)
 	memcpy(buf, x, a);
 	memcpy(buf + a, y, b);
 	struct procev ev[4];
-	assert_int_equal(procev_parse(buf, a + b, ev, 4), 2);
+	assert_int_equal(procevents_parse(buf, a + b, ev, 4), 2);
 	assert_int_equal(ev[0].kind, PROCEV_FORK);
 	assert_int_equal(ev[1].kind, PROCEV_EXIT);
-	assert_int_equal(procev_parse(buf, a + b, ev, 1), 1);  /* max respected */
+	assert_int_equal(procevents_parse(buf, a + b, ev, 1), 1);  /* max respected */
 	free(x);
 	free(y);
 }
@@ -99,7 +99,7 @@ static void test_procevents_thread_fork_is_skipped(void **state)
 	tgid += 1;
 	memcpy(buf + off, &tgid, 4);
 	struct procev ev;
-	assert_int_equal(procev_parse(buf, len, &ev, 1), 0);
+	assert_int_equal(procevents_parse(buf, len, &ev, 1), 0);
 	free(buf);
 }
 
@@ -110,14 +110,14 @@ static void test_procevents_truncated_datagrams(void **state)
 	char *buf = fixture_read("netlink/exit-exit3.bin", &len);
 	struct procev ev;
 	for (size_t n = 0; n < len; n++)
-		assert_true(procev_parse(buf, n, &ev, 1) <= 0);
+		assert_true(procevents_parse(buf, n, &ev, 1) <= 0);
 	free(buf);
 }
 
 static void test_procevents_live_fork_and_exit(void **state)
 {
 	(void)state;
-	int fd = procev_open();
+	int fd = procevents_open();
 	if (fd < 0)
 		skip();  /* no CAP_NET_ADMIN */
 	pid_t pid = fork();
@@ -129,7 +129,7 @@ static void test_procevents_live_fork_and_exit(void **state)
 	for (int tries = 0; tries < 50 && !(seen_fork && seen_exit); tries++) {
 		struct pollfd p = { fd, POLLIN, 0 };
 		poll(&p, 1, 20);
-		int n = procev_read(fd, ev, 256);
+		int n = procevents_read(fd, ev, 256);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].kind == PROCEV_FORK && ev[i].pid == pid)
 				seen_fork = ev[i].ppid == getpid();
@@ -137,7 +137,7 @@ static void test_procevents_live_fork_and_exit(void **state)
 				seen_exit = ev[i].exit_code == 7;
 		}
 	}
-	procev_close(fd);
+	procevents_close(fd);
 	assert_true(seen_fork);
 	assert_true(seen_exit);
 }

@@ -19,7 +19,7 @@
 
 static int parse(const char *s, struct proc_stat *st)
 {
-	return proc_stat_parse(s, strlen(s), st);
+	return proctree_stat_parse(s, strlen(s), st);
 }
 
 /* Fields 4-24 numbered so a field read from the wrong place shows. */
@@ -28,7 +28,7 @@ static int parse(const char *s, struct proc_stat *st)
 	"5555 1234567 890 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 " \
 	"0 0 0 0 0 0 0 0 0 0 0 0 0\n"
 
-/* ---- proc_stat_parse ---- */
+/* ---- proctree_stat_parse ---- */
 
 static void test_proc_stat_parse_reads_numbered_fields(void **state)
 {
@@ -96,10 +96,10 @@ static void test_proc_stat_parse_kernel_thread_flag(void **state)
 	assert_int_equal(parse("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 "
 			       "20 0 1 0 0 0 0 18446744073709551615 0 0 0 0 0 0 "
 			       "0 2147483647 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n", &st), 0);
-	assert_true(st.flags & PROC_PF_KTHREAD);
+	assert_true(st.flags & PROCTREE_PF_KTHREAD);
 	assert_int_equal(st.ppid, 0);
 	assert_int_equal(parse("123 (python3) S" TAIL_AFTER_STATE, &st), 0);
-	assert_false(st.flags & PROC_PF_KTHREAD);
+	assert_false(st.flags & PROCTREE_PF_KTHREAD);
 }
 
 static void test_proc_stat_parse_own_stat(void **state)
@@ -112,13 +112,13 @@ static void test_proc_stat_parse_own_stat(void **state)
 	if (clen && comm[clen - 1] == '\n')
 		comm[clen - 1] = '\0';
 	struct proc_stat st;
-	assert_int_equal(proc_stat_parse(buf, len, &st), 0);
+	assert_int_equal(proctree_stat_parse(buf, len, &st), 0);
 	assert_int_equal(st.pid, getpid());
 	assert_int_equal(st.ppid, getppid());
 	assert_int_equal(st.state, 'R');
 	assert_string_equal(st.comm, comm);
 	assert_int_equal(st.num_threads, 1);
-	assert_false(st.flags & PROC_PF_KTHREAD);
+	assert_false(st.flags & PROCTREE_PF_KTHREAD);
 	assert_true(st.vsize_bytes > 0);
 	assert_true(st.rss_pages > 0);
 	free(buf);
@@ -149,9 +149,9 @@ static void test_proc_stat_parse_respects_len(void **state)
 	struct proc_stat st;
 	/* cut inside the rss field: "...4096 " then nothing */
 	size_t cut = strlen("1 (a) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 4096 ");
-	assert_int_equal(proc_stat_parse(s, cut, &st), -EINVAL);
+	assert_int_equal(proctree_stat_parse(s, cut, &st), -EINVAL);
 	/* cut inside the comm: no ')' within len */
-	assert_int_equal(proc_stat_parse(s, 4, &st), -EINVAL);
+	assert_int_equal(proctree_stat_parse(s, 4, &st), -EINVAL);
 }
 
 static void test_proc_stat_parse_missing_parens_einval(void **state)
@@ -190,11 +190,11 @@ static void test_proc_stat_parse_pid_past_int_max_einval(void **state)
 	assert_int_equal(r, -EINVAL);
 }
 
-/* ---- proc_cmdline_parse ---- */
+/* ---- proctree_cmdline_parse ---- */
 
 static void check_cmdline(const char *buf, size_t len, const char *want)
 {
-	char *s = proc_cmdline_parse(buf, len);
+	char *s = proctree_cmdline_parse(buf, len);
 	assert_non_null(s);
 	assert_string_equal(s, want);
 	free(s);
@@ -248,7 +248,7 @@ static void read_stat(const char *rel, struct proc_stat *st)
 {
 	size_t len;
 	char *t = fixture_read(rel, &len);
-	int r = proc_stat_parse(t, len, st);
+	int r = proctree_stat_parse(t, len, st);
 	free(t);
 	assert_int_equal(r, 0);
 }
@@ -263,7 +263,7 @@ static void test_proc_stat_parse_forktree_child_fixture(void **state)
 	assert_string_equal(st.comm, "forktree");
 	assert_int_equal(st.state, 'S');
 	assert_int_equal(st.flags, 4194368);  /* PF_RANDOMIZE | PF_FORKNOEXEC */
-	assert_false(st.flags & PROC_PF_KTHREAD);
+	assert_false(st.flags & PROCTREE_PF_KTHREAD);
 	assert_int_equal(st.utime_ticks, 0);
 	assert_int_equal(st.num_threads, 1);
 	assert_int_equal(st.start_ticks, 193942);
@@ -295,22 +295,22 @@ static void test_proc_stat_parse_kthread_fixture_has_kthread_flag(void **state)
 	assert_int_equal(st.ppid, 0);
 	assert_string_equal(st.comm, "kthreadd");
 	assert_int_equal(st.flags, 0x208040);
-	assert_true(st.flags & PROC_PF_KTHREAD);
+	assert_true(st.flags & PROCTREE_PF_KTHREAD);
 	assert_int_equal(st.vsize_bytes, 0);
 	assert_int_equal(st.rss_pages, 0);
 	/* no user process of the fixtures is a kernel thread */
 	read_stat("proc/special_maps/11299/stat", &st);
 	assert_string_equal(st.comm, "special");
-	assert_false(st.flags & PROC_PF_KTHREAD);
+	assert_false(st.flags & PROCTREE_PF_KTHREAD);
 	read_stat("proc/forktree_thp/10661/stat", &st);
-	assert_false(st.flags & PROC_PF_KTHREAD);
+	assert_false(st.flags & PROCTREE_PF_KTHREAD);
 }
 
 static char *cmdline_of(const char *rel)
 {
 	size_t len;
 	char *t = fixture_read(rel, &len);
-	char *s = proc_cmdline_parse(t, len);
+	char *s = proctree_cmdline_parse(t, len);
 	free(t);
 	return s;
 }
@@ -415,7 +415,7 @@ static void test_proctree_scan_kthread_fixture_cmd_from_comm(void **state)
 	assert_int_equal(proctree_scan(FX "kthread", 2, &t), 0);
 	assert_int_equal(t.n, 1);
 	assert_string_equal(t.nodes[0].cmd, "[kthreadd]");
-	assert_true(t.nodes[0].stat.flags & PROC_PF_KTHREAD);
+	assert_true(t.nodes[0].stat.flags & PROCTREE_PF_KTHREAD);
 	proctree_release(&t);
 }
 

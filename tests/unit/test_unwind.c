@@ -201,7 +201,7 @@ static void compare_with_upt(const char *path, enum unwind_method inner)
 {
 	struct stopped t;
 	stop_target(path, &t);
-	struct unwinder *u = unwinder_new();
+	struct unwinder *u = unwind_new();
 	assert_non_null(u);
 	uint64_t ips[MAXF], theirs[MAXF];
 	enum unwind_method how[MAXF];
@@ -228,7 +228,7 @@ static void compare_with_upt(const char *path, enum unwind_method inner)
 					 t.stack, t.stack_len, again, NULL,
 					 MAXF), n);
 	assert_memory_equal(again, ips, n * sizeof(ips[0]));
-	unwinder_free(u);
+	unwind_free(u);
 	end_target(&t);
 }
 
@@ -259,7 +259,7 @@ static void test_unwind_matches_libunwind_ptrace_in_python(void **state)
 		"f(20)\n", NULL };
 	struct stopped t;
 	stop_argv(argv, &t);
-	struct unwinder *u = unwinder_new();
+	struct unwinder *u = unwind_new();
 	uint64_t ips[MAXF], theirs[MAXF];
 	enum unwind_method how[MAXF];
 	int n = unwind_snapshot(u, t.pid, t.maps, t.nmaps, t.regs, t.stack,
@@ -285,7 +285,7 @@ static void test_unwind_matches_libunwind_ptrace_in_python(void **state)
 	 * interpreter, called by PyEval_EvalCode */
 	assert_int_equal(eval, 1);
 	symbols_free(s);
-	unwinder_free(u);
+	unwind_free(u);
 	end_target(&t);
 }
 
@@ -306,7 +306,7 @@ static void test_unwind_keeps_caches_of_different_layouts_apart(void **state)
 	uint64_t want[MAXF], got[MAXF], first_b[MAXF];
 	enum unwind_method how[MAXF];
 	int na = upt_unwind(a.pid, want, MAXF), nb = 0;
-	struct unwinder *u = unwinder_new();
+	struct unwinder *u = unwind_new();
 	for (int round = 0; round < 3; round++) {
 		assert_int_equal(unwind_snapshot(u, a.pid, a.maps, a.nmaps, a.regs,
 						 a.stack, a.stack_len, got, NULL,
@@ -325,7 +325,7 @@ static void test_unwind_keeps_caches_of_different_layouts_apart(void **state)
 		assert_int_equal(n, nb);
 		assert_memory_equal(got, first_b, n * sizeof(got[0]));
 	}
-	unwinder_free(u);
+	unwind_free(u);
 	end_target(&a);
 	end_target(&b);
 }
@@ -335,7 +335,7 @@ static void test_unwind_stops_where_the_stack_copy_ends(void **state)
 	(void)state;
 	struct stopped t;
 	stop_target("build/unwtarget/unwtarget", &t);
-	struct unwinder *u = unwinder_new();
+	struct unwinder *u = unwind_new();
 	uint64_t ips[MAXF];
 	/* no stack at all: only the sampled ip, maybe one guess, no crash */
 	int n = unwind_snapshot(u, t.pid, t.maps, t.nmaps, t.regs, t.stack, 0,
@@ -346,7 +346,7 @@ static void test_unwind_stops_where_the_stack_copy_ends(void **state)
 					 t.stack, t.stack_len, ips, NULL, 2), 2);
 	assert_int_equal(unwind_snapshot(u, t.pid, t.maps, t.nmaps, t.regs,
 					 t.stack, t.stack_len, ips, NULL, 0), 0);
-	unwinder_free(u);
+	unwind_free(u);
 	end_target(&t);
 }
 

@@ -1,6 +1,6 @@
-/* run.c - the TUI's loop: load sessions, follow them as they grow, draw
+/* loop.c - the TUI's loop: load sessions, follow them as they grow, draw
  * the model and take keys until q or a signal */
-#include "tui/run.h"
+#include "tui/loop.h"
 
 #include "analysis/analysis.h"
 #include "common/util.h"
@@ -25,7 +25,7 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-void tui_run_catch_signals(void)
+void tui_loop_catch_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -36,7 +36,7 @@ void tui_run_catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-int tui_run_signal(void)
+int tui_loop_signal(void)
 {
 	return stop_signal;
 }
@@ -121,7 +121,7 @@ static bool maybe_reload(struct followed *f, size_t i, struct tui_model *m)
 	return true;
 }
 
-static void run(struct tui_view *v, const struct tui_run_opts *o,
+static void run(struct tui_view *v, const struct tui_loop_opts *o,
 		struct followed *files, size_t n)
 {
 	struct tui_model m;
@@ -166,8 +166,8 @@ static void run(struct tui_view *v, const struct tui_run_opts *o,
 	tui_model_release(&m);
 }
 
-int tui_run(const char *const *paths, size_t n, struct tui_view *v,
-	    const struct tui_run_opts *o, char *err, size_t errlen)
+int tui_loop(const char *const *paths, size_t n, struct tui_view *v,
+	     const struct tui_loop_opts *o, char *err, size_t errlen)
 {
 	struct followed *files = xcalloc(n, sizeof(*files));
 	size_t loaded = 0;
@@ -185,7 +185,7 @@ int tui_run(const char *const *paths, size_t n, struct tui_view *v,
 	}
 	struct tui_view *own = NULL;
 	if (!v) {
-		tui_run_catch_signals();
+		tui_loop_catch_signals();
 		if (tui_view_open(&own, "view", err, errlen) < 0) {
 			r = -1;
 			goto out;

@@ -1,15 +1,16 @@
-/* faultsink.h - move first-write events from the preload rings into a session
+/* faultlog.h - first-write events into the recording, symbolized
  *
  * Under `cowprof run`, libcowprof_preload.so writes each forked process's
  * first writes to inherited pages into a ring file in a spool folder
- * (collectors/faultring.h). The recorder calls faultsink_drain once per
- * sample, inside the sample's transaction: every event becomes a row of
- * the session's faults table, its native addresses symbolized (once per
- * distinct address of a process) and its Python frames named, frames and
- * stacks stored once.
+ * (collectors/faultring.h). The recorder calls faultlog_drain once per
+ * sample, inside the sample's rows: every event becomes a fault row
+ * written through the sink (measure/sink.h), its native addresses
+ * symbolized (once per distinct address of a process) and its Python
+ * frames named, frames and stacks written once. The perf attach path
+ * (faults/attach.c) hands its events in through faultlog_write_event.
  */
-#ifndef COWPROF_FAULTS_FAULTSINK_H
-#define COWPROF_FAULTS_FAULTSINK_H
+#ifndef COWPROF_FAULTS_FAULTLOG_H
+#define COWPROF_FAULTS_FAULTLOG_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,14 +18,14 @@
 #include "collectors/faultring.h"
 #include "measure/sink.h"
 
-struct faultsink;
+struct faultlog;
 
-/* What the sink asks the recorder about the tree. */
-struct faultsink_lookup {
+/* What the fault log asks the recorder about the tree. */
+struct faultlog_lookup {
 	void *ctx;
-	/* The session id of the latest process with this pid, 0 if none yet. */
+	/* The sink id of the latest process with this pid, 0 if none yet. */
 	int64_t (*process_id)(void *ctx, int pid);
-	/* The session id of the region of pid holding addr, 0 if none. */
+	/* The sink id of the region of pid holding addr, 0 if none. */
 	int64_t (*region_id)(void *ctx, int pid, uint64_t addr);
 	/* The parent's pid, 0 if unknown: an exited process's addresses are
 	 * looked up in its parent's mappings, which it inherited. */
@@ -38,22 +39,22 @@ struct faultsink_lookup {
 	int (*alive_pid)(void *ctx, size_t i);
 };
 
-/* A sink reading the rings in spool_dir (NULL: no rings, events come
- * only through faultsink_write_event); proc_root NULL for /proc. */
-struct faultsink *faultsink_new(const char *spool_dir, const char *proc_root);
+/* A fault log reading the rings in spool_dir (NULL: no rings, events come
+ * only through faultlog_write_event); proc_root NULL for /proc. */
+struct faultlog *faultlog_new(const char *spool_dir, const char *proc_root);
 
-/* Close every ring and free the sink (the spool folder stays); NULL is
+/* Close every ring and free the log (the spool folder stays); NULL is
  * fine. */
-void faultsink_free(struct faultsink *fs);
+void faultlog_free(struct faultlog *fs);
 
-/* Move the events committed so far into s. Events of a process the
+/* Write the events committed so far through s. Events of a process the
  * recorder does not know yet wait for a later call. Returns 0 or the
- * session's -errno. */
-int faultsink_drain(struct faultsink *fs, const struct sink *s,
-		    const struct faultsink_lookup *l);
+ * sink's -errno. */
+int faultlog_drain(struct faultlog *fs, const struct sink *s,
+		    const struct faultlog_lookup *l);
 
 /* How a source names the Python code objects of its events. */
-struct faultsink_names {
+struct faultlog_names {
 	void *ctx;
 	/* Name and file of code object code seen in process pid; the strings
 	 * live until the source drops them (at least until the call that
@@ -67,22 +68,22 @@ struct faultsink_names {
  * IPs (innermost first, the first a faulting address, the others return
  * addresses) symbolized against ev->pid's mappings (or its ancestors'),
  * its Python frames named through nm, frames and stacks stored once.
- * Returns 0 or the session's -errno. */
-int faultsink_write_event(struct faultsink *fs, const struct sink *s,
+ * Returns 0 or the sink's -errno. */
+int faultlog_write_event(struct faultlog *fs, const struct sink *s,
 			  const struct faultring_event *ev, int64_t process_id,
-			  const struct faultsink_names *nm,
-			  const struct faultsink_lookup *l);
+			  const struct faultlog_names *nm,
+			  const struct faultlog_lookup *l);
 
 /* Load the symbols (and debug files) of every file pid maps executable,
  * ahead of the first fault to name: attached to a running tree, that is at
  * start-up, not in the middle of its first burst (libc's debug file alone
  * takes ~100 ms). */
-void faultsink_preload(struct faultsink *fs, int pid);
+void faultlog_preload(struct faultlog *fs, int pid);
 
-/* Events written to the session, the pages they stand for (a sampled
+/* Events written, the pages they stand for (a sampled
  * event weighs its period), and events the rings dropped (full). */
-uint64_t faultsink_events(const struct faultsink *fs);
-uint64_t faultsink_pages(const struct faultsink *fs);
-uint64_t faultsink_dropped(const struct faultsink *fs);
+uint64_t faultlog_events(const struct faultlog *fs);
+uint64_t faultlog_pages(const struct faultlog *fs);
+uint64_t faultlog_dropped(const struct faultlog *fs);
 
 #endif

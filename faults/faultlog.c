@@ -1,5 +1,5 @@
-/* faultsink.c - move first-write events from the preload rings into a session */
-#include "faults/faultsink.h"
+/* faultlog.c - move first-write events from the preload rings into a session */
+#include "faults/faultlog.h"
 #include "collectors/faultring.h"
 #include "collectors/maps.h"
 #include "collectors/procfs.h"
@@ -40,7 +40,7 @@ struct pmaps {
 /* Between the events' clock (perf's, or the preload library's) and ours. */
 #define CLOCK_SLACK_S 0.01
 
-struct faultsink {
+struct faultlog {
 	char *spool, *proc_root;
 	struct ring *rings;
 	size_t nrings, caprings;
@@ -69,9 +69,9 @@ struct faultsink {
 	uint64_t pages;             /* the events' weights summed */
 };
 
-struct faultsink *faultsink_new(const char *spool_dir, const char *proc_root)
+struct faultlog *faultlog_new(const char *spool_dir, const char *proc_root)
 {
-	struct faultsink *fs = xcalloc(1, sizeof(*fs));
+	struct faultlog *fs = xcalloc(1, sizeof(*fs));
 	fs->spool = spool_dir ? xstrdup(spool_dir) : NULL;
 	fs->proc_root = xstrdup(proc_root ? proc_root : "/proc");
 	fs->sym = symbols_new();
@@ -81,7 +81,7 @@ struct faultsink *faultsink_new(const char *spool_dir, const char *proc_root)
 	return fs;
 }
 
-void faultsink_free(struct faultsink *fs)
+void faultlog_free(struct faultlog *fs)
 {
 	if (!fs)
 		return;
@@ -102,17 +102,17 @@ void faultsink_free(struct faultsink *fs)
 	free(fs);
 }
 
-uint64_t faultsink_events(const struct faultsink *fs)
+uint64_t faultlog_events(const struct faultlog *fs)
 {
 	return fs->events;
 }
 
-uint64_t faultsink_pages(const struct faultsink *fs)
+uint64_t faultlog_pages(const struct faultlog *fs)
 {
 	return fs->pages;
 }
 
-uint64_t faultsink_dropped(const struct faultsink *fs)
+uint64_t faultlog_dropped(const struct faultlog *fs)
 {
 	uint64_t n = 0;
 	for (size_t i = 0; i < fs->nrings; i++)
@@ -122,7 +122,7 @@ uint64_t faultsink_dropped(const struct faultsink *fs)
 
 /* ---- finding rings ---- */
 
-static bool known_ring(const struct faultsink *fs, int pid)
+static bool known_ring(const struct faultlog *fs, int pid)
 {
 	for (size_t i = 0; i < fs->nrings; i++)
 		if (fs->rings[i].pid == pid)
@@ -131,7 +131,7 @@ static bool known_ring(const struct faultsink *fs, int pid)
 }
 
 /* Open the ring files that appeared since the last call: "faults.PID". */
-static void scan_spool(struct faultsink *fs)
+static void scan_spool(struct faultlog *fs)
 {
 	DIR *dir = opendir(fs->spool);
 	if (!dir)
@@ -145,8 +145,7 @@ static void scan_spool(struct faultsink *fs)
 		if (*end || pid <= 0 || known_ring(fs, (int)pid))
 			continue;
 		char *path = NULL;
-		if (asprintf(&path, "%s/%s", fs->spool, de->d_name) < 0)
-			abort();
+		path = xasprintf("%s/%s", fs->spool, de->d_name);
 		struct faultring *r;
 		if (faultring_open(path, &r) < 0) {
 			free(path);  /* not ready yet, or not a ring: try again later */
@@ -165,7 +164,7 @@ static void scan_spool(struct faultsink *fs)
 
 /* ---- native frames ---- */
 
-static const struct pmaps *maps_of(struct faultsink *fs, int pid, bool reload)
+static const struct pmaps *maps_of(struct faultlog *fs, int pid, bool reload)
 {
 	struct pmaps *m = NULL;
 	for (size_t i = 0; i < fs->nmaps && !m; i++)
@@ -193,7 +192,7 @@ static const struct pmaps *maps_of(struct faultsink *fs, int pid, bool reload)
 	return m;
 }
 
-void faultsink_preload(struct faultsink *fs, int pid)
+void faultlog_preload(struct faultlog *fs, int pid)
 {
 	const struct pmaps *m = maps_of(fs, pid, false);
 	for (size_t i = 0; m && i < m->n; i++) {
@@ -211,9 +210,9 @@ static const struct maps_region *region_at(const struct pmaps *m, uint64_t ip)
 
 /* The mapping of pid that held ip at time t, else its ancestors' (an
  * exited process inherited theirs). */
-static const struct maps_region *find_mapping(struct faultsink *fs, int pid,
+static const struct maps_region *find_mapping(struct faultlog *fs, int pid,
 					      uint64_t ip, double t,
-					      const struct faultsink_lookup *l)
+					      const struct faultlog_lookup *l)
 {
 	const struct pmaps *m = maps_of(fs, pid, false);
 	const struct maps_region *g = region_at(m, ip);
@@ -232,8 +231,8 @@ static const struct maps_region *find_mapping(struct faultsink *fs, int pid,
 	return g;
 }
 
-static int native_frame(struct faultsink *fs, const struct sink *s, int pid,
-			uint64_t ip, double t, const struct faultsink_lookup *l,
+static int native_frame(struct faultlog *fs, const struct sink *s, int pid,
+			uint64_t ip, double t, const struct faultlog_lookup *l,
 			int64_t *id)
 {
 	struct { int32_t pid; uint64_t ip; } __attribute__((packed)) key = { pid, ip };
@@ -263,7 +262,7 @@ static int native_frame(struct faultsink *fs, const struct sink *s, int pid,
 
 /* ---- stacks ---- */
 
-static int add_stack(struct faultsink *fs, const struct sink *s, char kind,
+static int add_stack(struct faultlog *fs, const struct sink *s, char kind,
 		     const int64_t *ids, size_t n, int64_t *id)
 {
 	*id = 0;
@@ -283,9 +282,9 @@ static int add_stack(struct faultsink *fs, const struct sink *s, char kind,
 	return e;
 }
 
-static int native_stack(struct faultsink *fs, const struct sink *s,
+static int native_stack(struct faultlog *fs, const struct sink *s,
 			const struct faultring_event *ev,
-			const struct faultsink_lookup *l, int64_t *id)
+			const struct faultlog_lookup *l, int64_t *id)
 {
 	/* frame 0 is the faulting instruction (the preload library unwinds
 	 * from the signal's context, the perf path from the sampled
@@ -331,8 +330,8 @@ static bool same_python(const struct pyframe *a, const struct pyframe *b, size_t
 	return true;
 }
 
-static int python_frame(struct faultsink *fs, const struct sink *s, int pid,
-			const struct pyframe *p, const struct faultsink_names *nm,
+static int python_frame(struct faultlog *fs, const struct sink *s, int pid,
+			const struct pyframe *p, const struct faultlog_names *nm,
 			int64_t *id)
 {
 	struct { int32_t pid; uint64_t code; int32_t line; } __attribute__((packed))
@@ -350,9 +349,9 @@ static int python_frame(struct faultsink *fs, const struct sink *s, int pid,
 	return e;
 }
 
-static int python_stack(struct faultsink *fs, const struct sink *s,
+static int python_stack(struct faultlog *fs, const struct sink *s,
 			const struct faultring_event *ev,
-			const struct faultsink_names *nm, int64_t *id)
+			const struct faultlog_names *nm, int64_t *id)
 {
 	size_t np = ev->npy < FAULTRING_MAX_PY ? ev->npy : FAULTRING_MAX_PY;
 	if (fs->last_py.valid && fs->last_py.pid == ev->pid && fs->last_py.n == np &&
@@ -375,10 +374,10 @@ static int python_stack(struct faultsink *fs, const struct sink *s,
 	return e;
 }
 
-int faultsink_write_event(struct faultsink *fs, const struct sink *s,
+int faultlog_write_event(struct faultlog *fs, const struct sink *s,
 			  const struct faultring_event *ev, int64_t process_id,
-			  const struct faultsink_names *nm,
-			  const struct faultsink_lookup *l)
+			  const struct faultlog_names *nm,
+			  const struct faultlog_lookup *l)
 {
 	int64_t nat = 0, py = 0;
 	int e = native_stack(fs, s, ev, l, &nat);
@@ -404,11 +403,11 @@ static int ring_names(void *ctx, int pid, uint64_t code, const char **name,
 	return faultring_code_names(ctx, code, name, file);
 }
 
-static int write_event(struct faultsink *fs, const struct sink *s, struct ring *rg,
-		       int64_t process_id, const struct faultsink_lookup *l)
+static int write_event(struct faultlog *fs, const struct sink *s, struct ring *rg,
+		       int64_t process_id, const struct faultlog_lookup *l)
 {
-	struct faultsink_names nm = { rg->r, ring_names };
-	int e = faultsink_write_event(fs, s, &rg->ev, process_id, &nm, l);
+	struct faultlog_names nm = { rg->r, ring_names };
+	int e = faultlog_write_event(fs, s, &rg->ev, process_id, &nm, l);
 	if (e == 0)
 		rg->events++;
 	return e;
@@ -416,8 +415,8 @@ static int write_event(struct faultsink *fs, const struct sink *s, struct ring *
 
 /* Write what ring rg holds; returns 0 or -errno, and whether it is empty
  * now (as opposed to waiting for the recorder to know its process). */
-static int drain_ring(struct faultsink *fs, const struct sink *s, struct ring *rg,
-		      const struct faultsink_lookup *l, bool *empty)
+static int drain_ring(struct faultlog *fs, const struct sink *s, struct ring *rg,
+		      const struct faultlog_lookup *l, bool *empty)
 {
 	int64_t id = l->process_id(l->ctx, rg->pid);
 	int e = 0;
@@ -449,7 +448,7 @@ static int drain_ring(struct faultsink *fs, const struct sink *s, struct ring *r
 	return e;
 }
 
-static void close_ring(struct faultsink *fs, size_t i)
+static void close_ring(struct faultlog *fs, size_t i)
 {
 	struct ring *rg = &fs->rings[i];
 	faultring_close(rg->r);
@@ -458,8 +457,8 @@ static void close_ring(struct faultsink *fs, size_t i)
 	/* keep the entry: a pid's ring is read once (its events counted) */
 }
 
-int faultsink_drain(struct faultsink *fs, const struct sink *s,
-		    const struct faultsink_lookup *l)
+int faultlog_drain(struct faultlog *fs, const struct sink *s,
+		    const struct faultlog_lookup *l)
 {
 	if (fs->spool)
 		scan_spool(fs);
