@@ -124,11 +124,16 @@ double analysis_fork_time(const struct session_data *d, size_t i)
 }
 
 /* Was the process in the last sample? */
-static bool in_last_sample(const struct session_data *d, size_t i)
+/* Alive at the end of the recording (its exit aside): in the last sample,
+ * or forked after it (the recorder writes those at the end). */
+static bool alive_at_end(const struct session_data *d, size_t i)
 {
 	const struct session_process *p = &d->procs[i];
-	return p->npoints && d->nsamples &&
-	       p->points[p->npoints - 1].sample == d->nsamples - 1;
+	if (!d->nsamples)
+		return false;
+	if (!p->npoints)
+		return p->fork_time > d->samples[d->nsamples - 1].t;
+	return p->points[p->npoints - 1].sample == d->nsamples - 1;
 }
 
 double analysis_lifetime_s(const struct session_data *d, size_t i)
@@ -137,7 +142,7 @@ double analysis_lifetime_s(const struct session_data *d, size_t i)
 	double end;
 	if (p->exit_time > 0)
 		end = p->exit_time;
-	else if (in_last_sample(d, i) || !p->npoints)
+	else if (alive_at_end(d, i) || !p->npoints)
 		end = analysis_end_time(d);
 	else
 		end = point_time(d, &p->points[p->npoints - 1]);
@@ -271,7 +276,7 @@ enum analysis_exit analysis_exit_of(const struct session_data *d, size_t i,
 		snprintf(out, ANALYSIS_EXIT_DESC_LEN, "exit %d", p->exit_code);
 		return ANALYSIS_EXITED;
 	}
-	enum analysis_exit e = p->exit_time <= 0 && in_last_sample(d, i) ?
+	enum analysis_exit e = p->exit_time <= 0 && alive_at_end(d, i) ?
 			       ANALYSIS_RUNNING : ANALYSIS_VANISHED;
 	snprintf(out, ANALYSIS_EXIT_DESC_LEN, "%s",
 		 e == ANALYSIS_RUNNING ? "running" : "vanished");

@@ -114,7 +114,8 @@ static void print_command(const struct snapshot_proc *p, int width)
 	if (p->depth)
 		fputs("`- ", stdout);
 	int room = width - indent;
-	printf("%.*s\n", room > 8 ? room : 8, p->cmd);
+	format_put_text(stdout, p->cmd, (size_t)(room > 8 ? room : 8));
+	fputc('\n', stdout);
 }
 
 static void print_row(const struct snapshot_proc *p, int width)
@@ -142,13 +143,15 @@ static void print_regions(const struct snapshot_proc *p)
 		char b[4][FORMAT_KB_LEN];
 		if (!r->fig.rss_kb)
 			continue;
-		printf("        %012llx-%012llx %s %-11s rss %s shared %s copied %s new %s %s\n",
+		printf("        %012llx-%012llx %s %-11s rss %s shared %s copied %s new %s ",
 		       (unsigned long long)r->start, (unsigned long long)r->end,
 		       r->perms, maps_kind_name(r->kind),
 		       format_kb(r->fig.rss_kb, b[0], FORMAT_KB_LEN),
 		       format_kb(r->fig.shared_with_parent_kb, b[1], FORMAT_KB_LEN),
 		       format_kb(r->fig.copied_kb, b[2], FORMAT_KB_LEN),
-		       format_kb(r->fig.new_kb, b[3], FORMAT_KB_LEN), r->path);
+		       format_kb(r->fig.new_kb, b[3], FORMAT_KB_LEN));
+		format_put_text(stdout, r->path, SIZE_MAX);
+		fputc('\n', stdout);
 	}
 }
 

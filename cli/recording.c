@@ -239,12 +239,23 @@ void recording_print_summary(const char *path, const struct recorder_summary *su
 		fprintf(stderr, "cowprof: %llu more were dropped: the processes wrote "
 			"faster than the recorder read\n",
 			(unsigned long long)sum->fault_dropped);
+	if (sum->unseen)
+		fprintf(stderr, "cowprof: %zu process%s forked and left the tree "
+			"(reparented) before any sample saw %s; %s exit%s unknown\n",
+			sum->unseen, sum->unseen == 1 ? "" : "es",
+			sum->unseen == 1 ? "it" : "them", sum->unseen == 1 ? "its" : "their",
+			sum->unseen == 1 ? " is" : "s are");
+	if (sum->events_overrun)
+		fprintf(stderr, "cowprof: the kernel dropped fork and exit events %zu "
+			"time%s (proc connector overrun): processes that forked and "
+			"exited between two samples then may be missing\n",
+			sum->events_overrun, sum->events_overrun == 1 ? "" : "s");
 }
 
 #define SUMMARY_ROWS 20
 
-static void print_row(const struct session_data *d, const struct analysis *a,
-		      size_t i)
+static void print_row(FILE *f, const struct session_data *d,
+		      const struct analysis *a, size_t i)
 {
 	const struct analysis_proc *p = &a->procs[i];
 	char b[4][FORMAT_KB_LEN], shared[64] = "-";
@@ -254,15 +265,18 @@ static void print_row(const struct session_data *d, const struct analysis *a,
 			 p->shared_pct_first,
 			 format_kb(p->last.shared_with_parent_kb, b[1], FORMAT_KB_LEN),
 			 p->shared_pct_last);
-	printf("%*s%-*d %-7s %-34s %10s  %-22s %.60s\n", 2 * (p->depth < 4 ? p->depth : 4), "",
-	       8 - 2 * (p->depth < 4 ? p->depth : 4), d->procs[i].pid,
-	       analysis_role_name(p->role), shared,
-	       p->sampled ? format_kb(p->last.copied_kb, b[2], FORMAT_KB_LEN) : "-",
-	       p->exit_desc, d->procs[i].cmd);
+	fprintf(f, "%*s%-*d %-7s %-34s %10s  %-22s ", 2 * (p->depth < 4 ? p->depth : 4), "",
+		8 - 2 * (p->depth < 4 ? p->depth : 4), d->procs[i].pid,
+		analysis_role_name(p->role), shared,
+		p->sampled ? format_kb(p->last.copied_kb, b[2], FORMAT_KB_LEN) : "-",
+		p->exit_desc);
+	format_put_text(f, d->procs[i].cmd, 60);
+	fputc('\n', f);
 }
 
-/* One screen: every process's sharing and how it ended, then the tree. */
-static void print_table(const char *path)
+/* One screen on f: every process's sharing and how it ended, then the
+ * tree. */
+static void print_table(FILE *f, const char *path)
 {
 	struct session_data d;
 	char err[512], b[3][FORMAT_KB_LEN];
@@ -270,20 +284,21 @@ static void print_table(const char *path)
 		return;
 	struct analysis a;
 	analysis_init(&a, &d);
-	printf("%-8s %-7s %-34s %10s  %-22s %s\n", "PID", "ROLE",
-	       "SHARED WITH PARENT FIRST -> LAST", "COPIED", "EXIT", "COMMAND");
+	fprintf(f, "%-8s %-7s %-34s %10s  %-22s %s\n", "PID", "ROLE",
+		"SHARED WITH PARENT FIRST -> LAST", "COPIED", "EXIT", "COMMAND");
 	for (size_t k = 0; k < a.nprocs && k < SUMMARY_ROWS; k++)
-		print_row(&d, &a, a.order[k]);
+		print_row(f, &d, &a, a.order[k]);
 	if (a.nprocs > SUMMARY_ROWS)
-		printf("... and %zu more processes\n", a.nprocs - SUMMARY_ROWS);
+		fprintf(f, "... and %zu more processes\n", a.nprocs - SUMMARY_ROWS);
 	if (a.ntree) {
 		const struct analysis_tree_point *t = &a.tree[a.ntree - 1];
-		printf("tree at the end: %zu processes, sum of RSS %s, real memory %s "
-		       "(sharing saves %s, %.0f%%)\n", t->nprocs,
-		       format_kb(t->rss_kb, b[0], FORMAT_KB_LEN), format_kb(t->unique_kb, b[1], FORMAT_KB_LEN),
-		       format_kb(t->saving_kb, b[2], FORMAT_KB_LEN), t->saving_pct);
+		fprintf(f, "tree at the end: %zu processes, sum of RSS %s, real memory %s "
+			"(sharing saves %s, %.0f%%)\n", t->nprocs,
+			format_kb(t->rss_kb, b[0], FORMAT_KB_LEN),
+			format_kb(t->unique_kb, b[1], FORMAT_KB_LEN),
+			format_kb(t->saving_kb, b[2], FORMAT_KB_LEN), t->saving_pct);
 	}
-	printf("'cowprof report %s' has the rest.\n", path);
+	fprintf(f, "'cowprof report %s' has the rest.\n", path);
 	analysis_release(&a);
 	session_data_release(&d);
 }
@@ -453,7 +468,8 @@ int recording_into(const char *path, int argc, char **argv, int root,
 	if (stat(path, &st) == 0)
 		sum.file_bytes = (uint64_t)st.st_size;
 	recording_print_summary(path, &sum);
-	print_table(path);
+	/* a summary, as the line above: standard output is run's command's */
+	print_table(stderr, path);
 	return EXIT_OK;
 }
 

@@ -5,7 +5,9 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 char *format_kb(uint64_t kb, char *buf, size_t len)
@@ -72,6 +74,42 @@ int format_utf8_len(const unsigned char *s)
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+size_t format_put_text(FILE *f, const char *s, size_t max_chars)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	for (; p && *p && n < max_chars; n++) {
+		int len = format_utf8_len(p);
+		bool control = len == 1 ? *p < 0x20 || *p == 0x7f :
+			       len == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+		if (len == 0 || control) {
+			fputc('?', f);
+			p += len ? len : 1;
+		} else {
+			fwrite(p, 1, (size_t)len, f);
+			p += len;
+		}
+	}
+	return n;
+}
+
+char *format_text_dup(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f) {
+		fprintf(stderr, "cowprof: out of memory\n");
+		abort();
+	}
+	format_put_text(f, s, SIZE_MAX);
+	if (fclose(f) != 0 || !buf) {
+		fprintf(stderr, "cowprof: out of memory\n");
+		abort();
+	}
+	return buf;
 }
 
 const char *format_signal_name(int sig, char *buf, size_t len)

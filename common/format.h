@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* The size of a buffer format_kb's longest text fits in. */
 #define FORMAT_KB_LEN 16
@@ -20,6 +21,17 @@ int format_parse_pid(const char *s);
  * overlong forms, surrogates and code points past U+10FFFF are invalid
  * (RFC 3629). Stops at a NUL. */
 int format_utf8_len(const unsigned char *s);
+
+/* Write s for a terminal, at most max_chars characters (SIZE_MAX: all):
+ * control characters (C0, DEL, and C1 whether a raw byte or UTF-8
+ * U+0080..U+009F, which terminals also obey) and bytes that are not valid
+ * UTF-8 become '?', so text from a target (a command line, a process
+ * name) cannot move the cursor, retitle or clear the operator's terminal.
+ * Returns the characters written. */
+size_t format_put_text(FILE *f, const char *s, size_t max_chars);
+
+/* A new copy of s as format_put_text writes it (caller frees). */
+char *format_text_dup(const char *s);
 
 /* The name of signal sig into buf: "SIGTERM", "SIGRTMIN+3" for a
  * real-time signal, "signal N" for any other number. Returns buf. */

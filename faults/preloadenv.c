@@ -5,10 +5,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LIB_NAME "libcowprof_preload.so"
@@ -46,6 +49,44 @@ static char *find_lib(void)
 	return path;
 }
 
+/* Remove a spool folder and the ring files in it. */
+static void remove_spool(const char *spool)
+{
+	DIR *d = opendir(spool);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(spool);
+}
+
+/* A `run` killed with SIGKILL leaves its spool (cowprof-spool-PID-XXXXXX,
+ * ring files of up to 64 MiB apparent size each): remove those of ours
+ * whose cowprof is gone. */
+static void remove_stale_spools(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		int pid;
+		char rest[16];
+		struct stat st;
+		if (sscanf(de->d_name, "cowprof-spool-%d-%15s", &pid, rest) != 2 ||
+		    pid <= 0 || pid == getpid() ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+		    kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *path = xasprintf("%s/%s", tmp, de->d_name);
+		remove_spool(path);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int preloadenv_init(struct preloadenv *p, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
@@ -55,7 +96,9 @@ int preloadenv_init(struct preloadenv *p, char *err, size_t errlen)
 				    "cowprof or in its ../lib/cowprof/ (set "
 				    "COWPROF_PRELOAD_LIB, or use --no-faults)");
 	const char *tmp = getenv("TMPDIR");
-	p->spool = xasprintf("%s/cowprof-spool-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	tmp = tmp && *tmp ? tmp : "/tmp";
+	remove_stale_spools(tmp);
+	p->spool = xasprintf("%s/cowprof-spool-%d-XXXXXX", tmp, (int)getpid());
 	if (!mkdtemp(p->spool)) {
 		int e = -errno;
 		format_error(err, errlen, e, "cannot make a spool folder %s: %s",
@@ -85,16 +128,8 @@ int preloadenv_child_env(const struct preloadenv *p)
 
 void preloadenv_release(struct preloadenv *p)
 {
-	if (p->spool) {
-		DIR *d = opendir(p->spool);
-		struct dirent *de;
-		while (d && (de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				unlinkat(dirfd(d), de->d_name, 0);
-		if (d)
-			closedir(d);
-		rmdir(p->spool);
-	}
+	if (p->spool)
+		remove_spool(p->spool);
 	free(p->lib);
 	free(p->spool);
 	memset(p, 0, sizeof(*p));

@@ -100,9 +100,12 @@ static ssize_t find_note(const struct note *v, size_t n, int pid)
 
 /* ---- events between samples ---- */
 
+/* The root before the first sample tracks it, a process of the tree, or
+ * one forked from it since the last sample. */
 static bool watched(struct rec *r, int pid)
 {
-	return find_alive(r, pid) || find_note(r->forks, r->nforks, pid) >= 0;
+	return pid == r->root || find_alive(r, pid) ||
+	       find_note(r->forks, r->nforks, pid) >= 0;
 }
 
 static void take_event(struct rec *r, const struct procev *ev)
@@ -119,10 +122,20 @@ static void drain_events(struct rec *r)
 {
 	struct procev ev[64];
 	int n;
-	while ((n = procevents_read(r->evfd, ev, 64)) > 0)
+	for (;;) {
+		n = procevents_read(r->evfd, ev, 64);
+		if (n == -ENOBUFS) {
+			/* the kernel dropped events: each sample rescans
+			 * /proc, but what forked and exited in between is
+			 * gone; the summary says how often */
+			r->sum->events_overrun++;
+			continue;
+		}
+		if (n <= 0)
+			break;
 		for (int i = 0; i < n; i++)
 			take_event(r, &ev[i]);
-	/* -ENOBUFS: events were dropped; each sample rescans /proc anyway */
+	}
 }
 
 /* *stop is set by a signal handler (record) or by another thread (top):
@@ -348,34 +361,67 @@ static int write_process(struct rec *r, const struct snapshot *snap,
 	return e;
 }
 
+/* The process a fork note's parent was at its fork: the latest one with
+ * that pid forked before it. */
+static struct track *parent_of_note(struct rec *r, const struct note *f)
+{
+	for (size_t i = r->ntr; i-- > 0;)
+		if (r->tr[i].pid == f->ppid && r->tr[i].fork_time <= f->t + 0.02)
+			return &r->tr[i];
+	return NULL;
+}
+
+/* Write the process of fork note f, which no sample saw, and its exit if
+ * the connector told it. */
+static int write_unsampled(struct rec *r, struct note f, const char *detail,
+			   bool exited)
+{
+	const struct track *pt = parent_of_note(r, &f);
+	int64_t parent_id = pt ? pt->id : 0;  /* add_track may move the tracks */
+	uint64_t ticks = (uint64_t)((f.t - r->boot_epoch) * (double)r->hz);
+	struct track *t = add_track(r, f.pid, f.ppid, ticks, f.t);
+	struct sink_proc info = { f.pid, f.ppid, parent_id, ticks, f.t, "" };
+	int e = sink_add_process(r->s, &info, &t->id);
+	if (e == 0)
+		e = sink_add_event(r->s, f.t, t->id, f.pid, "fork", detail);
+	if (e == 0 && exited)
+		e = record_exit(r, t, f.t);
+	return e;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct note *x = a, *y = b;
+	return (x->t > y->t) - (x->t < y->t);
+}
+
 /* Processes that forked and exited between two samples: the connector saw
- * them, no sample did. */
-static int write_short_lived(struct rec *r, double now)
+ * them, no sample did. Parents before children (notes in time order). At
+ * the end (final), every fork note is written: those without an exit
+ * note forked after the last sample and were alive then, or their exit
+ * was not told. */
+static int write_short_lived(struct rec *r, double now, bool final)
 {
 	int e = 0;
-	for (size_t i = 0; e == 0 && i < r->nforks;) {
+	qsort(r->forks, r->nforks, sizeof(*r->forks), by_time);
+	size_t k = 0;
+	for (size_t i = 0; i < r->nforks; i++) {
 		struct note f = r->forks[i];
 		ssize_t x = find_note(r->exits, r->nexits, f.pid);
-		if (x < 0) {
-			if (now - f.t > 10 * r->o->interval_s + 1)
-				drop_note(r->forks, &r->nforks, i);  /* never seen */
-			else
-				i++;
+		if (e == 0 && x < 0 && final) {
+			e = write_unsampled(r, f, "forked after the last sample", false);
 			continue;
 		}
-		drop_note(r->forks, &r->nforks, i);
-		struct track *pt = find_alive(r, f.ppid);
-		uint64_t ticks = (uint64_t)((f.t - r->boot_epoch) * (double)r->hz);
-		struct track *t = add_track(r, f.pid, f.ppid, ticks, f.t);
-		struct sink_proc info = { f.pid, f.ppid, pt ? pt->id : 0,
-						  ticks, f.t, "" };
-		e = sink_add_process(r->s, &info, &t->id);
-		if (e == 0)
-			e = sink_add_event(r->s, f.t, t->id, f.pid, "fork",
-					      "exited before any sample");
-		if (e == 0)
-			e = record_exit(r, t, f.t);
+		if (x < 0 || e != 0) {
+			if (e == 0 && now - f.t > 10 * r->o->interval_s + 1)
+				r->sum->unseen++;  /* left the tree unseen */
+			else
+				r->forks[k++] = f;
+			continue;
+		}
+		e = write_unsampled(r, f, "exited before any sample", true);
 	}
+	r->nforks = final && e == 0 ? 0 : k;
 	return e;
 }
 
@@ -455,7 +501,7 @@ static int write_sample(struct rec *r, const struct snapshot *snap)
 		if (r->tr[i].alive && !r->tr[i].seen && !r->tr[i].exit_recorded)
 			e = record_exit(r, &r->tr[i], snap->time);
 	if (e == 0)
-		e = write_short_lived(r, snap->time);
+		e = write_short_lived(r, snap->time, false);
 	if (e == 0)
 		e = drain_faults(r);
 	if (e == 0)
@@ -479,20 +525,35 @@ static void progress(struct rec *r, double elapsed)
 		format_kb(sink_size_bytes(r->s) / 1024, sz, sizeof(sz)));
 }
 
-/* The root is gone: record its exit, and those of the processes the
- * connector saw exit since the last sample. */
+/* The root is gone: record its exit (the rest, with the processes no
+ * sample saw, at the end: flush_notes). */
 static int finish_root(struct rec *r, double now)
 {
-	drain_events(r);
 	r->sum->root_exited = true;
+	for (size_t i = 0; i < r->ntr; i++) {
+		struct track *t = &r->tr[i];
+		if (t->alive && !t->exit_recorded && t->pid == r->root)
+			return record_exit(r, t, now);
+	}
+	return 0;
+}
+
+/* The end of the recording (root exited, -d, stopped): what the connector
+ * told since the last sample is written too, so no fork or exit is lost:
+ * exits of sampled processes, and the processes no sample saw. */
+static int flush_notes(struct rec *r)
+{
+	if (r->evfd >= 0)
+		drain_events(r);
+	double now = util_clock_s(CLOCK_REALTIME);
 	int e = 0;
 	for (size_t i = 0; e == 0 && i < r->ntr; i++) {
 		struct track *t = &r->tr[i];
 		if (t->alive && !t->exit_recorded &&
-		    (t->pid == r->root || find_note(r->exits, r->nexits, t->pid) >= 0))
+		    find_note(r->exits, r->nexits, t->pid) >= 0)
 			e = record_exit(r, t, now);
 	}
-	return e;
+	return e ? e : write_short_lived(r, now, true);
 }
 
 static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
@@ -505,7 +566,11 @@ static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
 	int e = snapshot_take(r->root, &so, &snap, err, errlen);
 	if (e == -ESRCH && r->sum->samples > 0) {
 		*done = true;
-		e = finish_root(r, util_clock_s(CLOCK_REALTIME));
+		e = sink_begin(r->s);
+		if (e == 0)
+			e = finish_root(r, util_clock_s(CLOCK_REALTIME));
+		int c = sink_commit(r->s);
+		e = e ? e : c;
 		return e ? format_error(err, errlen, e, "writing the session failed") : 0;
 	}
 	if (e < 0)
@@ -628,6 +693,15 @@ int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 		r.faults = faultlog_new(o->fault_spool, o->proc_root);
 	open_why(&r);
 	int e = loop(&r, err, errlen);
+	if (e == 0 && sum->samples > 0) {
+		e = sink_begin(s);
+		if (e == 0)
+			e = flush_notes(&r);
+		int c = sink_commit(s);
+		e = e ? e : c;
+		if (e)
+			format_error(err, errlen, e, "writing the session failed");
+	}
 	int we = close_why(&r);
 	if (e == 0 && we < 0)
 		e = format_error(err, errlen, we, "writing the session failed");

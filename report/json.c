@@ -58,6 +58,11 @@ static void write_string(FILE *f, const char *str)
 			fprintf(f, "\\%c", *s++);
 		} else if (*s < 0x20 || *s == 0x7f) {
 			fprintf(f, "\\u%04x", *s++);
+		} else if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) {
+			/* C1 controls (U+0080..U+009F): escaped too, so JSON
+			 * read on a terminal cannot drive it */
+			fprintf(f, "\\u%04x", s[1]);
+			s += 2;
 		} else {
 			fwrite(s, 1, (size_t)n, f);
 			s += n;

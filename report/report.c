@@ -65,12 +65,6 @@ char *report_column_name(const char *path)
 	return name;
 }
 
-void report_put_text(FILE *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
-}
-
 /* Call put(f, c) for each byte of valid UTF-8 and U+FFFD for each invalid
  * byte; ASCII bytes go through put(), longer sequences are copied. */
 static void put_utf8(FILE *f, const char *str, void (*put)(FILE *, unsigned char))
@@ -80,6 +74,10 @@ static void put_utf8(FILE *f, const char *str, void (*put)(FILE *, unsigned char
 		int n = format_utf8_len(s);
 		if (n == 1)
 			put(f, *s);
+		else if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+			/* a C1 control (U+0080..U+009F), which terminals obey
+			 * when the file is shown on one: kept out */
+			fputs("\xef\xbf\xbd", f);
 		else if (n > 1)
 			fwrite(s, 1, (size_t)n, f);
 		else
@@ -97,8 +95,11 @@ static void put_html_char(FILE *f, unsigned char c)
 	case '"': fputs("&quot;", f); break;
 	case '\'': fputs("&#39;", f); break;
 	default:
-		/* XML 1.0 allows no control characters but tab, LF and CR */
-		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+		/* XML 1.0 allows no control characters but tab, LF and CR;
+		 * CR as a reference, so the file is also safe to cat */
+		if (c == '\r')
+			fputs("&#13;", f);
+		else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
 			fputs("\xef\xbf\xbd", f);
 		else
 			fputc(c, f);
@@ -141,7 +142,6 @@ void report_put_csv(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
-
 char *report_duration(double s, char *buf, size_t len)
 {
 	if (!isfinite(s) || s < 0)

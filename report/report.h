@@ -119,9 +119,6 @@ char *report_column_name(const char *path);
 
 /* ---- helpers shared by the formatters ---- */
 
-/* Write s for a terminal: control characters become '?'. */
-void report_put_text(FILE *f, const char *s);
-
 /* Write s escaped for HTML and XML text or attribute values: & < > " '
  * as entities, control characters and invalid UTF-8 as U+FFFD, so the
  * page stays well-formed whatever the session holds. */

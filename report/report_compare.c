@@ -214,7 +214,7 @@ void report_column_init(struct report_column *col, const char *path,
 {
 	col->path = path;
 	col->name = report_column_name(path);
-	col->target = xstrdup(analysis_target(d));
+	col->target = format_text_dup(analysis_target(d));
 	analysis_strategy(d, &col->s);
 }
 

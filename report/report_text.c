@@ -57,23 +57,23 @@ static void header(FILE *f, const struct report_input *in)
 {
 	const struct session_data *d = in->d;
 	fputs("cowprof report: ", f);
-	report_put_text(f, in->name);
+	format_put_text(f, in->name, SIZE_MAX);
 	fputs("\ntarget     ", f);
-	report_put_text(f, analysis_target(d));
+	format_put_text(f, analysis_target(d), SIZE_MAX);
 	fputs("  (root pid ", f);
-	report_put_text(f, meta_or(d, SINK_META_ROOT_PID, "?"));
+	format_put_text(f, meta_or(d, SINK_META_ROOT_PID, "?"), SIZE_MAX);
 	fputs(")\n", f);
 	header_recording(f, in);
 	fputs("machine    ", f);
-	report_put_text(f, meta_or(d, SINK_META_HOSTNAME, "?"));
+	format_put_text(f, meta_or(d, SINK_META_HOSTNAME, "?"), SIZE_MAX);
 	fputs(", Linux ", f);
-	report_put_text(f, meta_or(d, SINK_META_KERNEL, "?"));
+	format_put_text(f, meta_or(d, SINK_META_KERNEL, "?"), SIZE_MAX);
 	fputs(", page size ", f);
-	report_put_text(f, meta_or(d, SINK_META_PAGE_SIZE, "?"));
+	format_put_text(f, meta_or(d, SINK_META_PAGE_SIZE, "?"), SIZE_MAX);
 	fputs(", cowprof ", f);
-	report_put_text(f, meta_or(d, SINK_META_COWPROF_VERSION, "?"));
+	format_put_text(f, meta_or(d, SINK_META_COWPROF_VERSION, "?"), SIZE_MAX);
 	fputs("\nrecorder   ", f);
-	report_put_text(f, meta_or(d, SINK_META_COMMAND, "?"));
+	format_put_text(f, meta_or(d, SINK_META_COMMAND, "?"), SIZE_MAX);
 	fputc('\n', f);
 	header_tree_end(f, in->a);
 }
@@ -172,7 +172,7 @@ static void process_row(FILE *f, const struct report_input *in, size_t i,
 	put_half(f, p);
 	put_kb(f, p->peak_rss_kb, 9);
 	fprintf(f, "  %-18s ", p->exit_desc);
-	report_put_text(f, in->d->procs[i].cmd);
+	format_put_text(f, in->d->procs[i].cmd, SIZE_MAX);
 	fputc('\n', f);
 }
 
@@ -236,7 +236,7 @@ static void regions(FILE *f, const struct report_input *in)
 		put_kb(f, top[k].fig.shared_with_parent_kb, 9);
 		put_kb(f, top[k].fig.rss_kb, 9);
 		fputs("  ", f);
-		report_put_text(f, r->path);
+		format_put_text(f, r->path, SIZE_MAX);
 		fputc('\n', f);
 	}
 }
@@ -297,10 +297,10 @@ static void callsites_proc(FILE *f, const struct session_data *d, size_t i)
 	if (p->python_status && *p->python_status && strcmp(p->python_status,
 							    "no CPython")) {
 		fputs(", no Python frames: ", f);
-		report_put_text(f, p->python_status);
+		format_put_text(f, p->python_status, SIZE_MAX);
 	}
 	fputs("  ", f);
-	report_put_text(f, p->cmd);
+	format_put_text(f, p->cmd, SIZE_MAX);
 	fputc('\n', f);
 	site_rows(f, d, (int)i, true, TOP_SITES_PER_PROC, "         ");
 	site_rows(f, d, (int)i, false, TOP_SITES_PER_PROC, "         ");
@@ -363,10 +363,10 @@ static void why_hung(FILE *f, const struct report_input *in)
 		fputs(p->hang.to_end ? (p->exit == ANALYSIS_RUNNING ? ", still at the end"
 					: ", until it ended") : "", f);
 		fputs("\n      ", f);
-		report_put_text(f, p->hang.blocked_on);
+		format_put_text(f, p->hang.blocked_on, SIZE_MAX);
 		if (p->hang.python && *p->hang.python) {
 			fputs("\n      in Python: ", f);
-			report_put_text(f, p->hang.python);
+			format_put_text(f, p->hang.python, SIZE_MAX);
 		}
 		fputc('\n', f);
 	}
@@ -386,7 +386,7 @@ static void why_exits(FILE *f, const struct report_input *in)
 			continue;
 		fprintf(f, "    %d %s at %+.1fs: ", in->d->procs[i].pid,
 			analysis_role_name(p->role), p->end_time - a->start_time);
-		report_put_text(f, p->exit_cause);
+		format_put_text(f, p->exit_cause, SIZE_MAX);
 		fputc('\n', f);
 	}
 }
@@ -401,12 +401,12 @@ static void why_signal(FILE *f, const struct report_input *in,
 		fputs("the kernel", f);
 	} else {
 		fprintf(f, "%d (", g->sender_pid);
-		report_put_text(f, g->sender_cmd);
+		format_put_text(f, g->sender_cmd, SIZE_MAX);
 		fprintf(f, "%s%s)", g->sender_process >= 0 ? ", in the tree" : "",
 			g->sender_exiting ? ", exiting" : "");
 	}
 	fputs(": ", f);
-	report_put_text(f, g->result);
+	format_put_text(f, g->result, SIZE_MAX);
 	fputc('\n', f);
 }
 
@@ -440,11 +440,11 @@ static void why_ooms(FILE *f, const struct report_input *in)
 		fprintf(f, "    %+8.1fs  %d", o->t - in->a->start_time, o->pid);
 		if (o->process >= 0) {
 			fputs(" (", f);
-			report_put_text(f, d->procs[o->process].cmd);
+			format_put_text(f, d->procs[o->process].cmd, SIZE_MAX);
 			fputc(')', f);
 		}
 		fputs(" in cgroup ", f);
-		report_put_text(f, o->cgroup && *o->cgroup ? o->cgroup : "(unknown)");
+		format_put_text(f, o->cgroup && *o->cgroup ? o->cgroup : "(unknown)", SIZE_MAX);
 		fprintf(f, ": anon %s, file %s, total vm %s\n",
 			format_kb(o->anon_rss_kb, b[0], FORMAT_KB_LEN), format_kb(o->file_rss_kb, b[1], FORMAT_KB_LEN),
 			format_kb(o->total_vm_kb, b[2], FORMAT_KB_LEN));
@@ -475,7 +475,7 @@ static void fork_text(FILE *f, const struct report_input *in,
 	if (e->respawn_of >= 0)
 		fprintf(f, ", respawn of %d", in->d->procs[e->respawn_of].pid);
 	fputs(": ", f);
-	report_put_text(f, *e->detail ? e->detail : p->cmd);
+	format_put_text(f, *e->detail ? e->detail : p->cmd, SIZE_MAX);
 }
 
 static void event_row(FILE *f, const struct report_input *in,
@@ -489,9 +489,9 @@ static void event_row(FILE *f, const struct report_input *in,
 	if (e->proc >= 0 && (!strcmp(e->kind, "fork") || !strcmp(e->kind, "start")))
 		fork_text(f, in, e);
 	else if (e->proc >= 0 && !strcmp(e->kind, "exit"))
-		report_put_text(f, in->a->procs[e->proc].exit_cause);
+		format_put_text(f, in->a->procs[e->proc].exit_cause, SIZE_MAX);
 	else
-		report_put_text(f, e->detail);
+		format_put_text(f, e->detail, SIZE_MAX);
 	fputc('\n', f);
 }
 

@@ -3,8 +3,10 @@
 #include "common/format.h"
 #include "common/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -156,15 +158,22 @@ void session_close(struct session *s)
 		exec_sql(s->db, "COMMIT");
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	/* A finished session is one plain file: its log folded in and gone,
+	 * so it reads without write access to its folder. Skipped (the file
+	 * stays in WAL mode, still whole) while a reader holds it. */
+	if (exec_sql(s->db, "PRAGMA wal_checkpoint(TRUNCATE)") == 0)
+		exec_sql(s->db, "PRAGMA journal_mode = DELETE");
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
 }
 
-/* Write the schema into a new file at tmp (rollback journal, closed). */
+/* Write the schema into a new file at tmp (rollback journal, closed).
+ * Owner-only: a session holds command lines, and with them what secrets
+ * they carry; SQLite gives its -wal and -shm files the same mode. */
 static int write_schema(const char *tmp)
 {
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	close(fd);
@@ -181,14 +190,41 @@ static int write_schema(const char *tmp)
 	return r;
 }
 
+/* A recorder killed while it made path left path.new-PID (and its
+ * -journal): remove those whose cowprof is gone. */
+static void remove_stale_new(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	char *prefix = xasprintf("%s.new-", base);
+	size_t plen = strlen(prefix);
+	DIR *d = opendir(slash ? dir : ".");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		if (strncmp(de->d_name, prefix, plen))
+			continue;
+		long pid = strtol(de->d_name + plen, &end, 10);
+		if (pid <= 0 || pid == getpid() || (*end && strcmp(end, "-journal")) ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
+}
+
 /* The file appears under its name only once it holds the whole schema, so
  * a reader (view following a recording) never sees a half-made session:
  * built beside it, then link()ed, which also refuses an existing file. */
 static int create_file(const char *path)
 {
-	char *tmp = NULL;
-	if (asprintf(&tmp, "%s.new-%d", path, (int)getpid()) < 0)
-		return -ENOMEM;
+	remove_stale_new(path);
+	char *tmp = xasprintf("%s.new-%d", path, (int)getpid());
 	int r = write_schema(tmp);
 	if (r == 0 && link(tmp, path) < 0)
 		r = -errno;
@@ -973,18 +1009,71 @@ static int load_rows(struct loader *l)
 	return r;
 }
 
-/* Is the file an SQLite database at all? Its first 16 bytes say. */
-static int check_header(const char *path, char *err, size_t errlen)
+/* Is the file an SQLite database at all? Its first 16 bytes say; *wal:
+ * bytes 18 and 19 are 2 in WAL mode (a recording going on, or one whose
+ * recorder was killed). */
+static int check_header(const char *path, bool *wal, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return format_error(err, errlen, -errno, "%s: %s", path, strerror(errno));
-	char magic[16];
-	ssize_t n = read(fd, magic, sizeof(magic));
+	unsigned char head[20];
+	ssize_t n = read(fd, head, sizeof(head));
 	close(fd);
-	if (n != (ssize_t)sizeof(magic) || memcmp(magic, "SQLite format 3", 16))
+	if (n != (ssize_t)sizeof(head) || memcmp(head, "SQLite format 3", 16))
 		return format_error(err, errlen, -EINVAL, "%s: not a cowprof session "
 			    "(not an SQLite database)", path);
+	*wal = head[18] == 2 && head[19] == 2;
+	return 0;
+}
+
+static bool exists_beside(const char *path, const char *suffix)
+{
+	char *p = xasprintf("%s%s", path, suffix);
+	bool e = access(p, F_OK) == 0;
+	free(p);
+	return e;
+}
+
+/* Can this process create files beside path (SQLite's -shm)? */
+static bool folder_writable(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	bool w = access(slash ? dir : ".", W_OK) == 0;
+	free(dir);
+	return w;
+}
+
+/* Open path for reading. A session in WAL mode without a log (-wal) is
+ * whole in its file: read it as immutable, creating nothing beside it. One
+ * with a log (its recorder runs, or was killed) needs the -shm file beside
+ * it, which a reader without write access to the folder cannot make. */
+static int open_for_reading(const char *path, bool wal, sqlite3 **db, char *err,
+			    size_t errlen)
+{
+	bool has_log = wal && exists_beside(path, "-wal");
+	if (has_log && !exists_beside(path, "-shm") && !folder_writable(path))
+		return format_error(err, errlen, -EACCES, "%s: read-only folder: cannot "
+			    "read the unfinished session's log (%s-wal; copy both to a "
+			    "folder you can write)", path, path);
+	int rc;
+	if (wal && !has_log) {
+		char *uri = sqlite3_mprintf("file:%s?immutable=1", path);
+		rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+		sqlite3_free(uri);
+	} else {
+		rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		int r = format_error(err, errlen, -EINVAL, "%s: cannot open the session: %s",
+				     path, *db ? sqlite3_errmsg(*db) : "out of memory");
+		sqlite3_close(*db);
+		*db = NULL;
+		return r;
+	}
 	return 0;
 }
 
@@ -1168,16 +1257,13 @@ int session_load(const char *path, struct session_data *d, char *err,
 		 size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
-	int r = check_header(path, err, errlen);
+	bool wal = false;
+	int r = check_header(path, &wal, err, errlen);
 	if (r < 0)
 		return r;
 	struct loader l = { .d = d };
-	if (sqlite3_open_v2(path, &l.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		r = format_error(err, errlen, -EINVAL, "%s: cannot open the session: %s",
-			 path, l.db ? sqlite3_errmsg(l.db) : "out of memory");
-		sqlite3_close(l.db);
+	if ((r = open_for_reading(path, wal, &l.db, err, errlen)) < 0)
 		return r;
-	}
 	sqlite3_busy_timeout(l.db, 2000);
 	r = check_version(&l, path, err, errlen);
 	if (r == 0)

@@ -93,8 +93,18 @@ static void test_json_string_keeps_valid_multibyte_utf8(void **state)
 	check_string("caf\xc3\xa9", "\"caf\xc3\xa9\"");               /* é */
 	check_string("\xe2\x82\xac", "\"\xe2\x82\xac\"");              /* € */
 	check_string("\xf0\x9f\x90\x8d", "\"\xf0\x9f\x90\x8d\"");      /* 🐍 */
-	check_string("\xc2\x80", "\"\xc2\x80\"");                      /* U+0080 */
+	check_string("\xc2\xa0", "\"\xc2\xa0\"");                      /* U+00A0 */
 	check_string("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");      /* U+10FFFF */
+}
+
+/* C1 controls are valid UTF-8 a terminal obeys (U+009B is CSI): escaped
+ * like C0, so JSON read on a terminal cannot drive it. */
+static void test_json_string_escapes_c1_controls(void **state)
+{
+	(void)state;
+	check_string("\xc2\x80", "\"\\u0080\"");
+	check_string("a\xc2\x9b" "2J", "\"a\\u009b2J\"");
+	check_string("\xc2\x9f\xc2\xa0", "\"\\u009f\xc2\xa0\"");
 }
 
 static void test_json_string_replaces_invalid_bytes(void **state)
@@ -295,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_json_string_escapes_quote_and_backslash),
 		cmocka_unit_test(test_json_string_escapes_control_characters),
 		cmocka_unit_test(test_json_string_keeps_valid_multibyte_utf8),
+		cmocka_unit_test(test_json_string_escapes_c1_controls),
 		cmocka_unit_test(test_json_string_replaces_invalid_bytes),
 		cmocka_unit_test(test_json_string_replaces_truncated_sequence),
 		cmocka_unit_test(test_json_string_replaces_overlong_two_byte),

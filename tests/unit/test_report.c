@@ -337,10 +337,29 @@ static void test_report_csv_quotes_when_needed(void **state)
 	check_put(report_put_csv, "", "");
 }
 
+static void put_text(FILE *f, const char *s)
+{
+	format_put_text(f, s, SIZE_MAX);
+}
+
+static void put_text_4(FILE *f, const char *s)
+{
+	format_put_text(f, s, 4);
+}
+
 static void test_report_text_hides_control_characters(void **state)
 {
 	(void)state;
-	check_put(report_put_text, "ok\x1b]0;title\x07\n", "ok?]0;title??");
+	check_put(put_text, "ok\x1b]0;title\x07\n", "ok?]0;title??");
+	/* C1 controls: terminals obey CSI (U+009B) as ESC [, as UTF-8 or as a
+	 * raw byte; the byte alone is not UTF-8 either */
+	check_put(put_text, "a\xc2\x9b" "2J", "a?2J");
+	check_put(put_text, "a\x9b" "2J", "a?2J");
+	check_put(put_text, "a\xc2\x85z\x7f", "a?z?");
+	check_put(put_text, "caf\xc3\xa9 \xe2\x82\xac \xc2\xa0.", "caf\xc3\xa9 \xe2\x82\xac \xc2\xa0.");
+	check_put(put_text, "bad\xff\xe2\x82", "bad???");
+	check_put(put_text_4, "\xc3\xa9t\xc3\xa9s", "\xc3\xa9t\xc3\xa9s");
+	check_put(put_text_4, "\xc3\xa9t\xc3\xa9s!", "\xc3\xa9t\xc3\xa9s");
 }
 
 static void test_format_utf8_len_rejects_invalid_forms(void **state)

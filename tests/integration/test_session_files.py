@@ -1,0 +1,113 @@
+"""The files a recording leaves: one plain file, owner-only, readable by
+another user from a read-only folder; a killed recorder's log kept and
+said plainly when it cannot be read; leftovers of killed runs cleaned at
+the next start."""
+import os
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+
+from treeutil import COWPROF, open_session
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def fresh_dir():
+    d = tempfile.mkdtemp(prefix="cowprof-files-")
+    # others may enter (the tests' own folder too); what they may read is
+    # each file's mode
+    os.chmod(os.path.dirname(d), 0o711)
+    os.chmod(d, 0o755)
+    return d
+
+
+def test_finished_session_is_one_owner_only_file():
+    d = fresh_dir()
+    path = os.path.join(d, "s.db")
+    r = subprocess.run([COWPROF, "run", "--no-faults", "-i", "0.1", "-o", path, "--",
+                        "sh", "-c", "sleep 0.4; echo secret-$((6*7))"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(d)) == ["s.db"], os.listdir(d)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, oct(os.stat(path).st_mode)
+    # another user cannot read it at all
+    other = subprocess.run(NOBODY + [COWPROF, "report", path], capture_output=True,
+                           text=True, timeout=30)
+    assert other.returncode == 1 and "Permission denied" in other.stderr, other.stderr
+
+
+def test_copied_session_reads_from_a_read_only_folder_creating_nothing():
+    d = fresh_dir()
+    path = os.path.join(d, "s.db")
+    r = subprocess.run([COWPROF, "run", "--no-faults", "-i", "0.1", "-o", path, "--",
+                        "sleep", "0.4"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    os.chmod(path, 0o644)   # made readable to others, as a copy would be
+    os.chmod(d, 0o555)
+    try:
+        rep = subprocess.run(NOBODY + [COWPROF, "report", "--format", "json", path],
+                             capture_output=True, text=True, timeout=30)
+        assert rep.returncode == 0, rep.stderr
+        assert '"processes"' in rep.stdout
+        assert sorted(os.listdir(d)) == ["s.db"], os.listdir(d)
+    finally:
+        os.chmod(d, 0o755)
+
+
+def test_killed_recorder_log_kept_and_named_when_unreadable():
+    d = fresh_dir()
+    path = os.path.join(d, "k.db")
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        rec = subprocess.Popen([COWPROF, "record", "-i", "0.1", "-o", path,
+                                str(sleeper.pid)], stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        rec.send_signal(signal.SIGKILL)
+        rec.wait(10)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert os.path.exists(path + "-wal"), os.listdir(d)
+    # the owner, in a writable folder, reads the samples in the log
+    rep = subprocess.run([COWPROF, "report", "--format", "json", path],
+                         capture_output=True, text=True, timeout=30)
+    assert rep.returncode == 0, rep.stderr
+    # another user in a read-only folder, without the -shm beside it
+    for suffix in ("", "-wal"):
+        os.chmod(path + suffix, 0o644)
+    os.unlink(path + "-shm")
+    os.chmod(d, 0o555)
+    try:
+        r = subprocess.run(NOBODY + [COWPROF, "report", path], capture_output=True,
+                           text=True, timeout=30)
+    finally:
+        os.chmod(d, 0o755)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    line = r.stderr.strip()
+    assert "\n" not in line and "read-only folder" in line and "corrupted" not in line, line
+
+
+def test_leftovers_of_killed_runs_are_cleaned_at_the_next_start():
+    d = fresh_dir()
+    env = dict(os.environ, TMPDIR=d)
+    # a spool and a half-made session of a cowprof that is gone (a pid that
+    # exited), and ones of a live process, which stay
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    live = os.getpid()
+    for pid in (gone.pid, live):
+        spool = os.path.join(d, "cowprof-spool-%d-abcdef" % pid)
+        os.mkdir(spool)
+        with open(os.path.join(spool, "faults.123"), "wb") as f:
+            f.truncate(64 << 20)
+        open(os.path.join(d, "s.db.new-%d" % pid), "w").close()
+        open(os.path.join(d, "s.db.new-%d-journal" % pid), "w").close()
+    path = os.path.join(d, "s.db")
+    r = subprocess.run([COWPROF, "run", "-i", "0.2", "-o", path, "--", "sleep", "0.3"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    left = sorted(os.listdir(d))
+    assert left == sorted(["s.db", "cowprof-spool-%d-abcdef" % live,
+                           "s.db.new-%d" % live, "s.db.new-%d-journal" % live]), left
