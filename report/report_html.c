@@ -44,7 +44,10 @@ struct chart {
 
 enum { PAD_LEFT = 64, PAD_RIGHT = 16, PAD_TOP = 28, PAD_BOTTOM = 40 };
 
-/* A step of 1, 2 or 5 times a power of ten giving about 5 ticks. */
+/* A step of 1, 2 or 5 times a power of ten giving about 5 ticks; never
+ * more than MAX_TICKS drawn. */
+#define MAX_TICKS 20
+
 static double nice_step(double range)
 {
 	if (!(range > 0))
@@ -89,15 +92,25 @@ static void chart_fit(struct chart *c)
 static void chart_axes(FILE *f, const struct chart *c)
 {
 	double ystep = nice_step(c->y_max), xstep = nice_step(c->x_max - c->x_min);
-	for (double y = 0; y <= c->y_max + ystep / 1e6; y += ystep)
+	/* ticks counted, not stepped to the end: a step below the values'
+	 * precision would never get there */
+	for (int i = 0; i <= MAX_TICKS; i++) {
+		double y = i * ystep;
+		if (y > c->y_max + ystep / 1e6)
+			break;
 		fprintf(f, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
 			"<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
 			PAD_LEFT, c->width - PAD_RIGHT, px_y(c, y), px_y(c, y),
 			PAD_LEFT - 6, px_y(c, y) + 4, y);
-	for (double x = ceil(c->x_min / xstep) * xstep; x <= c->x_max + xstep / 1e6;
-	     x += xstep)
+	}
+	double x0 = ceil(c->x_min / xstep) * xstep;
+	for (int i = 0; i <= MAX_TICKS; i++) {
+		double x = x0 + i * xstep;
+		if (x > c->x_max + xstep / 1e6)
+			break;
 		fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
 			px_x(c, x), c->height - PAD_BOTTOM + 16, x);
+	}
 	fprintf(f, "<line class=\"axis\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>\n",
 		PAD_LEFT, c->width - PAD_RIGHT, c->height - PAD_BOTTOM,
 		c->height - PAD_BOTTOM);

@@ -6,9 +6,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -583,7 +585,43 @@ struct loader {
 	sqlite3 *db;
 	struct session_data *d;
 	size_t sample_cap;
+	char bad[160];           /* why a row is not a valid session's ("" if none) */
 };
+
+/* Room for one more row in an array of n: capacities are powers of two,
+ * so loading is linear (a realloc per row made crafted files quadratic). */
+static void *grow_rows(void *v, size_t n, size_t elem)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		v = xrealloc(v, (n ? 2 * n : 1) * elem);
+	return v;
+}
+
+/* Times a session holds are seconds since the epoch: finite, after 1970 and
+ * before 2286. Larger ones (1e300) would make charts loop for ever. */
+#define SESSION_T_MAX 1e10
+
+static bool bad_time(struct loader *l, double t, const char *what, int64_t id)
+{
+	if (isfinite(t) && t >= 0 && t < SESSION_T_MAX)
+		return false;
+	snprintf(l->bad, sizeof(l->bad), "%s %lld has time %g", what, (long long)id, t);
+	return true;
+}
+
+/* Sizes are kB, stored as SQLite integers: a negative one is no size. */
+static bool bad_sizes(struct loader *l, sqlite3_stmt *st, int first, int n,
+		      const char *what, int64_t id)
+{
+	for (int i = first; i < first + n; i++)
+		if (sqlite3_column_int64(st, i) < 0) {
+			snprintf(l->bad, sizeof(l->bad), "%s %lld has a negative size "
+				 "(%lld kB)", what, (long long)id,
+				 (long long)sqlite3_column_int64(st, i));
+			return true;
+		}
+	return false;
+}
 
 static char *col_text(sqlite3_stmt *st, int col)
 {
@@ -615,7 +653,7 @@ static int each_row(struct loader *l, const char *sql,
 static int meta_row(struct loader *l, sqlite3_stmt *st)
 {
 	struct session_data *d = l->d;
-	d->meta = xrealloc(d->meta, (d->nmeta + 1) * sizeof(*d->meta));
+	d->meta = grow_rows(d->meta, d->nmeta, sizeof(*d->meta));
 	d->meta[d->nmeta].key = col_text(st, 0);
 	d->meta[d->nmeta++].value = col_text(st, 1);
 	return 0;
@@ -623,6 +661,15 @@ static int meta_row(struct loader *l, sqlite3_stmt *st)
 
 static int sample_row(struct loader *l, sqlite3_stmt *st)
 {
+	int64_t id = sqlite3_column_int64(st, 0);
+	double dur = sqlite3_column_double(st, 2);
+	if (bad_time(l, sqlite3_column_double(st, 1), "sample", id) ||
+	    bad_sizes(l, st, 3, 6, "sample", id))
+		return -EINVAL;
+	if (!isfinite(dur) || dur < 0 || dur > SESSION_T_MAX) {
+		snprintf(l->bad, sizeof(l->bad), "sample %lld took %g s", (long long)id, dur);
+		return -EINVAL;
+	}
 	struct session_data *d = l->d;
 	util_grow((void **)&d->samples, &l->sample_cap, d->nsamples + 1,
 		  sizeof(*d->samples));
@@ -648,8 +695,12 @@ static int int_or(sqlite3_stmt *st, int col, int dflt)
 
 static int proc_row(struct loader *l, sqlite3_stmt *st)
 {
+	int64_t id = sqlite3_column_int64(st, 0);
+	if (bad_time(l, sqlite3_column_double(st, 5), "process", id) ||
+	    bad_time(l, sqlite3_column_double(st, 6), "process", id))
+		return -EINVAL;
 	struct session_data *d = l->d;
-	d->procs = xrealloc(d->procs, (d->nprocs + 1) * sizeof(*d->procs));
+	d->procs = grow_rows(d->procs, d->nprocs, sizeof(*d->procs));
 	struct session_process *p = &d->procs[d->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(st, 0);
@@ -703,7 +754,7 @@ static ssize_t find_sample(const struct session_data *d, int64_t id)
 static void add_point(struct session_point **v, size_t *n, size_t sample,
 		      char state, const struct cow_figures *f)
 {
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	*v = grow_rows(*v, *n, sizeof(**v));
 	(*v)[*n].sample = sample;
 	(*v)[*n].state = state;
 	(*v)[(*n)++].fig = *f;
@@ -711,6 +762,8 @@ static void add_point(struct session_point **v, size_t *n, size_t sample,
 
 static int proc_sample_row(struct loader *l, sqlite3_stmt *st)
 {
+	if (bad_sizes(l, st, 3, 11, "process", sqlite3_column_int64(st, 0)))
+		return -EINVAL;
 	int p = find_proc(l->d, sqlite3_column_int64(st, 0));
 	ssize_t s = find_sample(l->d, sqlite3_column_int64(st, 1));
 	if (p < 0 || s < 0)
@@ -735,7 +788,7 @@ static int region_row(struct loader *l, sqlite3_stmt *st)
 	if (p < 0)
 		return -EINVAL;
 	struct session_process *pr = &l->d->procs[p];
-	pr->regions = xrealloc(pr->regions, (pr->nregions + 1) * sizeof(*pr->regions));
+	pr->regions = grow_rows(pr->regions, pr->nregions, sizeof(*pr->regions));
 	struct session_region *r = &pr->regions[pr->nregions++];
 	memset(r, 0, sizeof(*r));
 	r->id = sqlite3_column_int64(st, 0);
@@ -763,6 +816,8 @@ static struct session_region *find_region(struct session_data *d, int64_t pid_id
 
 static int region_sample_row(struct loader *l, sqlite3_stmt *st)
 {
+	if (bad_sizes(l, st, 3, 5, "region", sqlite3_column_int64(st, 1)))
+		return -EINVAL;
 	struct session_region *r = find_region(l->d, sqlite3_column_int64(st, 0),
 					       sqlite3_column_int64(st, 1));
 	ssize_t s = find_sample(l->d, sqlite3_column_int64(st, 2));
@@ -780,8 +835,11 @@ static int region_sample_row(struct loader *l, sqlite3_stmt *st)
 
 static int event_row(struct loader *l, sqlite3_stmt *st)
 {
+	if (bad_time(l, sqlite3_column_double(st, 0), "an event of process",
+		     sqlite3_column_int64(st, 1)))
+		return -EINVAL;
 	struct session_data *d = l->d;
-	d->events = xrealloc(d->events, (d->nevents + 1) * sizeof(*d->events));
+	d->events = grow_rows(d->events, d->nevents, sizeof(*d->events));
 	struct session_event *e = &d->events[d->nevents++];
 	e->t = sqlite3_column_double(st, 0);
 	e->process = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
@@ -799,7 +857,7 @@ static int wait_row(struct loader *l, sqlite3_stmt *st)
 	if (p < 0 || s < 0)
 		return 0;
 	struct session_process *pr = &l->d->procs[p];
-	pr->waits = xrealloc(pr->waits, (pr->nwaits + 1) * sizeof(*pr->waits));
+	pr->waits = grow_rows(pr->waits, pr->nwaits, sizeof(*pr->waits));
 	struct session_wait *w = &pr->waits[pr->nwaits++];
 	const unsigned char *state = sqlite3_column_text(st, 2);
 	w->sample = (size_t)s;
@@ -830,7 +888,7 @@ static int fault_source_row(struct loader *l, sqlite3_stmt *st)
 static int frame_row(struct loader *l, sqlite3_stmt *st)
 {
 	struct session_data *d = l->d;
-	d->frames = xrealloc(d->frames, (d->nframes + 1) * sizeof(*d->frames));
+	d->frames = grow_rows(d->frames, d->nframes, sizeof(*d->frames));
 	struct session_frame *f = &d->frames[d->nframes++];
 	f->id = sqlite3_column_int64(st, 0);
 	f->python = sqlite3_column_int(st, 1) != 0;
@@ -863,7 +921,7 @@ static int stack_row(struct loader *l, sqlite3_stmt *st)
 		k.frames[k.nframes++] = (size_t)f;
 		ids = *end == ',' ? end + 1 : end;
 	}
-	d->stacks = xrealloc(d->stacks, (d->nstacks + 1) * sizeof(*d->stacks));
+	d->stacks = grow_rows(d->stacks, d->nstacks, sizeof(*d->stacks));
 	d->stacks[d->nstacks++] = k;
 	return 0;
 }
@@ -879,12 +937,16 @@ static int stack_index(const struct session_data *d, sqlite3_stmt *st, int col)
 
 static int fault_group_row(struct loader *l, sqlite3_stmt *st)
 {
+	int64_t pid_id = sqlite3_column_int64(st, 0);
+	if (bad_sizes(l, st, 3, 1, "the faults of process", pid_id) ||
+	    bad_time(l, sqlite3_column_double(st, 4), "a fault of process", pid_id) ||
+	    bad_time(l, sqlite3_column_double(st, 5), "a fault of process", pid_id))
+		return -EINVAL;
 	struct session_data *d = l->d;
 	int p = find_proc(d, sqlite3_column_int64(st, 0));
 	if (p < 0)
 		return 0;
-	d->fault_groups = xrealloc(d->fault_groups,
-				   (d->nfault_groups + 1) * sizeof(*d->fault_groups));
+	d->fault_groups = grow_rows(d->fault_groups, d->nfault_groups, sizeof(*d->fault_groups));
 	struct session_fault_group *g = &d->fault_groups[d->nfault_groups++];
 	g->process = p;
 	g->native_stack = stack_index(d, st, 1);
@@ -903,8 +965,11 @@ static int proc_or_none(const struct session_data *d, sqlite3_stmt *st, int col)
 
 static int signal_row(struct loader *l, sqlite3_stmt *st)
 {
+	if (bad_time(l, sqlite3_column_double(st, 0), "a signal to pid",
+		     sqlite3_column_int64(st, 2)))
+		return -EINVAL;
 	struct session_data *d = l->d;
-	d->signals = xrealloc(d->signals, (d->nsignals + 1) * sizeof(*d->signals));
+	d->signals = grow_rows(d->signals, d->nsignals, sizeof(*d->signals));
 	struct session_signal *g = &d->signals[d->nsignals++];
 	g->t = sqlite3_column_double(st, 0);
 	g->process = proc_or_none(d, st, 1);
@@ -921,8 +986,12 @@ static int signal_row(struct loader *l, sqlite3_stmt *st)
 
 static int oom_row(struct loader *l, sqlite3_stmt *st)
 {
+	if (bad_time(l, sqlite3_column_double(st, 0), "an OOM kill of pid",
+		     sqlite3_column_int64(st, 2)) ||
+	    bad_sizes(l, st, 3, 4, "an OOM kill of pid", sqlite3_column_int64(st, 2)))
+		return -EINVAL;
 	struct session_data *d = l->d;
-	d->ooms = xrealloc(d->ooms, (d->nooms + 1) * sizeof(*d->ooms));
+	d->ooms = grow_rows(d->ooms, d->nooms, sizeof(*d->ooms));
 	struct session_oom *o = &d->ooms[d->nooms++];
 	o->t = sqlite3_column_double(st, 0);
 	o->process = proc_or_none(d, st, 1);
@@ -969,11 +1038,24 @@ static int load_rows_v2(struct loader *l)
 	return r;
 }
 
-static void resolve_parents(struct session_data *d)
+/* Parent ids to indices; a process that is its own ancestor (a crafted
+ * file) would send every walk up the tree round for ever: refused. */
+static int resolve_parents(struct loader *l)
 {
+	struct session_data *d = l->d;
 	for (size_t i = 0; i < d->nprocs; i++)
 		d->procs[i].parent = d->procs[i].parent > 0 ?
 				     find_proc(d, d->procs[i].parent) : -1;
+	for (size_t i = 0; i < d->nprocs; i++) {
+		size_t steps = 0;
+		for (int k = d->procs[i].parent; k >= 0; k = d->procs[k].parent)
+			if (++steps > d->nprocs) {
+				snprintf(l->bad, sizeof(l->bad), "process %d is its own "
+					 "ancestor", d->procs[i].pid);
+				return -EINVAL;
+			}
+	}
+	return 0;
 }
 
 static int load_rows(struct loader *l)
@@ -988,7 +1070,7 @@ static int load_rows(struct loader *l)
 			     " fork_time, exit_time, exit_code, exit_signal, cmd"
 			     " FROM processes ORDER BY id", proc_row);
 	if (r == 0)
-		resolve_parents(l->d);
+		r = resolve_parents(l);
 	if (r == 0)
 		r = each_row(l, "SELECT * FROM proc_samples ORDER BY process_id,"
 			     " sample_id", proc_sample_row);
@@ -1268,9 +1350,14 @@ int session_load(const char *path, struct session_data *d, char *err,
 	r = check_version(&l, path, err, errlen);
 	if (r == 0)
 		r = check_integrity(&l, path, err, errlen);
-	if (r == 0 && (r = load_rows(&l)) < 0)
-		format_error(err, errlen, r, "%s: the session file is corrupted or not "
-		     "cowprof's (%s)", path, sqlite3_errmsg(l.db));
+	if (r == 0 && (r = load_rows(&l)) < 0) {
+		if (l.bad[0])
+			format_error(err, errlen, r, "%s: not a valid session: %s",
+				     path, l.bad);
+		else
+			format_error(err, errlen, r, "%s: the session file is corrupted "
+				     "or not cowprof's (%s)", path, sqlite3_errmsg(l.db));
+	}
 	sqlite3_close(l.db);
 	if (r < 0)
 		session_data_release(d);

@@ -215,7 +215,9 @@ static void place_selection(struct tui_model *m)
 {
 	m->sel_row = 0;
 	int i = proc_of_id(m->d, m->sel_id);
-	while (i >= 0) {
+	/* bounded: a session's tree has no cycles (session_load refuses them),
+	 * and a walk up it takes at most one step per process */
+	for (size_t steps = 0; i >= 0 && steps <= m->d->nprocs; steps++) {
 		int r = row_of_proc(m, (size_t)i);
 		if (r >= 0) {
 			m->sel_row = (size_t)r;

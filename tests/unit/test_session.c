@@ -254,6 +254,44 @@ static void test_session_load_refuses_a_newer_format(void **state)
 	sfx_remove(&x);
 }
 
+/* A small session changed by sql, then loaded: the error must hold want. */
+static void expect_crafted_refused(const char *sql, const char *want)
+{
+	struct sfx x;
+	sfx_open(&x);
+	write_small(&x);
+	sfx_close(&x);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(x.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	expect_load_error(x.path, -EINVAL, want);
+	sfx_remove(&x);
+}
+
+/* Crafted files that made the view spin and the HTML report loop: a
+ * process its own ancestor, absurd times and sizes. */
+static void test_session_load_refuses_cycles_and_absurd_values(void **state)
+{
+	(void)state;
+	expect_crafted_refused("UPDATE processes SET parent_id = id WHERE pid = 101",
+			       "not a valid session: process 101 is its own ancestor");
+	expect_crafted_refused("UPDATE processes SET parent_id = (SELECT id FROM"
+			       " processes WHERE pid = 101) WHERE pid = 100",
+			       "is its own ancestor");
+	expect_crafted_refused("UPDATE samples SET t = 1e300 WHERE id = 2",
+			       "not a valid session: sample 2 has time 1e+300");
+	expect_crafted_refused("UPDATE samples SET t = -5 WHERE id = 1",
+			       "sample 1 has time -5");
+	expect_crafted_refused("UPDATE samples SET duration_s = 9e999 WHERE id = 1",
+			       "sample 1 took inf s");
+	expect_crafted_refused("UPDATE processes SET fork_time = 9e999 WHERE pid = 100",
+			       "has time inf");
+	expect_crafted_refused("UPDATE proc_samples SET copied_kb = -4",
+			       "has a negative size (-4 kB)");
+	expect_crafted_refused("UPDATE events SET t = 1e300", "has time 1e+300");
+}
+
 static void test_session_load_refuses_truncated_files(void **state)
 {
 	(void)state;
@@ -487,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_session_load_refuses_files_that_are_not_sessions),
 		cmocka_unit_test(test_session_load_refuses_a_newer_format),
 		cmocka_unit_test(test_session_load_refuses_truncated_files),
+		cmocka_unit_test(test_session_load_refuses_cycles_and_absurd_values),
 		cmocka_unit_test(test_session_faults_round_trip),
 		cmocka_unit_test(test_session_sampled_faults_weigh_their_period),
 		cmocka_unit_test(test_session_waits_signals_ooms_round_trip),
