@@ -45,7 +45,7 @@ int cmd_record(int argc, char **argv)
 		return r;
 	recording_install_handlers();
 	char *path = a.output ? xstrdup(a.output) : recording_default_output(pid);
-	r = recording_into(path, argc, argv, pid, &a, NULL, NULL);
+	r = recording_into(path, argc, argv, pid, &a, NULL);
 	free(path);
 	return r;
 }

@@ -2,6 +2,7 @@
  * record its tree from its first instant */
 #include "cli/commands.h"
 #include "cli/recording.h"
+#include "common/format.h"
 #include "common/util.h"
 #include "faults/preloadenv.h"
 
@@ -43,7 +44,7 @@ static pid_t child;
 
 static bool child_done(void *ctx)
 {
-	(void)ctx;
+	(void)ctx;  /* the child of this process: child and child_status */
 	int st;
 	if (child_status < 0 && waitpid(child, &st, WNOHANG) == child)
 		child_status = st;
@@ -77,6 +78,32 @@ static pid_t start_child(char **cmd, const struct preloadenv *pl, int *go_fd,
 	*go_fd = go[1];
 	*exec_fd = ex[0];
 	return pid;
+}
+
+/* run's command, held at its go pipe */
+struct held {
+	int go, exec_fd;
+	const char *name;
+};
+
+/* Let it exec, and wait until it did (the exec pipe closes) or could not
+ * (it sends errno). */
+static int release(void *ctx, char *err, size_t errlen)
+{
+	struct held *h = ctx;
+	(void)!write(h->go, "g", 1);
+	close(h->go);
+	h->go = -1;
+	int e = 0;
+	ssize_t n;
+	do
+		n = read(h->exec_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(h->exec_fd);
+	if (n == (ssize_t)sizeof(e))
+		return format_error(err, errlen, -e, "run: cannot run %s: %s",
+				    h->name, strerror(e));
+	return 0;
 }
 
 static int exit_status_of(int st)
@@ -115,19 +142,17 @@ int cmd_run(int argc, char **argv)
 	recording_set_child(pid);
 	recording_install_handlers();
 	char *path = a.output ? xstrdup(a.output) : recording_default_output(pid);
-	(void)!write(go, "g", 1);
-	close(go);
-	int e = 0;
-	ssize_t n = read(exfd, &e, sizeof(e));
-	close(exfd);
-	if (n == (ssize_t)sizeof(e)) {
-		cmd_error("run: cannot run %s: %s", argv[a.first_arg], strerror(e));
-		waitpid(pid, NULL, 0);
-		free(path);
-		preloadenv_release(&pl);
-		return EXIT_RUNTIME;
+	/* CMD waits at its go pipe until the session exists and the recorder
+	 * can see its first fork: nothing it does is missed, and when the
+	 * recording cannot be made (the file exists, the folder is read-only)
+	 * it never runs */
+	struct held h = { go, exfd, argv[a.first_arg] };
+	struct recording_child rc = { child_done, release, &h, pl.spool };
+	r = recording_into(path, argc, argv, pid, &a, &rc);
+	if (h.go >= 0) {  /* never released: it ends at the closed pipe */
+		close(h.go);
+		close(h.exec_fd);
 	}
-	r = recording_into(path, argc, argv, pid, &a, child_done, pl.spool);
 	free(path);
 	preloadenv_release(&pl);
 	while (child_status < 0) {

@@ -152,19 +152,28 @@ static char *target_of(int pid)
 	return cmd ? cmd : xstrdup("");
 }
 
-void recording_write_meta(struct session *s, int argc, char **argv, int root,
-			  double interval_s)
+/* argv[from..argc) joined with spaces, after prefix (caller frees). */
+static char *joined(const char *prefix, int argc, char **argv, int from)
 {
-	char *target = target_of(root);
-	size_t len = 1;
-	for (int i = 0; i < argc; i++)
+	size_t len = strlen(prefix) + 1;
+	for (int i = from; i < argc; i++)
 		len += strlen(argv[i]) + 1;
-	char *cmdline = xcalloc(1, len + 8);
-	strcpy(cmdline, "cowprof");
-	for (int i = 0; i < argc; i++) {
-		strcat(cmdline, " ");
-		strcat(cmdline, argv[i]);
+	char *out = xcalloc(1, len);
+	strcpy(out, prefix);
+	for (int i = from; i < argc; i++) {
+		if (*out)
+			strcat(out, " ");
+		strcat(out, argv[i]);
 	}
+	return out;
+}
+
+void recording_write_meta(struct session *s, int argc, char **argv, int root,
+			  int target_arg, double interval_s)
+{
+	char *target = target_arg > 0 ? joined("", argc, argv, target_arg)
+				      : target_of(root);
+	char *cmdline = joined("cowprof", argc, argv, 0);
 	char buf[64];
 	struct utsname u;
 	uname(&u);
@@ -419,9 +428,23 @@ void recording_set_child(int pid)
 	child_pid = pid;
 }
 
+static const struct recording_child *the_child;
+
+static bool child_done(void *unused)
+{
+	(void)unused;
+	return the_child->done(the_child->ctx);
+}
+
+static int child_start(void *unused, char *err, size_t errlen)
+{
+	(void)unused;
+	return the_child->start(the_child->ctx, err, errlen);
+}
+
 int recording_into(const char *path, int argc, char **argv, int root,
-		   const struct recording_args *a, bool (*root_done)(void *),
-		   const char *spool)
+		   const struct recording_args *a,
+		   const struct recording_child *child)
 {
 	char err[512];
 	struct session *s;
@@ -429,7 +452,9 @@ int recording_into(const char *path, int argc, char **argv, int root,
 		cmd_error("%s", err);
 		return EXIT_RUNTIME;
 	}
-	recording_write_meta(s, argc, argv, root, a->interval_s);
+	/* run's command has not started yet: its target is its argv */
+	recording_write_meta(s, argc, argv, root, child ? a->first_arg : 0,
+			     a->interval_s);
 	recording_write_hung_after(s, a);
 	/* before lowering our priority: the reader thread keeps the normal one,
 	 * it must keep up with the kernel's rings */
@@ -444,8 +469,12 @@ int recording_into(const char *path, int argc, char **argv, int root,
 				   .duration_s = a->duration_s,
 				   .after_first = first_sample_taken, .ctx = fp,
 				   .progress = isatty(STDERR_FILENO),
-				   .stop = &stop_flag, .root_done = root_done,
-				   .fault_spool = spool, .fault_perf = fp };
+				   .stop = &stop_flag,
+				   .root_done = child ? child_done : NULL,
+				   .ready = child ? child_start : NULL,
+				   .fault_spool = child ? child->spool : NULL,
+				   .fault_perf = fp };
+	the_child = child;
 	struct recorder_summary sum;
 	struct sink out;
 	session_sink(s, &out);
@@ -455,7 +484,7 @@ int recording_into(const char *path, int argc, char **argv, int root,
 	session_close(s);
 	if (e < 0 && sum.samples == 0)
 		unlink(path);
-	if (e == -ESRCH && root_done && root_done(NULL)) {
+	if (e == -ESRCH && child && child->done(child->ctx)) {
 		cmd_error("run: the command exited before the first sample; "
 			  "nothing recorded");
 		return EXIT_OK;

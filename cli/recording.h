@@ -56,10 +56,11 @@ int recording_parse_seconds(const char *s, double min, double *out);
  * a one-line message (no such process, a kernel thread). */
 int recording_check_root(int pid);
 
-/* The session's meta data at its start (the command line argv, the root's
- * command line as target, the interval, the machine) and at its end. */
+/* The session's meta data at its start (the command line argv, the target:
+ * argv from target_arg on, or with 0 the root's command line, the
+ * interval, the machine) and at its end. */
 void recording_write_meta(struct session *s, int argc, char **argv, int root,
-			  double interval_s);
+			  int target_arg, double interval_s);
 void recording_write_end_meta(struct session *s, const struct recorder_summary *sum);
 
 /* Run the calling thread at the recorder's lower priority (nice 10). */
@@ -74,13 +75,24 @@ char *recording_default_output(int pid);
 void recording_install_handlers(void);
 void recording_set_child(int pid);
 
-/* Create the session at path, record root's tree into it until root_done
- * (NULL: the root's exit), -d or a caught signal, finish it, and print the
- * summary. spool: run's preload spool folder, or NULL. Returns the exit
- * status (after a one-line message when it is not EXIT_OK). */
+/* How run hands its command to the recording. */
+struct recording_child {
+	/* true when the root has exited (run reaps it there) */
+	bool (*done)(void *ctx);
+	/* start it: called once the session exists and the recorder can see
+	 * its first fork (recorder_opts.ready) */
+	int (*start)(void *ctx, char *err, size_t errlen);
+	void *ctx;
+	const char *spool;       /* the preload spool folder, or NULL */
+};
+
+/* Create the session at path, record root's tree into it until the root
+ * exits (child->done with run), -d or a caught signal, finish it, and
+ * print the summary. child: run's command, NULL for record. Returns the
+ * exit status (after a one-line message when it is not EXIT_OK). */
 int recording_into(const char *path, int argc, char **argv, int root,
-		   const struct recording_args *a, bool (*root_done)(void *),
-		   const char *spool);
+		   const struct recording_args *a,
+		   const struct recording_child *child);
 
 /* "cowprof: recorded N samples of M processes over S s into PATH (SIZE)". */
 void recording_print_summary(const char *path, const struct recorder_summary *sum);

@@ -692,7 +692,9 @@ int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 	if (o->fault_spool || o->fault_perf)
 		r.faults = faultlog_new(o->fault_spool, o->proc_root);
 	open_why(&r);
-	int e = loop(&r, err, errlen);
+	int e = o->ready ? o->ready(o->ready_ctx, err, errlen) : 0;
+	if (e == 0)
+		e = loop(&r, err, errlen);
 	if (e == 0 && sum->samples > 0) {
 		e = sink_begin(s);
 		if (e == 0)

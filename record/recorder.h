@@ -45,6 +45,12 @@ struct recorder_opts {
 	 * seconds late, and a process that exits before it is never known),
 	 * or NULL. */
 	void (*after_first)(void *ctx);
+	/* Called once when the recorder can see the tree's first fork (its
+	 * event sources are open), before the first sample: run starts its
+	 * command there. Returns 0, or -errno with a line in err, which ends
+	 * the recording. May be NULL. */
+	int (*ready)(void *ready_ctx, char *err, size_t errlen);
+	void *ready_ctx;
 };
 
 struct recorder_summary {

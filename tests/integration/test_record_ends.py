@@ -109,3 +109,65 @@ def test_record_with_duration_writes_what_came_after_its_last_sample():
     missing = [p for p in forked if p not in procs]
     assert len(forked) > 20, forked
     assert not missing, ([forked.index(p) for p in missing], len(forked), r.stderr)
+
+
+def test_run_starts_its_command_only_when_it_can_record():
+    marker = os.path.join(TMP, "ran")
+    path = _session_path(TMP, "exists.db")
+    open(path, "w").close()
+    r = subprocess.run([COWPROF, "run", "-o", path, "--", "sh", "-c", "touch " + marker],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "File exists" in r.stderr, r.stderr
+    time.sleep(0.2)
+    assert not os.path.exists(marker), "the command ran although nothing could be recorded"
+
+
+def test_run_sees_the_children_of_its_first_instant():
+    path = _session_path(TMP, "first-instant.db")
+    r = subprocess.run([COWPROF, "run", "--no-faults", "-i", "1", "-o", path, "--",
+                        "sh", "-c", 'sh -c "exit 1"; sh -c "exit 2"; sleep 0.3; exit 9'],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 9, r.stderr
+    codes = sorted(v[0] for v in processes(path).values())
+    assert codes == [0, 1, 2, 9], (codes, r.stderr)
+
+
+# Builds data for a second, then forks two children that read it (copying
+# pages) and live 0.2 s each: both end before a 1 s interval's second sample.
+TWO_CHILDREN = r"""
+import os, time
+data = [str(i) * 3 for i in range(200000)]
+t = time.time()
+while time.time() - t < 1.0:
+    pass
+kids = []
+for k in range(2):
+    pid = os.fork()
+    if pid == 0:
+        n = sum(len(x) for x in data)
+        time.sleep(0.2)
+        os._exit(0)
+    kids.append(pid)
+for p in kids:
+    os.waitpid(p, 0)
+"""
+
+
+def test_run_keeps_children_and_faults_of_a_short_program_with_redirected_output():
+    path = _session_path(TMP, "two-children.db")
+    out = os.path.join(TMP, "two-children.out")
+    with open(out, "w") as f:
+        r = subprocess.run([COWPROF, "run", "-o", path, "--", PYTHON, "-c", TWO_CHILDREN],
+                           stdout=f, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    c = open_session(path)
+    procs = c.execute("SELECT id, pid, parent_id FROM processes").fetchall()
+    assert len(procs) == 3, (procs, r.stderr)
+    root_id = [p[0] for p in procs if p[2] is None][0]
+    children = [p[0] for p in procs if p[2] == root_id]
+    assert len(children) == 2, procs
+    for cid in children:
+        (n,) = c.execute("SELECT count(*) FROM faults WHERE process_id = ?",
+                         (cid,)).fetchone()
+        assert n > 100, (cid, n, r.stderr)
