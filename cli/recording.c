@@ -515,6 +515,10 @@ int recording_check_root(int pid)
 		cmd_error("pid %d: is a kernel thread (no user memory)", pid);
 		return EXIT_RUNTIME;
 	}
+	if (e == 0 && (st.state == 'Z' || st.state == 'X')) {
+		cmd_error("pid %d has exited and is a zombie; its memory is gone", pid);
+		return EXIT_RUNTIME;
+	}
 	return -1;
 }
 

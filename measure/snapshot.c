@@ -127,6 +127,14 @@ static int thread_count(const struct snapshot_opts *o)
 	return n < 1 ? 1 : n > SNAPSHOT_MAX_THREADS ? SNAPSHOT_MAX_THREADS : (int)n;
 }
 
+/* Has pid exited, its parent not having reaped it yet? */
+static bool zombie(const char *proc_root, int pid)
+{
+	struct proc_stat st;
+	return proctree_read_stat(proc_root, pid, &st) == 0 &&
+	       (st.state == 'Z' || st.state == 'X');
+}
+
 /* Walk every process of the tree; drop those that exited. Fills procs and
  * parent (indexes after dropping), keep (tree node -> index or -1). */
 static int scan_tree(const struct snapshot_opts *o, const struct proctree *t,
@@ -147,7 +155,10 @@ static int scan_tree(const struct snapshot_opts *o, const struct proctree *t,
 			pagescan_release(&procs[i]);
 			continue;  /* exited while we walked: normal */
 		}
-		if (e == -ESRCH)
+		if (e == -ESRCH && zombie(o->proc_root, nd->pid))
+			r = format_error(err, errlen, e, "pid %d has exited and is a "
+					 "zombie; its memory is gone", nd->pid);
+		else if (e == -ESRCH)
 			r = format_error(err, errlen, e, "pid %d: no such process", nd->pid);
 		else if (e == -EACCES || e == -EPERM)
 			r = perm_error(err, errlen, e, nd->pid);

@@ -514,6 +514,15 @@ static int write_sample(struct rec *r, const struct snapshot *snap)
 
 /* ---- the loop ---- */
 
+/* "writing the session failed", with why when it is known. */
+static int write_failed(char *err, size_t errlen, int e)
+{
+	if (e == -EIO)
+		return format_error(err, errlen, e, "writing the session failed");
+	return format_error(err, errlen, e, "writing the session failed: %s",
+			    strerror(-e));
+}
+
 static void progress(struct rec *r, double elapsed)
 {
 	char sz[FORMAT_KB_LEN];
@@ -571,7 +580,7 @@ static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
 			e = finish_root(r, util_clock_s(CLOCK_REALTIME));
 		int c = sink_commit(r->s);
 		e = e ? e : c;
-		return e ? format_error(err, errlen, e, "writing the session failed") : 0;
+		return e ? write_failed(err, errlen, e) : 0;
 	}
 	if (e < 0)
 		return e;
@@ -583,7 +592,7 @@ static int sample_once(struct rec *r, bool *done, char *err, size_t errlen)
 	*done = snap.n > 0 && (snap.procs[0].state == 'Z' || snap.procs[0].state == 'X');
 	r->sum->root_exited |= *done;
 	snapshot_release(&snap);
-	return e ? format_error(err, errlen, e, "writing the session failed") : 0;
+	return e ? write_failed(err, errlen, e) : 0;
 }
 
 /* ---- why.c's questions about the tree ---- */
@@ -702,11 +711,11 @@ int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 		int c = sink_commit(s);
 		e = e ? e : c;
 		if (e)
-			format_error(err, errlen, e, "writing the session failed");
+			write_failed(err, errlen, e);
 	}
 	int we = close_why(&r);
 	if (e == 0 && we < 0)
-		e = format_error(err, errlen, we, "writing the session failed");
+		e = write_failed(err, errlen, we);
 	if (e == 0 && r.faults) {
 		/* what the last processes wrote before they exited */
 		e = sink_begin(s);
@@ -715,7 +724,7 @@ int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 		int c = sink_commit(s);
 		e = e ? e : c;
 		if (e)
-			format_error(err, errlen, e, "writing the session failed");
+			write_failed(err, errlen, e);
 	}
 	sum->fault_events = r.faults ? faultlog_events(r.faults) : 0;
 	sum->fault_pages = r.faults ? faultlog_pages(r.faults) : 0;

@@ -137,9 +137,17 @@ struct session {
 	bool in_tx;
 };
 
+/* An SQLite result as -errno: a full disk (or quota) is told apart, the
+ * rest is an I/O error. */
+static int sql_errno(int rc)
+{
+	return rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_READONLY ? -EROFS : -EIO;
+}
+
 static int exec_sql(sqlite3 *db, const char *sql)
 {
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : sql_errno(rc);
 }
 
 static int prepare_all(struct session *s)
@@ -278,7 +286,7 @@ static int step(struct session *s, enum stmt i)
 	int rc = sqlite3_step(s->st[i]);
 	sqlite3_reset(s->st[i]);
 	sqlite3_clear_bindings(s->st[i]);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sql_errno(rc);
 }
 
 static void bind_text(sqlite3_stmt *st, int col, const char *v)

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from treeutil import COWPROF, open_session
+from treeutil import COWPROF, PYTHON, open_session
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
@@ -111,3 +111,38 @@ def test_leftovers_of_killed_runs_are_cleaned_at_the_next_start():
     left = sorted(os.listdir(d))
     assert left == sorted(["s.db", "cowprof-spool-%d-abcdef" % live,
                            "s.db.new-%d" % live, "s.db.new-%d-journal" % live]), left
+
+
+def test_full_disk_says_no_space():
+    """A private tmpfs of 160 KiB (its own mount namespace: nothing of the
+    machine's changes) fills up while recording."""
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        r = subprocess.run(["unshare", "-m", "sh", "-c",
+                            'd=$(mktemp -d) && mount -t tmpfs -o size=160k tmpfs "$d" && '
+                            'exec "$0" record -i 0.05 -d 30 -o "$d/s.db" "$1"',
+                            COWPROF, str(sleeper.pid)],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    line = r.stderr.strip().splitlines()[-1]
+    assert "writing the session failed: No space left on device" in line, r.stderr
+
+
+def test_zombie_root_is_named_a_zombie():
+    code = "import os, sys, time\npid = os.fork()\nif pid == 0:\n    os._exit(5)\n" \
+           "print(pid, flush=True)\ntime.sleep(30)\n"
+    parent = subprocess.Popen([PYTHON, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        zombie = int(parent.stdout.readline())
+        time.sleep(0.2)
+        for args in (["snapshot", str(zombie)], ["record", "-d", "1", str(zombie)]):
+            r = subprocess.run([COWPROF, *args], capture_output=True, text=True, timeout=30)
+            assert r.returncode == 1, (args, r.stderr)
+            assert r.stderr.strip() == ("cowprof: pid %d has exited and is a zombie; its "
+                                        "memory is gone" % zombie), r.stderr
+    finally:
+        parent.kill()
+        parent.wait()
