@@ -33,7 +33,7 @@ DEB_PKGS = pkg-config libelf-dev libdw-dev libunwind-dev libncurses-dev libcmock
            libsqlite3-dev
 # Tools the tests and benchmarks run (checked by command or package).
 DEB_TEST_PKGS = clang libclang-rt-14-dev gunicorn python3-flask python3-psutil \
-                smem wrk prometheus tmux python3.11-dev
+                smem wrk prometheus tmux python3.11-dev strace
 
 # The library, one folder per layer in the order data flows through them
 # (docs/architecture.md): no file includes a header of a later folder.

@@ -254,6 +254,11 @@ void recording_print_summary(const char *path, const struct recorder_summary *su
 			sum->unseen, sum->unseen == 1 ? "" : "es",
 			sum->unseen == 1 ? "it" : "them", sum->unseen == 1 ? "its" : "their",
 			sum->unseen == 1 ? " is" : "s are");
+	if (sum->signals_shed)
+		fprintf(stderr, "cowprof: %llu signal records were dropped in a storm of "
+			"signals (a traced process signals its tracer at every system "
+			"call): the tree's signals may be among them\n",
+			(unsigned long long)sum->signals_shed);
 	if (sum->events_overrun)
 		fprintf(stderr, "cowprof: the kernel dropped fork and exit events %zu "
 			"time%s (proc connector overrun): processes that forked and "

@@ -636,6 +636,9 @@ static int close_why(struct rec *r)
 	if (e == 0)
 		e = why_store(r->w, r->s, util_clock_s(CLOCK_REALTIME), true, &r->wt);
 	int c = sink_commit(r->s);
+	struct why_counts wc;
+	why_counts(r->w, &wc);
+	r->sum->signals_shed = wc.shed + wc.lost;
 	why_close(r->w);
 	return e ? e : c;
 }

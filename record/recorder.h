@@ -63,6 +63,7 @@ struct recorder_summary {
 	size_t unseen;           /* forked, then left the tree before any sample saw
 				  * them, their exit untold (reparented) */
 	size_t events_overrun;   /* times the kernel dropped proc connector events */
+	uint64_t signals_shed;   /* signal records of the system lost in a storm */
 	bool connector;          /* fork/exit events came from the proc connector */
 	uint64_t fault_events;   /* first writes recorded with their stacks */
 	uint64_t fault_pages;    /* the pages they stand for (weights) */

@@ -197,7 +197,9 @@ static int want(const struct sigtrace_event *ev, void *ctx)
 
 static void take_sigtrace(struct why *w, const struct sigtrace_event *ev)
 {
-	if (ev->kind == SIGTRACE_SIGNAL) {
+	if (ev->kind == SIGTRACE_SIGNAL && w->nsig >= WHY_HELD_MAX) {
+		w->counts.shed++;
+	} else if (ev->kind == SIGTRACE_SIGNAL) {
 		util_grow((void **)&w->sig, &w->capsig, w->nsig + 1, sizeof(*w->sig));
 		w->sig[w->nsig++] = (struct held_signal){ (double)ev->signal.t_ns / 1e9,
 							  ev->signal };
@@ -234,14 +236,20 @@ void why_drain(struct why *w)
 {
 	struct sigtrace_event ev[64];
 	int n;
-	while (w->st && (n = sigtrace_read(w->st, ev, 64, want, NULL)) > 0) {
+	size_t read = 0;
+	/* bounded: reading may itself make records (a traced recorder) */
+	while (w->st && read < WHY_DRAIN_MAX &&
+	       (n = sigtrace_read(w->st, ev, 64, want, NULL)) > 0) {
 		for (int i = 0; i < n; i++)
 			take_sigtrace(w, &ev[i]);
+		read += (size_t)n;
 		if (n < 64)
 			break;
 	}
 	struct kmsg_oom k[16];
-	while (w->kfd >= 0 && (n = kmsg_read(w->kfd, k, 16)) > 0) {
+	read = 0;
+	while (w->kfd >= 0 && read < WHY_DRAIN_MAX && (n = kmsg_read(w->kfd, k, 16)) > 0) {
+		read += (size_t)n;
 		for (int i = 0; i < n; i++) {
 			take_kmsg(w, &k[i]);
 			kmsg_oom_release(&k[i]);

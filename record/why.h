@@ -32,6 +32,12 @@
 /* Signals and OOM kills whose target never became a tree process within
  * this many seconds (or intervals, whichever is longer) are dropped. */
 #define WHY_KEEP_S 5.0
+/* Bounds that keep a storm of signals (a tree under strace -f: every
+ * system call stops it and signals the tracer) from starving the
+ * recorder: records read per why_drain, and signals held at once (more
+ * are dropped and counted). */
+#define WHY_DRAIN_MAX 4096
+#define WHY_HELD_MAX 65536
 /* The most fds why_pollfds() fills. */
 #define WHY_MAX_FDS 2
 
@@ -96,6 +102,7 @@ int why_store(struct why *w, const struct sink *s, double now, bool final,
 struct why_counts {
 	uint64_t signals, ooms;  /* stored */
 	uint64_t lost;           /* records the kernel dropped (ring full) */
+	uint64_t shed;           /* signals dropped: WHY_HELD_MAX were held */
 };
 void why_counts(const struct why *w, struct why_counts *out);
 

@@ -171,3 +171,21 @@ def test_run_keeps_children_and_faults_of_a_short_program_with_redirected_output
         (n,) = c.execute("SELECT count(*) FROM faults WHERE process_id = ?",
                          (cid,)).fetchone()
         assert n > 100, (cid, n, r.stderr)
+
+
+def test_record_under_strace_ends_when_its_duration_does():
+    """strace -f stops the recorder at every system call and signals itself
+    each time: the signal records that makes once kept the recorder reading
+    for ever, -d 2 still spinning after ten minutes."""
+    sleeper = subprocess.Popen(["sleep", "120"])
+    path = _session_path(TMP, "strace.db")
+    try:
+        # a hang is the failure (TimeoutExpired), not a slow run
+        r = subprocess.run(["strace", "-f", "-o", "/dev/null", COWPROF, "record", "-d", "2",
+                            "-o", path, str(sleeper.pid)],
+                           capture_output=True, text=True, timeout=90)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "recorded" in r.stderr, r.stderr[-2000:]
