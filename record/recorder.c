@@ -695,8 +695,8 @@ int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 	struct rec r = { .o = o, .s = s, .root = root, .sum = sum };
 	memset(sum, 0, sizeof(*sum));
 	init_clocks(&r);
-	/* COWPROF_NO_CONNECTOR=1 forces the polling fallback (for tests: this
-	 * kernel lets any user listen, so it cannot be refused otherwise) */
+	/* COWPROF_NO_CONNECTOR=1 forces the polling fallback (for tests, run
+	 * as root, where the connector is always granted) */
 	const char *no = getenv("COWPROF_NO_CONNECTOR");
 	r.evfd = no && *no == '1' ? -EPERM : procevents_open();
 	sum->connector = r.evfd >= 0;
