@@ -91,7 +91,7 @@ def test_killed_recorder_log_kept_and_named_when_unreadable():
 
 def test_leftovers_of_killed_runs_are_cleaned_at_the_next_start():
     d = fresh_dir()
-    env = dict(os.environ, TMPDIR=d)
+    env = dict(os.environ, TMPDIR=d, COWPROF_SPOOL_DIR=d)
     # a spool and a half-made session of a cowprof that is gone (a pid that
     # exited), and ones of a live process, which stay
     gone = subprocess.Popen(["true"])
