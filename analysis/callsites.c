@@ -1,5 +1,6 @@
 /* callsites.c - which code copied the pages: faults of a session by call site */
 #include "analysis/callsites.h"
+#include "common/format.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -110,11 +111,16 @@ size_t callsites_top(const struct session_data *d, int proc, bool python,
 	return k;
 }
 
-/* Folded stacks use ';' between frames and a space before the count. */
+/* Text of the target, for terminals (format_put_text) and folded stacks,
+ * which use ';' between frames. */
 static void put_clean(FILE *f, const char *s)
 {
-	for (; *s; s++)
-		fputc(*s == ';' ? ':' : (unsigned char)*s < ' ' ? '?' : *s, f);
+	char *t = format_text_dup(s);
+	for (char *p = t; *p; p++)
+		if (*p == ';')
+			*p = ':';
+	fputs(t, f);
+	free(t);
 }
 
 static const char *base_name(const char *path)
@@ -127,7 +133,9 @@ void callsites_put_frame(FILE *f, const struct session_frame *fr)
 {
 	if (fr->python) {
 		put_clean(f, *fr->function ? fr->function : "?");
-		fprintf(f, " (%s:%d)", base_name(fr->module), fr->line);
+		fputs(" (", f);
+		put_clean(f, base_name(fr->module));
+		fprintf(f, ":%d)", fr->line);
 	} else if (*fr->function) {
 		put_clean(f, fr->function);
 	} else {

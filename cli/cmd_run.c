@@ -91,6 +91,11 @@ struct held {
 static int release(void *ctx, char *err, size_t errlen)
 {
 	struct held *h = ctx;
+	/* a signal passed on while it was held ended it: its status is
+	 * run's, as when it ends before the first sample */
+	if (child_done(NULL))
+		return format_error(err, errlen, -ESRCH, "run: %s ended before it started",
+				    h->name);
 	(void)!write(h->go, "g", 1);
 	close(h->go);
 	h->go = -1;
@@ -141,6 +146,9 @@ int cmd_run(int argc, char **argv)
 	child = pid;
 	recording_set_child(pid);
 	recording_install_handlers();
+	/* the held command may die before it reads its go byte (a signal
+	 * passed on to it): writing it must not kill run */
+	signal(SIGPIPE, SIG_IGN);
 	char *path = a.output ? xstrdup(a.output) : recording_default_output(pid);
 	/* CMD waits at its go pipe until the session exists and the recorder
 	 * can see its first fork: nothing it does is missed, and when the

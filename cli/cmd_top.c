@@ -267,6 +267,7 @@ int cmd_top(int argc, char **argv)
 		finish_file(&f, true);  /* it was not ours to remove */
 		return EXIT_RUNTIME;
 	}
+	recording_give_to_sudo_user(f.path);
 	recording_write_meta(t.s, argc, argv, pid, 0, interval_s);
 	recording_write_hung_after(t.s, &a);
 	if ((r = recording_open_faults(&a, pid, &t.fp)) > 0) {

@@ -433,6 +433,22 @@ void recording_set_child(int pid)
 	child_pid = pid;
 }
 
+void recording_give_to_sudo_user(const char *path)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	char *end;
+	if (geteuid() != 0 || !u || !g || !*u || !*g)
+		return;
+	unsigned long uid = strtoul(u, &end, 10);
+	if (*end)
+		return;
+	unsigned long gid = strtoul(g, &end, 10);
+	if (*end)
+		return;
+	if (chown(path, (uid_t)uid, (gid_t)gid) < 0)
+		(void)0;  /* a file system without owners: root's it stays */
+}
+
 static const struct recording_child *the_child;
 
 static bool child_done(void *unused)
@@ -451,12 +467,13 @@ int recording_into(const char *path, int argc, char **argv, int root,
 		   const struct recording_args *a,
 		   const struct recording_child *child)
 {
-	char err[512];
+	char err[512] = "";
 	struct session *s;
 	if (session_create(path, &s, err, sizeof(err)) < 0) {
 		cmd_error("%s", err);
 		return EXIT_RUNTIME;
 	}
+	recording_give_to_sudo_user(path);
 	/* run's command has not started yet: its target is its argv */
 	recording_write_meta(s, argc, argv, root, child ? a->first_arg : 0,
 			     a->interval_s);

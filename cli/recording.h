@@ -66,6 +66,11 @@ void recording_write_end_meta(struct session *s, const struct recorder_summary *
 /* Run the calling thread at the recorder's lower priority (nice 10). */
 void recording_lower_priority(void);
 
+/* Under sudo, give the session at path to the user who ran sudo: 0600
+ * and root's, they could not read their own recording (SQLite gives its
+ * -wal and -shm the same owner). */
+void recording_give_to_sudo_user(const char *path);
+
 /* The session file a recording of pid goes to by default:
  * cowprof-PID-YYYYmmdd-HHMMSS.db in the current folder (caller frees). */
 char *recording_default_output(int pid);

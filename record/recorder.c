@@ -1,6 +1,8 @@
 /* recorder.c - sample a process tree at a fixed interval into a session */
 #include "record/recorder.h"
 #include "collectors/procevents.h"
+#include "collectors/procfs.h"
+#include "collectors/proctree.h"
 #include "common/format.h"
 #include "common/util.h"
 #include "faults/faultlog.h"
@@ -32,6 +34,7 @@ struct track {
 	int64_t id;
 	double fork_time;
 	bool alive, seen, exit_recorded;
+	double exit_t;           /* when it exited (exit_recorded) */
 	struct track_region *regions;   /* sorted by start */
 	size_t nregions, capregions;
 };
@@ -58,6 +61,7 @@ struct rec {
 	int64_t sample_id;
 	struct faultlog *faults;    /* NULL without fault attribution */
 	double last_drain;           /* monotonic time of the last drain */
+	double last_sample_t;        /* the last sample's time (epoch seconds) */
 	int drain_err;               /* a drain between samples failed */
 	struct why *w;         /* wait states, signals, OOM kills */
 	struct why_tree wt;
@@ -118,11 +122,15 @@ static void take_event(struct rec *r, const struct procev *ev)
 		add_note(&r->exits, &r->nexits, &r->capexits, nt);
 }
 
+#define DRAIN_EVENTS_MAX 8192
+
 static void drain_events(struct rec *r)
 {
 	struct procev ev[64];
 	int n;
-	for (;;) {
+	/* bounded: the connector tells every fork and exit of the machine,
+	 * and a busy one can outrun the reader */
+	for (size_t read = 0; read < DRAIN_EVENTS_MAX; read += 64) {
 		n = procevents_read(r->evfd, ev, 64);
 		if (n == -ENOBUFS) {
 			/* the kernel dropped events: each sample rescans
@@ -232,6 +240,7 @@ static int record_exit(struct rec *r, struct track *t, double fallback_t)
 		snprintf(detail, sizeof(detail), "vanished between samples");
 	t->alive = false;
 	t->exit_recorded = true;
+	t->exit_t = nt.t;
 	r->sum->exits++;
 	int e = sink_set_exit(r->s, t->id, nt.t, nt.code, nt.signal);
 	return e ? e : sink_add_event(r->s, nt.t, t->id, t->pid, "exit", detail);
@@ -366,9 +375,32 @@ static int write_process(struct rec *r, const struct snapshot *snap,
 static struct track *parent_of_note(struct rec *r, const struct note *f)
 {
 	for (size_t i = r->ntr; i-- > 0;)
-		if (r->tr[i].pid == f->ppid && r->tr[i].fork_time <= f->t + 0.02)
+		if (r->tr[i].pid == f->ppid && r->tr[i].fork_time <= f->t + 0.02 &&
+		    (r->tr[i].alive || r->tr[i].exit_t + 0.02 >= f->t))
 			return &r->tr[i];
 	return NULL;
+}
+
+/* Is a fork of pid among the first n notes (those kept so far, in time
+ * order)? Its children wait for it to be written. */
+static bool pending_fork_before(const struct rec *r, size_t n, int pid)
+{
+	for (size_t k = 0; k < n; k++)
+		if (r->forks[k].pid == pid)
+			return true;
+	return false;
+}
+
+/* The command line of pid now, or NULL (caller frees). */
+static char *cmdline_of(struct rec *r, int pid)
+{
+	char *buf, *cmd = NULL;
+	size_t len;
+	if (procfs_read(r->o->proc_root, pid, "cmdline", &buf, &len) == 0) {
+		cmd = proctree_cmdline_parse(buf, len);
+		free(buf);
+	}
+	return cmd;
 }
 
 /* Write the process of fork note f, which no sample saw, and its exit if
@@ -380,8 +412,11 @@ static int write_unsampled(struct rec *r, struct note f, const char *detail,
 	int64_t parent_id = pt ? pt->id : 0;  /* add_track may move the tracks */
 	uint64_t ticks = (uint64_t)((f.t - r->boot_epoch) * (double)r->hz);
 	struct track *t = add_track(r, f.pid, f.ppid, ticks, f.t);
-	struct sink_proc info = { f.pid, f.ppid, parent_id, ticks, f.t, "" };
+	/* one alive at the end says what it runs; one gone cannot */
+	char *cmd = exited ? NULL : cmdline_of(r, f.pid);
+	struct sink_proc info = { f.pid, f.ppid, parent_id, ticks, f.t, cmd ? cmd : "" };
 	int e = sink_add_process(r->s, &info, &t->id);
+	free(cmd);
 	if (e == 0)
 		e = sink_add_event(r->s, f.t, t->id, f.pid, "fork", detail);
 	if (e == 0 && exited)
@@ -408,11 +443,18 @@ static int write_short_lived(struct rec *r, double now, bool final)
 	for (size_t i = 0; i < r->nforks; i++) {
 		struct note f = r->forks[i];
 		ssize_t x = find_note(r->exits, r->nexits, f.pid);
+		if (e == 0 && x < 0 && final && f.t <= r->last_sample_t) {
+			r->sum->unseen++;  /* forked before the last sample, not in it */
+			continue;
+		}
 		if (e == 0 && x < 0 && final) {
 			e = write_unsampled(r, f, "forked after the last sample", false);
 			continue;
 		}
-		if (x < 0 || e != 0) {
+		/* parents before children: a child waits while its parent's
+		 * fork is still to be written (notes are in time order) */
+		bool wait_parent = !final && pending_fork_before(r, k, f.ppid);
+		if (x < 0 || e != 0 || wait_parent) {
 			if (e == 0 && now - f.t > 10 * r->o->interval_s + 1)
 				r->sum->unseen++;  /* left the tree unseen */
 			else
@@ -507,8 +549,10 @@ static int write_sample(struct rec *r, const struct snapshot *snap)
 	if (e == 0)
 		e = why_store(r->w, r->s, snap->time, false, &r->wt);
 	int c = sink_commit(r->s);
-	if (e == 0 && c == 0)
+	if (e == 0 && c == 0) {
 		r->sum->samples++;
+		r->last_sample_t = snap->time;
+	}
 	return e ? e : c;
 }
 
@@ -738,9 +782,12 @@ int recorder_run(int root, const struct sink *s, const struct recorder_opts *o,
 		sum->fault_dropped += fst.lost + fst.unrecorded;
 	}
 	faultlog_free(r.faults);
-	if (e == 0)
+	if (e == 0) {
 		e = sink_add_event(s, util_clock_s(CLOCK_REALTIME), 0, root, "end",
-				      sum->root_exited ? "root exited" : "recording ended");
+				   sum->root_exited ? "root exited" : "recording ended");
+		if (e)
+			write_failed(err, errlen, e);
+	}
 	sum->file_bytes = sink_size_bytes(s);
 	procevents_close(r.evfd);
 	for (size_t i = 0; i < r.ntr; i++)

@@ -144,7 +144,10 @@ void report_compare_text(FILE *f, const struct report_column *cols, size_t n)
 		int w = (int)strlen(row_labels[r]);
 		label_width = w > label_width ? w : label_width;
 		for (size_t c = 0; c < n; c++) {
-			char *s = cells[r * n + c] = report_compare_cell(r, &cols[0], &cols[c]);
+			/* cells hold target text: shown as on a terminal */
+			char *raw = report_compare_cell(r, &cols[0], &cols[c]);
+			char *s = cells[r * n + c] = format_text_dup(raw);
+			free(raw);
 			if (strlen(s) > width[c])
 				width[c] = strlen(s);
 		}
@@ -214,7 +217,7 @@ void report_column_init(struct report_column *col, const char *path,
 {
 	col->path = path;
 	col->name = report_column_name(path);
-	col->target = format_text_dup(analysis_target(d));
+	col->target = xstrdup(analysis_target(d));
 	analysis_strategy(d, &col->s);
 }
 

@@ -260,8 +260,11 @@ static void site_rows(FILE *f, const struct session_data *d, int proc,
 			fprintf(f, " %5zu", top[i].nprocs);
 		fputs("  ", f);
 		callsites_put_frame(f, &d->frames[top[i].frame]);
-		if (!python)
-			fprintf(f, "  (%s)", d->frames[top[i].frame].module);
+		if (!python) {
+			fputs("  (", f);
+			format_put_text(f, d->frames[top[i].frame].module, SIZE_MAX);
+			fputc(')', f);
+		}
 		fputc('\n', f);
 	}
 	if (!k && !python)  /* no Python stacks: not a Python process */

@@ -141,7 +141,7 @@ struct session {
  * rest is an I/O error. */
 static int sql_errno(int rc)
 {
-	return rc == SQLITE_FULL ? -ENOSPC : rc == SQLITE_READONLY ? -EROFS : -EIO;
+	return rc == SQLITE_FULL ? -ENOSPC : -EIO;
 }
 
 static int exec_sql(sqlite3 *db, const char *sql)
@@ -169,9 +169,12 @@ void session_close(struct session *s)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	/* A finished session is one plain file: its log folded in and gone,
-	 * so it reads without write access to its folder. Skipped (the file
-	 * stays in WAL mode, still whole) while a reader holds it. */
-	if (exec_sql(s->db, "PRAGMA wal_checkpoint(TRUNCATE)") == 0)
+	 * so it reads without write access to its folder. A reader (view
+	 * following the recording) is waited for a moment; one that stays
+	 * keeps the file in WAL mode, whole with its -wal beside it. */
+	sqlite3_busy_timeout(s->db, 3000);
+	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+				      NULL, NULL) == SQLITE_OK)
 		exec_sql(s->db, "PRAGMA journal_mode = DELETE");
 	sqlite3_close(s->db);
 	free(s->path);
@@ -1054,16 +1057,26 @@ static int resolve_parents(struct loader *l)
 	for (size_t i = 0; i < d->nprocs; i++)
 		d->procs[i].parent = d->procs[i].parent > 0 ?
 				     find_proc(d, d->procs[i].parent) : -1;
-	for (size_t i = 0; i < d->nprocs; i++) {
-		size_t steps = 0;
-		for (int k = d->procs[i].parent; k >= 0; k = d->procs[k].parent)
-			if (++steps > d->nprocs) {
-				snprintf(l->bad, sizeof(l->bad), "process %d is its own "
-					 "ancestor", d->procs[i].pid);
-				return -EINVAL;
-			}
+	/* each process visited once: 1 on the walk being made, 2 known to
+	 * reach a root */
+	unsigned char *mark = xcalloc(d->nprocs + 1, 1);
+	int r = 0;
+	for (size_t i = 0; i < d->nprocs && r == 0; i++) {
+		int k = (int)i;
+		while (k >= 0 && !mark[k]) {
+			mark[k] = 1;
+			k = d->procs[k].parent;
+		}
+		if (k >= 0 && mark[k] == 1) {
+			snprintf(l->bad, sizeof(l->bad), "process %d is its own ancestor",
+				 d->procs[k].pid);
+			r = -EINVAL;
+		}
+		for (k = (int)i; k >= 0 && mark[k] == 1; k = d->procs[k].parent)
+			mark[k] = 2;
 	}
-	return 0;
+	free(mark);
+	return r;
 }
 
 static int load_rows(struct loader *l)
@@ -1137,6 +1150,22 @@ static bool folder_writable(const char *path)
 	return w;
 }
 
+/* "file:PATH?immutable=1", with the characters a URI gives a meaning to
+ * ('%', '?', '#') percent-encoded (sqlite3_free it). */
+static char *immutable_uri(const char *path)
+{
+	char *enc = xmalloc(3 * strlen(path) + 1), *q = enc;
+	for (const char *p = path; *p; p++)
+		if (*p == '%' || *p == '?' || *p == '#')
+			q += sprintf(q, "%%%02X", (unsigned char)*p);
+		else
+			*q++ = *p;
+	*q = '\0';
+	char *uri = sqlite3_mprintf("file:%s?immutable=1", enc);
+	free(enc);
+	return uri;
+}
+
 /* Open path for reading. A session in WAL mode without a log (-wal) is
  * whole in its file: read it as immutable, creating nothing beside it. One
  * with a log (its recorder runs, or was killed) needs the -shm file beside
@@ -1151,7 +1180,7 @@ static int open_for_reading(const char *path, bool wal, sqlite3 **db, char *err,
 			    "folder you can write)", path, path);
 	int rc;
 	if (wal && !has_log) {
-		char *uri = sqlite3_mprintf("file:%s?immutable=1", path);
+		char *uri = immutable_uri(path);
 		rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
 		sqlite3_free(uri);
 	} else {

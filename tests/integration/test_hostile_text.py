@@ -62,3 +62,36 @@ def test_end_of_run_table_and_reports_escape_command_lines():
     cmp = subprocess.run([COWPROF, "compare", path, path], capture_output=True, timeout=60)
     assert cmp.returncode == 0, cmp.stderr
     assert_clean(cmp.stdout, "compare")
+
+
+# A Python function whose file name drives a terminal, copying pages in a
+# forked child: its call site and folded stack carry the name.
+HOSTILE_PY = r'''
+import os
+src = "def touch(d):\n    return sum(len(x) for x in d)\n"
+ns = {}
+exec(compile(src, "\x1b]0;pwned\x07\u009b2J\u0085.py", "exec"), ns)
+data = [str(i) * 3 for i in range(200000)]
+pid = os.fork()
+if pid == 0:
+    ns["touch"](data)
+    os._exit(0)
+os.waitpid(pid, 0)
+'''
+
+
+def test_call_sites_and_folded_stacks_escape_python_file_names():
+    path = os.path.join(TMP, "hostile-py.db")
+    r = subprocess.run([COWPROF, "run", "-o", path, "--", PYTHON, "-c", HOSTILE_PY],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    text = subprocess.run([COWPROF, "report", path], capture_output=True, timeout=60)
+    assert text.returncode == 0, text.stderr
+    # ';' is ':' in call sites, as in the folded stacks they share
+    assert b"touch (?]0:pwned??2J?.py:2)" in text.stdout, text.stdout[-3000:]
+    folded = subprocess.run([COWPROF, "report", "--format", "folded", path],
+                            capture_output=True, timeout=60)
+    assert folded.returncode == 0, folded.stderr
+    assert b"?]0:pwned??2J?.py" in folded.stdout, folded.stdout[:2000]
+    for where, data in (("text", text.stdout), ("folded", folded.stdout)):
+        assert_clean(data, where)

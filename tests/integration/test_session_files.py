@@ -146,3 +146,59 @@ def test_zombie_root_is_named_a_zombie():
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_wal_session_without_log_reads_from_odd_paths():
+    """A session left in WAL mode without its log (written by an older
+    cowprof, or closed while a reader held it) is read as immutable; its
+    path may hold the characters a URI gives meaning to."""
+    import sqlite3
+    d = fresh_dir()
+    path = os.path.join(d, "s.db")
+    r = subprocess.run([COWPROF, "run", "--no-faults", "-i", "0.1", "-o", path, "--",
+                        "sleep", "0.3"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    c = sqlite3.connect(path)
+    assert c.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+    c.close()  # the last connection folds the log in and removes it
+    assert not os.path.exists(path + "-wal")
+    for name in ("x#1.db", "y%41.db", "z?a.db"):
+        odd = os.path.join(d, name)
+        os.rename(path, odd)
+        rep = subprocess.run([COWPROF, "report", "--format", "json", odd],
+                             capture_output=True, text=True, timeout=30)
+        assert rep.returncode == 0, (name, rep.stderr)
+        assert '"processes"' in rep.stdout
+        path = odd
+
+
+def test_run_ends_with_its_commands_status_when_signalled_while_held():
+    """SIGTERM while the command still waits for the session (its creation
+    slowed down by strace): passed on, the command ends, run exits 143
+    with one line and leaves no file (it died of SIGPIPE, leaving three)."""
+    d = fresh_dir()
+    path = os.path.join(d, "held.db")
+    st = subprocess.Popen(["strace", "-o", "/dev/null", "-e",
+                           "inject=link:delay_enter=1500000", COWPROF, "run", "-o", path,
+                           "--", "sleep", "5"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    try:
+        cow = None
+        for _ in range(50):
+            time.sleep(0.05)
+            with open("/proc/%d/task/%d/children" % (st.pid, st.pid)) as f:
+                kids = f.read().split()
+            if kids:
+                cow = int(kids[0])
+                break
+        assert cow, "cowprof did not start"
+        time.sleep(0.4)
+        os.kill(cow, signal.SIGTERM)
+        out, err = st.communicate(timeout=30)
+    finally:
+        if st.poll() is None:
+            st.kill()
+            st.wait()
+    assert st.returncode == 128 + signal.SIGTERM, (st.returncode, err)
+    assert err.strip().count("\n") == 0 and err.startswith("cowprof: "), err
+    assert os.listdir(d) == [], os.listdir(d)
