@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -114,6 +115,16 @@ int perfring_mmap(int fd, size_t pages, struct perfring_map *m, char *err,
 	m->data = (unsigned char *)p + (m->meta->data_offset ? m->meta->data_offset : page);
 	m->data_size = m->meta->data_size ? m->meta->data_size : pages * page;
 	return 0;
+}
+
+int perfring_watch(int epfd, int fd, uint64_t tag, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+		return 0;
+	int e = errno;
+	snprintf(err, errlen, "epoll_ctl: %s", strerror(e));
+	return -e;
 }
 
 void perfring_munmap(struct perfring_map *m)

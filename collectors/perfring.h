@@ -57,6 +57,10 @@ struct perfring_map {
 int perfring_mmap(int fd, size_t pages, struct perfring_map *m, char *err,
 		  size_t errlen);
 
+/* Add event fd to epoll set epfd, tagged with tag. Returns 0, or -errno
+ * with a line in err. */
+int perfring_watch(int epfd, int fd, uint64_t tag, char *err, size_t errlen);
+
 /* Unmap it; a ring never mapped (meta NULL) is fine. */
 void perfring_munmap(struct perfring_map *m);
 

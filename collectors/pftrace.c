@@ -292,13 +292,7 @@ static int open_ring(struct pftrace *pf, struct ring *r, int cpu, size_t pages,
 	int e = perfring_mmap(r->fd, pages, &r->map, err, errlen);
 	if (e < 0)
 		return e;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(r - pf->rings) };
-	if (epoll_ctl(pf->epfd, EPOLL_CTL_ADD, r->fd, &ev) < 0) {
-		e = errno;
-		snprintf(err, errlen, "epoll_ctl: %s", strerror(e));
-		return -e;
-	}
-	return 0;
+	return perfring_watch(pf->epfd, r->fd, (uint64_t)(r - pf->rings), err, errlen);
 }
 
 /* Can the tracepoint be stamped with clockid? (CLOCK_REALTIME is refused

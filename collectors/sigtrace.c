@@ -380,13 +380,8 @@ static int open_ring(struct sigtrace *st, struct ring *r, int cpu, size_t pages,
 		if (r->exit_fd < 0)
 			return r->exit_fd;
 	}
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(r - st->rings) };
-	if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, r->sig_fd, &ev) < 0) {
-		e = errno;
-		snprintf(err, errlen, "epoll_ctl: %s", strerror(e));
-		return -e;
-	}
-	return 0;
+	return perfring_watch(st->epfd, r->sig_fd, (uint64_t)(r - st->rings), err,
+			      errlen);
 }
 
 /* Can this kernel stamp tracepoint samples with clockid? CLOCK_REALTIME is

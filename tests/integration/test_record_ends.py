@@ -48,6 +48,18 @@ def test_run_records_the_forks_and_exits_after_its_last_sample():
     assert "recorded 2 samples of 7 processes" in r.stderr, r.stderr
 
 
+def assert_recorded(pids_file, path, err, minimum):
+    """Every child forked while recording is in the session, with its exit
+    code; returns the processes and those children."""
+    procs = processes(path)
+    forked = forked_while_recording(pids_file, path)
+    missing = [p for p in forked if p not in procs]
+    assert len(forked) > minimum, forked
+    assert not missing, ([forked.index(p) for p in missing], len(forked), err)
+    assert all(procs[p][0] == 3 for p in forked), [procs[p] for p in forked[:5]]
+    return procs, forked
+
+
 def forker():
     pids_file = os.path.join(TMP, "forked-%d" % time.monotonic_ns())
     proc = subprocess.Popen([PYTHON, "-c", FORKER, pids_file])
@@ -83,12 +95,7 @@ def test_record_stopped_by_sigterm_writes_what_came_after_its_last_sample():
     finally:
         proc.kill()
         proc.wait()
-    procs = processes(path)
-    forked = forked_while_recording(pids_file, path)
-    missing = [p for p in forked if p not in procs]
-    assert len(forked) > 30, forked
-    assert not missing, ([forked.index(p) for p in missing], len(forked), err)
-    assert all(procs[p][0] == 3 for p in forked), [procs[p] for p in forked[:5]]
+    procs, forked = assert_recorded(pids_file, path, err, 30)
     root_id = procs[proc.pid][3]
     bad = [(p, procs[p]) for p in forked if procs[p][2] != root_id]
     assert not bad, (root_id, bad[:5])
@@ -104,11 +111,7 @@ def test_record_with_duration_writes_what_came_after_its_last_sample():
     finally:
         proc.kill()
         proc.wait()
-    procs = processes(path)
-    forked = forked_while_recording(pids_file, path)
-    missing = [p for p in forked if p not in procs]
-    assert len(forked) > 20, forked
-    assert not missing, ([forked.index(p) for p in missing], len(forked), r.stderr)
+    assert_recorded(pids_file, path, r.stderr, 20)
 
 
 def test_run_starts_its_command_only_when_it_can_record():

@@ -9,6 +9,7 @@
 #include <linux/perf_event.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -206,6 +207,9 @@ static void test_sigtrace_live_kill(void **state)
 	}
 	pid_t child = fork();
 	if (child == 0) {
+		/* dies with the test: a failed assertion must not leave it
+		 * holding the runner's pipe */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		pause();
 		_exit(0);
 	}
@@ -245,6 +249,9 @@ static void test_sigtrace_live_signal_filter(void **state)
 	}
 	pid_t child = fork();
 	if (child == 0) {
+		/* dies with the test: a failed assertion must not leave it
+		 * holding the runner's pipe */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGUSR2, SIG_IGN);
 		for (;;)
 			pause();
@@ -284,6 +291,9 @@ static void test_sigtrace_live_small_ring_wraps(void **state)
 	}
 	pid_t child = fork();
 	if (child == 0) {
+		/* dies with the test: a failed assertion must not leave it
+		 * holding the runner's pipe */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		signal(SIGUSR2, SIG_IGN);
 		for (;;)
 			pause();
