@@ -377,6 +377,7 @@ bench: build/cowprof $(SAMPLES) $(TOOLS) $(PRELOAD_TOOLS) $(BENCH_TOOLS) | deps-
 	@$(PYTHON) tests/bench/bench_faults.py
 	@$(PYTHON) tests/bench/bench_run.py
 	@$(PYTHON) tests/bench/bench_attach_faults.py
+	@$(PYTHON) tests/bench/bench_report_day.py
 	@build/bench_symbols
 
 # Benchmark programs: tests/bench/NAME.c gives build/bench_NAME.

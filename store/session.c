@@ -597,7 +597,15 @@ struct loader {
 	struct session_data *d;
 	size_t sample_cap;
 	char bad[160];           /* why a row is not a valid session's ("" if none) */
+	/* rows come ordered by process, then sample: the last ones found */
+	int64_t last_proc_id, last_sample_id;
+	int last_proc;
+	ssize_t last_sample;
 };
+
+/* Index of process id / sample id, the previous row's answer first. */
+static int proc_of_row(struct loader *l, int64_t id);
+static ssize_t sample_of_row(struct loader *l, int64_t id);
 
 /* Room for one more row in an array of n: capacities are powers of two,
  * so loading is linear (a realloc per row made crafted files quadratic). */
@@ -762,6 +770,29 @@ static ssize_t find_sample(const struct session_data *d, int64_t id)
 			  offsetof(struct session_sample, id), id);
 }
 
+static int proc_of_row(struct loader *l, int64_t id)
+{
+	if (l->last_proc_id != id || id == 0) {
+		l->last_proc_id = id;
+		l->last_proc = find_proc(l->d, id);
+	}
+	return l->last_proc;
+}
+
+/* A sample's id is usually the next one's after the previous row's. */
+static ssize_t sample_of_row(struct loader *l, int64_t id)
+{
+	const struct session_data *d = l->d;
+	ssize_t k = l->last_sample + 1;
+	if (id != 0 && l->last_sample_id != 0 && k >= 0 && (size_t)k < d->nsamples &&
+	    d->samples[k].id == id)
+		l->last_sample = k;
+	else
+		l->last_sample = find_sample(d, id);
+	l->last_sample_id = id;
+	return l->last_sample;
+}
+
 static void add_point(struct session_point **v, size_t *n, size_t sample,
 		      char state, const struct cow_figures *f)
 {
@@ -775,8 +806,8 @@ static int proc_sample_row(struct loader *l, sqlite3_stmt *st)
 {
 	if (bad_sizes(l, st, 3, 11, "process", sqlite3_column_int64(st, 0)))
 		return -EINVAL;
-	int p = find_proc(l->d, sqlite3_column_int64(st, 0));
-	ssize_t s = find_sample(l->d, sqlite3_column_int64(st, 1));
+	int p = proc_of_row(l, sqlite3_column_int64(st, 0));
+	ssize_t s = sample_of_row(l, sqlite3_column_int64(st, 1));
 	if (p < 0 || s < 0)
 		return 0;  /* a row of a sample that was never committed whole */
 	const unsigned char *state = sqlite3_column_text(st, 2);
@@ -1181,10 +1212,13 @@ static int open_for_reading(const char *path, bool wal, sqlite3 **db, char *err,
 	int rc;
 	if (wal && !has_log) {
 		char *uri = immutable_uri(path);
-		rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+		rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+				     SQLITE_OPEN_NOMUTEX, NULL);
 		sqlite3_free(uri);
 	} else {
-		rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
+		/* one thread per connection: no locking of SQLite's own */
+		rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				     NULL);
 	}
 	if (rc != SQLITE_OK) {
 		int r = format_error(err, errlen, -EINVAL, "%s: cannot open the session: %s",
