@@ -65,6 +65,7 @@ struct rec {
 	int drain_err;               /* a drain between samples failed */
 	struct why *w;         /* wait states, signals, OOM kills */
 	struct why_tree wt;
+	char why_notice[512];  /* what why.c cannot see, said once */
 };
 
 static struct track *find_track(struct rec *r, int pid, uint64_t start_ticks)
@@ -660,14 +661,16 @@ static int64_t id_at(void *ctx, int pid, double t)
 
 static void open_why(struct rec *r)
 {
-	char notice[512];
+	char *notice = r->why_notice;
 	struct why_opts wo = { .proc_root = r->o->proc_root,
 				 .interval_s = r->o->interval_s };
-	why_open(&wo, &r->w, notice, sizeof(notice));
+	why_open(&wo, &r->w, notice, sizeof(r->why_notice));
 	r->wt = (struct why_tree){ id_of, id_at, r };
-	/* top's screen owns the terminal (the meta says it there) */
-	if (*notice && !r->o->interval_live)
-		fprintf(stderr, "cowprof: %s\n", notice);
+	/* said after the first sample (loop): when that fails,
+	 * its error is the one line; top's screen owns the terminal (the
+	 * meta says it there) */
+	if (r->o->interval_live)
+		*notice = '\0';
 	sink_set_meta(r->s, SINK_META_SIGNALS, why_signals_capability(r->w));
 	sink_set_meta(r->s, SINK_META_OOM_KILLS, why_oom_capability(r->w));
 }
@@ -702,6 +705,8 @@ static int loop(struct rec *r, char *err, size_t errlen)
 	int e = 0;
 	while (e == 0 && !done) {
 		e = sample_once(r, &done, err, errlen);
+		if (first && e == 0 && r->why_notice[0])
+			fprintf(stderr, "cowprof: %s\n", r->why_notice);
 		if (first && r->o->after_first)
 			r->o->after_first(r->o->ctx);
 		if (first && e == 0 && r->o->fault_perf)

@@ -126,3 +126,18 @@ def test_root_that_exits_is_no_such_process():
     p.wait()
     time.sleep(0.05)
     expect_error(["snapshot", str(pid)], 1, ["pid %d: no such process" % pid])
+
+
+def test_unprivileged_record_says_one_line():
+    """The real error alone: the notice of what signal tracing cannot see
+    came first, before 'needs root'. Nothing is left behind."""
+    out = "/tmp/cowprof-unprivileged-%d.db" % os.getpid()
+    with Forktree("-a", "4", "-n", "1", "-w", "1") as ft:
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            COWPROF, "record", "-d", "1", "-o", out, str(ft.pid)],
+                           capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    line = r.stderr.strip()
+    assert line.startswith("cowprof: ") and "\n" not in line, line
+    assert "root" in line, line
+    assert not os.path.exists(out)
