@@ -444,12 +444,12 @@ static int write_short_lived(struct rec *r, double now, bool final)
 	for (size_t i = 0; i < r->nforks; i++) {
 		struct note f = r->forks[i];
 		ssize_t x = find_note(r->exits, r->nexits, f.pid);
-		if (e == 0 && x < 0 && final && f.t <= r->last_sample_t) {
-			r->sum->unseen++;  /* forked before the last sample, not in it */
-			continue;
-		}
 		if (e == 0 && x < 0 && final) {
-			e = write_unsampled(r, f, "forked after the last sample", false);
+			if (f.t <= r->last_sample_t)
+				r->sum->unseen++;  /* not in the last sample: left */
+			else
+				e = write_unsampled(r, f, "forked after the last sample",
+						    false);
 			continue;
 		}
 		/* parents before children: a child waits while its parent's

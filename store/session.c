@@ -203,17 +203,24 @@ static int write_schema(const char *tmp)
 	return r;
 }
 
+/* The folder path is in (caller frees). */
+static char *folder_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path);
+}
+
 /* A recorder killed while it made path left path.new-PID (and its
  * -journal): remove those whose cowprof is gone. */
 static void remove_stale_new(const char *path)
 {
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	const char *base = slash ? slash + 1 : path;
-	if (slash)
-		slash[slash == dir ? 1 : 0] = '\0';
-	char *prefix = xasprintf("%s.new-", base);
+	const char *slash = strrchr(path, '/');
+	char *dir = folder_of(path);
+	char *prefix = xasprintf("%s.new-", slash ? slash + 1 : path);
 	size_t plen = strlen(prefix);
-	DIR *d = opendir(slash ? dir : ".");
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		char *end;
@@ -595,17 +602,13 @@ uint64_t session_file_size(const struct session *s)
 struct loader {
 	sqlite3 *db;
 	struct session_data *d;
-	size_t sample_cap;
 	char bad[160];           /* why a row is not a valid session's ("" if none) */
-	/* rows come ordered by process, then sample: the last ones found */
-	int64_t last_proc_id, last_sample_id;
+	/* rows come ordered by process, then sample: the last ones found
+	 * (-1 before the first) */
+	int64_t last_proc_id;
 	int last_proc;
 	ssize_t last_sample;
 };
-
-/* Index of process id / sample id, the previous row's answer first. */
-static int proc_of_row(struct loader *l, int64_t id);
-static ssize_t sample_of_row(struct loader *l, int64_t id);
 
 /* Room for one more row in an array of n: capacities are powers of two,
  * so loading is linear (a realloc per row made crafted files quadratic). */
@@ -690,8 +693,7 @@ static int sample_row(struct loader *l, sqlite3_stmt *st)
 		return -EINVAL;
 	}
 	struct session_data *d = l->d;
-	util_grow((void **)&d->samples, &l->sample_cap, d->nsamples + 1,
-		  sizeof(*d->samples));
+	d->samples = grow_rows(d->samples, d->nsamples, sizeof(*d->samples));
 	struct session_sample *s = &d->samples[d->nsamples++];
 	memset(s, 0, sizeof(*s));
 	s->id = sqlite3_column_int64(st, 0);
@@ -770,9 +772,10 @@ static ssize_t find_sample(const struct session_data *d, int64_t id)
 			  offsetof(struct session_sample, id), id);
 }
 
+/* Index of process id, the previous row's answer first. */
 static int proc_of_row(struct loader *l, int64_t id)
 {
-	if (l->last_proc_id != id || id == 0) {
+	if (l->last_proc < 0 || l->last_proc_id != id) {
 		l->last_proc_id = id;
 		l->last_proc = find_proc(l->d, id);
 	}
@@ -783,13 +786,9 @@ static int proc_of_row(struct loader *l, int64_t id)
 static ssize_t sample_of_row(struct loader *l, int64_t id)
 {
 	const struct session_data *d = l->d;
-	ssize_t k = l->last_sample + 1;
-	if (id != 0 && l->last_sample_id != 0 && k >= 0 && (size_t)k < d->nsamples &&
-	    d->samples[k].id == id)
-		l->last_sample = k;
-	else
-		l->last_sample = find_sample(d, id);
-	l->last_sample_id = id;
+	size_t k = (size_t)(l->last_sample + 1);
+	l->last_sample = k < d->nsamples && d->samples[k].id == id ? (ssize_t)k
+								   : find_sample(d, id);
 	return l->last_sample;
 }
 
@@ -1172,11 +1171,8 @@ static bool exists_beside(const char *path, const char *suffix)
 /* Can this process create files beside path (SQLite's -shm)? */
 static bool folder_writable(const char *path)
 {
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		slash[slash == dir ? 1 : 0] = '\0';
-	bool w = access(slash ? dir : ".", W_OK) == 0;
+	char *dir = folder_of(path);
+	bool w = access(dir, W_OK) == 0;
 	free(dir);
 	return w;
 }
@@ -1414,7 +1410,7 @@ int session_load(const char *path, struct session_data *d, char *err,
 	int r = check_header(path, &wal, err, errlen);
 	if (r < 0)
 		return r;
-	struct loader l = { .d = d };
+	struct loader l = { .d = d, .last_proc = -1, .last_sample = -1 };
 	if ((r = open_for_reading(path, wal, &l.db, err, errlen)) < 0)
 		return r;
 	sqlite3_busy_timeout(l.db, 2000);
